@@ -1,0 +1,45 @@
+"""DynamoDB Streams consumer: removes what a deletion leaves behind.
+
+- A thread item's REMOVE (a delete, or the TTL of a thread whose staged creation never finished):
+  every item left in its partition.
+- A large message's REMOVE: its part items.
+
+Failures are reported per record (``ReportBatchItemFailures``) so Lambda retries only from the failed
+record on; after the retries the record goes to the dead-letter queue. Every step is idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threads_api import store
+from threads_api.observability import logger, metrics
+
+
+def _cleanup(record: dict[str, Any]) -> None:
+    if record.get("eventName") != "REMOVE":
+        return
+    change = record.get("dynamodb") or {}
+    keys = change.get("Keys") or {}
+    thread_id, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
+    if sk == store.THREAD_SK:
+        removed = store.purge_thread(thread_id)
+        metrics.add_metric(name="ItemsPurged", unit="Count", value=removed)
+        logger.info("thread purged", extra={"thread_id": thread_id, "items": removed})
+    elif sk.startswith("msg#") and "parts" in (change.get("OldImage") or {}):
+        parts = int(change["OldImage"]["parts"]["N"])
+        store.delete_message_parts(thread_id, sk[4:], parts)
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    for record in event.get("Records", []):
+        try:
+            _cleanup(record)
+        except Exception as exc:
+            logger.error("cleanup failed", extra={"error_type": type(exc).__name__})
+            if metrics.metric_set:
+                metrics.flush_metrics()
+            return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+    if metrics.metric_set:
+        metrics.flush_metrics()
+    return {"batchItemFailures": []}

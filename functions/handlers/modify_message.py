@@ -1,0 +1,16 @@
+"""POST /threads/{thread_id}/messages/{message_id}: metadata only, as on OpenAI."""
+
+from threads_api import models, objects, store
+from threads_api.gateway import Request, endpoint
+
+
+@endpoint("modify_message", with_body=True)
+def handler(request: Request) -> tuple[int, dict[str, object]]:
+    thread_id = request.object_id("thread_id", "thread")
+    message_id = request.object_id("message_id", "message")
+    body = models.parse(models.ModifyMessageIn, request.body)
+    if "metadata" not in body.model_fields_set:
+        message = store.get_message(request.project, thread_id, message_id)
+    else:
+        message = store.update_message_metadata(request.project, thread_id, message_id, body.metadata or {})
+    return 200, objects.message_object(message)

@@ -1,0 +1,209 @@
+"""API Gateway (REST, proxy integration) events in, responses out, and the error envelope on every path.
+
+Each handler module is ``handler = endpoint(operation)(fn)`` where ``fn(request) -> (status, body)``.
+``endpoint`` authenticates, parses, logs one line per request (never a key or content), maps the domain's
+failures to OpenAI's envelopes and statuses, and sets ``x-request-id`` on every response.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from threads_api import auth, errors, limits
+from threads_api.errors import ApiError, BadCursor, NotFound, Unavailable
+from threads_api.observability import logger, metrics, tracer
+
+LambdaResponse = dict[str, Any]
+Operation = Callable[["Request"], tuple[int, dict[str, Any]]]
+
+_LONE_SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]")
+_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % limits.ID_MAX_CHARS)
+
+
+@dataclass(slots=True)
+class Request:
+    project: str
+    request_id: str
+    path: dict[str, str]
+    query: dict[str, str]
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def object_id(self, name: str, kind: str) -> str:
+        """A path id; one that cannot exist here (wrong prefix, odd characters, too long) is a 404 at once."""
+        value = self.path.get(name, "")
+        prefix = "thread_" if kind == "thread" else "msg_"
+        if not value.startswith(prefix) or not _ID_PATTERN.fullmatch(value):
+            raise NotFound(kind, value)
+        return value
+
+
+def response(status: int, body: dict[str, Any], request_id: str, headers: dict[str, str] | None = None) -> LambdaResponse:
+    out = {"content-type": "application/json", "x-request-id": request_id}
+    if 400 <= status < 500 and status not in (408, 409, 429):
+        out["x-should-retry"] = "false"
+    if headers:
+        out.update(headers)
+    return {"statusCode": status, "headers": out, "body": json.dumps(body, ensure_ascii=False)}
+
+
+def error_response(error: ApiError, request_id: str) -> LambdaResponse:
+    return response(error.status, error.envelope(), request_id, error.headers)
+
+
+def _as_api_error(exc: Exception) -> ApiError:
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, NotFound):
+        return ApiError(404, str(exc))
+    if isinstance(exc, BadCursor):
+        return errors.invalid(str(exc), param=exc.param, code="invalid_cursor")
+    if isinstance(exc, Unavailable):
+        return errors.unavailable()
+    return errors.internal()
+
+
+def _lower_keys(headers: dict[str, str] | None) -> dict[str, str]:
+    return {k.lower(): v for k, v in (headers or {}).items()}
+
+
+def _query(event: dict[str, Any]) -> dict[str, str]:
+    multi = event.get("multiValueQueryStringParameters") or {}
+    for name, values in multi.items():
+        if len(values) > 1:
+            raise errors.invalid(f"Invalid '{name}': given {len(values)} times, expected once.", param=name)
+    return dict(event.get("queryStringParameters") or {})
+
+
+def parse_body(event: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object of a request body; an empty body is ``{}`` (OpenAI's ``curl -d ''`` works)."""
+    raw = event.get("body")
+    if raw is None:
+        return {}
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(raw).decode("utf-8")
+        except ValueError:
+            raise errors.invalid("The request body is not valid UTF-8.") from None
+    if len(raw) > limits.REQUEST_BODY_MAX_BYTES or len(raw.encode("utf-8", "surrogatepass")) > limits.REQUEST_BODY_MAX_BYTES:
+        raise ApiError(
+            413,
+            f"The request body is too large: at most {limits.REQUEST_BODY_MAX_BYTES} bytes are accepted.",
+            code="request_too_large",
+        )
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise errors.invalid(
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+            "HTTP library correctly. The API expects a JSON payload, but what was sent was not valid JSON.)"
+        ) from None
+    if not isinstance(body, dict):
+        raise errors.invalid(f"Invalid type for body: expected an object, but got {_json_type(body)} instead.")
+    if _LONE_SURROGATE_HINT.search(raw):
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise errors.invalid("The request body contains invalid Unicode (a lone surrogate).") from None
+    return body
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+    return "null" if value is None else names.get(type(value), "a value")
+
+
+def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation], Callable[..., LambdaResponse]]:
+    """Wrap ``fn(request) -> (status, body)`` into a Lambda handler for API Gateway's proxy events."""
+
+    def wrap(fn: Operation) -> Callable[..., LambdaResponse]:
+        def handler(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+            started = time.perf_counter()
+            request_id = str((event.get("requestContext") or {}).get("requestId") or "")
+            logger.set_correlation_id(request_id)
+            project = None
+            try:
+                project = auth.project_for(auth.key_from_headers(_lower_keys(event.get("headers"))))
+                request = Request(
+                    project=project,
+                    request_id=request_id,
+                    path=dict(event.get("pathParameters") or {}),
+                    query=_query(event),
+                    body=parse_body(event) if with_body else {},
+                )
+                status, body = fn(request)
+                result = response(status, body, request_id)
+            except Exception as exc:  # every failure becomes an envelope; no trace reaches the client
+                error = _as_api_error(exc)
+                if error.status >= 500:
+                    # The type and the frames, never the message: it may quote content.
+                    logger.error(
+                        "request failed",
+                        extra={"error_type": type(exc).__name__, "frames": traceback.format_tb(exc.__traceback__)},
+                    )
+                    metrics.add_metric(name="ServerErrors", unit="Count", value=1)
+                result = error_response(error, request_id)
+            logger.info(
+                "request",
+                extra={
+                    "operation": operation,
+                    "status": result["statusCode"],
+                    "project": project,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            if metrics.metric_set:
+                metrics.flush_metrics()
+            return result
+
+        traced = tracer()
+        return traced.capture_lambda_handler(handler) if traced is not None else handler
+
+    return wrap
+
+
+@dataclass(slots=True)
+class PageParams:
+    limit: int
+    order: str
+    after: str | None
+    before: str | None
+
+
+def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
+    """``limit`` 1..100 (20), ``order`` asc|desc (desc), ``after``/``before`` ids: OpenAI's list parameters."""
+    raw_limit = query.get("limit", str(limits.LIST_DEFAULT_LIMIT))
+    if not re.fullmatch(r"[+-]?\d{1,10}", raw_limit.strip()):
+        raise errors.invalid(
+            f"Invalid type for 'limit': expected an integer, but got a string instead.", param="limit",
+            code="invalid_type",
+        )
+    limit = int(raw_limit)
+    if not 1 <= limit <= limits.LIST_MAX_LIMIT:
+        bound = "below minimum" if limit < 1 else "above maximum"
+        expected = ">= 1" if limit < 1 else f"<= {limits.LIST_MAX_LIMIT}"
+        raise errors.invalid(
+            f"Invalid 'limit': integer {bound} value. Expected a value {expected}, but got {limit} instead.",
+            param="limit",
+            code=f"integer_{bound.replace(' ', '_')}_value",
+        )
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise errors.invalid(
+            f"Invalid value: {order!r}. Supported values are: 'asc' and 'desc'.", param="order", code="invalid_value"
+        )
+    cursors: dict[str, str | None] = {}
+    for name in ("after", "before"):
+        value = query.get(name) or None
+        if value is not None and (not value.startswith(cursor_prefix) or not _ID_PATTERN.fullmatch(value)):
+            raise BadCursor(name, value)
+        cursors[name] = value
+    return PageParams(limit, order, cursors["after"], cursors["before"])

@@ -1,0 +1,29 @@
+"""Identifiers and ordering keys."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+_BASE62 = string.ascii_letters + string.digits
+
+
+def new_id(prefix: str) -> str:
+    """``prefix`` followed by 24 base62 characters from a cryptographic source, like OpenAI's ids."""
+    return prefix + "".join(secrets.choice(_BASE62) for _ in range(24))
+
+
+def order_key(ms: int, seq: int) -> str:
+    """A sortable key: 12 hex digits of epoch milliseconds, then 8 of a sequence number.
+
+    Messages given together at thread creation share a millisecond and are told apart by ``seq``.
+    """
+    return f"{ms:012x}{seq:08x}"
+
+
+def next_order_key(ms: int, after: str | None) -> str:
+    """A key for a new item that sorts after ``after`` (the thread's last message key), even on clock skew."""
+    key = order_key(ms, secrets.randbits(32))
+    if after is not None and key <= after:
+        key = f"{int(after, 16) + 1:020x}"
+    return key

@@ -1,0 +1,95 @@
+"""The embedded DynamoDB of the local API: moto's server in memory, the template's table, and a stream
+poller that hands REMOVE records to the cleanup function as Lambda's event source mapping would."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from infra import template
+
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_embedded() -> str:
+    """Start moto's DynamoDB server on a free loopback port; return its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per DynamoDB call is noise here
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return f"http://127.0.0.1:{port}"
+
+
+def create_table(dynamodb: Any, table_name: str) -> None:
+    """Create the template's table unless it is there already."""
+    try:
+        dynamodb.describe_table(TableName=table_name)
+        return
+    except dynamodb.exceptions.ResourceNotFoundException:
+        pass
+    dynamodb.create_table(**template.table_definition(table_name))
+    dynamodb.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": template.ttl_attribute()},
+    )
+
+
+def client(endpoint: str | None) -> Any:
+    return boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
+
+
+class StreamPoller(threading.Thread):
+    """Reads the table's stream and calls ``consume({"Records": [...]})`` with each batch, in order."""
+
+    def __init__(self, endpoint: str, table_name: str, consume: Callable[[dict[str, Any]], Any]) -> None:
+        super().__init__(daemon=True, name="stream-poller")
+        self._streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=endpoint)
+        self._arn = client(endpoint).describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self._consume = consume
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        iterators: dict[str, str | None] = {}
+        while not self._stop.is_set():
+            try:
+                self._poll(iterators)
+            except Exception:  # keep the local API serving; the next poll retries
+                time.sleep(0.5)
+            self._stop.wait(0.25)
+
+    def _poll(self, iterators: dict[str, str | None]) -> None:
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in iterators:
+                iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            iterator = iterators[shard_id]
+            if iterator is None:
+                continue
+            page = self._streams.get_records(ShardIterator=iterator, Limit=100)
+            records = page.get("Records", [])
+            if records:
+                result = self._consume({"Records": records}) or {}
+                failures = result.get("batchItemFailures") or []
+                if failures:
+                    return  # retry the same batch on the next poll, as Lambda would
+            iterators[shard_id] = page.get("NextShardIterator")
