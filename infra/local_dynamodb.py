@@ -55,41 +55,51 @@ def client(endpoint: str | None) -> Any:
 class StreamPoller(threading.Thread):
     """Reads the table's stream and calls ``consume({"Records": [...]})`` with each batch, in order."""
 
-    def __init__(self, endpoint: str, table_name: str, consume: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(self, endpoint: str | None, table_name: str, consume: Callable[[dict[str, Any]], Any]) -> None:
         super().__init__(daemon=True, name="stream-poller")
         self._streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=endpoint)
         self._arn = client(endpoint).describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self._consume = consume
         self._stop = threading.Event()
+        self._iterators: dict[str, str | None] = {}
 
     def stop(self) -> None:
         self._stop.set()
 
     def run(self) -> None:
-        iterators: dict[str, str | None] = {}
         while not self._stop.is_set():
             try:
-                self._poll(iterators)
+                self.poll_once()
             except Exception:  # keep the local API serving; the next poll retries
                 time.sleep(0.5)
             self._stop.wait(0.25)
 
-    def _poll(self, iterators: dict[str, str | None]) -> None:
+    def poll_once(self) -> int:
+        """Hand every shard's next batch to ``consume``; return how many records were handed over."""
+        handed = 0
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in iterators:
-                iterators[shard_id] = self._streams.get_shard_iterator(
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
                     StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
-            iterator = iterators[shard_id]
+            iterator = self._iterators[shard_id]
             if iterator is None:
                 continue
             page = self._streams.get_records(ShardIterator=iterator, Limit=100)
             records = page.get("Records", [])
             if records:
                 result = self._consume({"Records": records}) or {}
-                failures = result.get("batchItemFailures") or []
-                if failures:
-                    return  # retry the same batch on the next poll, as Lambda would
-            iterators[shard_id] = page.get("NextShardIterator")
+                if result.get("batchItemFailures"):
+                    continue  # the same batch again on the next poll, as Lambda retries it
+                handed += len(records)
+            self._iterators[shard_id] = page.get("NextShardIterator")
+        return handed
+
+    def drain(self) -> int:
+        """Poll until the stream has nothing new (tests drive the cleanup with this)."""
+        total = 0
+        while count := self.poll_once():
+            total += count
+        return total

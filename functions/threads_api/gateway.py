@@ -147,7 +147,11 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
                     # The type and the frames, never the message: it may quote content.
                     logger.error(
                         "request failed",
-                        extra={"error_type": type(exc).__name__, "frames": traceback.format_tb(exc.__traceback__)},
+                        extra={
+                            "error_type": type(exc).__name__,
+                            "error_code": getattr(exc, "response", {}).get("Error", {}).get("Code"),  # botocore's
+                            "frames": traceback.format_tb(exc.__traceback__),
+                        },
                     )
                     metrics.add_metric(name="ServerErrors", unit="Count", value=1)
                 result = error_response(error, request_id)

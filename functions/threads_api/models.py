@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from threads_api import errors, limits
@@ -84,9 +84,23 @@ def _text_as_part(value: Any) -> Any:
     return value
 
 
+def _text_limit(parts: list[Any]) -> list[Any]:
+    chars = sum(len(part.text) for part in parts if isinstance(part, TextPart))
+    if chars > limits.MESSAGE_TEXT_MAX_CHARS:
+        raise PydanticCustomError(
+            "string_above_max_length",
+            "content too long. Expected at most {most} characters of text, but got {got} characters instead.",
+            {"most": limits.MESSAGE_TEXT_MAX_CHARS, "got": chars},
+        )
+    return parts
+
+
 ContentPart = Annotated[TextPart | ImageUrlPart | ImageFilePart, Field(discriminator="type")]
 Content = Annotated[
-    list[ContentPart], Field(min_length=1, max_length=limits.CONTENT_MAX_PARTS), BeforeValidator(_text_as_part)
+    list[ContentPart],
+    Field(min_length=1, max_length=limits.CONTENT_MAX_PARTS),
+    BeforeValidator(_text_as_part),
+    AfterValidator(_text_limit),
 ]
 
 
@@ -106,17 +120,6 @@ class MessageIn(_Body):
     content: Content
     attachments: Annotated[list[Attachment], Field(max_length=limits.ATTACHMENTS_MAX)] | None = None
     metadata: Metadata = None
-
-    @model_validator(mode="after")
-    def _text_limit(self) -> MessageIn:
-        chars = sum(len(part.text) for part in self.content if isinstance(part, TextPart))
-        if chars > limits.MESSAGE_TEXT_MAX_CHARS:
-            raise PydanticCustomError(
-                "string_above_max_length",
-                "content too long. Expected at most {most} characters of text, but got {got} characters instead.",
-                {"most": limits.MESSAGE_TEXT_MAX_CHARS, "got": chars},
-            )
-        return self
 
     def stored_content(self) -> list[JsonObject]:
         """The content in the response shape: text becomes ``{"value", "annotations"}``."""
@@ -141,19 +144,17 @@ class _CodeInterpreter(_Body):
     )
 
 
+def _no_vector_store_service(value: Any) -> Any:
+    raise PydanticCustomError(
+        "unsupported_parameter",
+        "this deployment has no vector store service, so it cannot create one for the thread. Create the "
+        "vector store elsewhere and pass its id in 'tool_resources.file_search.vector_store_ids'.",
+    )
+
+
 class _FileSearch(_Body):
     vector_store_ids: Annotated[list[FileId], Field(max_length=limits.FILE_SEARCH_MAX_VECTOR_STORES)] | None = None
-    vector_stores: list[Any] | None = None
-
-    @model_validator(mode="after")
-    def _no_vector_store_service(self) -> _FileSearch:
-        if self.vector_stores is not None:
-            raise PydanticCustomError(
-                "unsupported_parameter",
-                "this deployment has no vector store service, so it cannot create one for the thread. Create the "
-                "vector store elsewhere and pass its id in 'tool_resources.file_search.vector_store_ids'.",
-            )
-        return self
+    vector_stores: Annotated[list[Any] | None, BeforeValidator(_no_vector_store_service)] = None
 
 
 class ToolResources(_Body):
@@ -181,7 +182,7 @@ class ModifyMessageIn(_Body):
     metadata: Metadata = None
 
 
-_TAGS = {"text", "image_url", "image_file", "function-after[_text_limit(), MessageIn]"}
+_TAGS = {"text", "image_url", "image_file"}
 _TYPE_NAMES = {
     "dict_type": "an object",
     "model_type": "an object",

@@ -1,14 +1,14 @@
 """DynamoDB persistence: one table, every item of a thread in the thread's partition.
 
 Items, by (pk, sk):
-- thread   (thread_id, "thread"): project, created_at, meta, tools (JSON), last_ok (the newest message's
+- thread   (thread_id, "thread"): prj (the project), created_at, meta, tools (JSON), last_ok (the newest message's
   order key), gpk/gsk (the ``by_owner`` index that lists a project's threads). A thread written in stages
   carries ``pending`` and a TTL until its last stage lands, and no gpk: nothing sees it before then.
 - message  (thread_id, "msg#<id>"): ok (order key, sorted by the ``by_order`` local index), created_at,
   role, meta, and either body (the JSON of content and attachments) or parts (how many part items hold it).
 - part     (thread_id, "msg#<id>#<n>"): data, a slice of the zlib-compressed body of a message too large
   for one item.
-- api key  ("key#<sha256>", "key"): project, prefix, created_at; gpk="keys" lists them.
+- api key  ("key#<sha256>", "key"): prj, prefix, created_at; gpk="keys" lists them.
 
 Deleting a thread deletes its thread item only; the stream's REMOVE record drives ``purge_thread``.
 """
@@ -148,7 +148,7 @@ def _thread_from_item(item: Item) -> Thread:
 
 
 def _visible_thread(item: Item | None, project: str) -> bool:
-    return item is not None and item.get("project", {}).get("S") == project and "pending" not in item
+    return item is not None and item.get("prj", {}).get("S") == project and "pending" not in item
 
 
 def _message_from_item(item: Item, parts: list[bytes] | None = None) -> Message:
@@ -219,7 +219,7 @@ def create_thread(
     thread = Thread(new_id("thread_"), created_at, metadata, tool_resources)
     thread_item: Item = {
         **_thread_key(thread.id),
-        "project": {"S": project},
+        "prj": {"S": project},
         "created_at": {"N": str(created_at)},
         "meta": {"S": _dumps(metadata)},
         "tools": {"S": _dumps(tool_resources)},
@@ -303,7 +303,7 @@ def update_thread(
             "update_item",
             Key=_thread_key(thread_id),
             UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="project = :p AND attribute_not_exists(pending)",
+            ConditionExpression="prj = :p AND attribute_not_exists(pending)",
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )["Attributes"]
@@ -320,7 +320,7 @@ def delete_thread(project: str, thread_id: str) -> None:
         _call(
             "delete_item",
             Key=_thread_key(thread_id),
-            ConditionExpression="project = :p AND attribute_not_exists(pending)",
+            ConditionExpression="prj = :p AND attribute_not_exists(pending)",
             ExpressionAttributeValues={":p": {"S": project}},
         )
     except ClientError as exc:
@@ -413,7 +413,7 @@ def append_message(
                     "TableName": TABLE,
                     "Key": _thread_key(thread_id),
                     "UpdateExpression": "SET last_ok = :k",
-                    "ConditionExpression": "project = :p AND attribute_not_exists(pending) "
+                    "ConditionExpression": "prj = :p AND attribute_not_exists(pending) "
                     "AND (attribute_not_exists(last_ok) OR last_ok < :k)",
                     "ExpressionAttributeValues": {":p": {"S": project}, ":k": {"S": ok}},
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -460,7 +460,7 @@ def _write_message_if_thread(project: str, thread_id: str, message_id: str, writ
         "ConditionCheck": {
             "TableName": TABLE,
             "Key": _thread_key(thread_id),
-            "ConditionExpression": "project = :p AND attribute_not_exists(pending)",
+            "ConditionExpression": "prj = :p AND attribute_not_exists(pending)",
             "ExpressionAttributeValues": {":p": {"S": project}},
         }
     }
@@ -593,7 +593,7 @@ def put_key(key_hash: str, project: str, prefix: str) -> None:
         Item={
             "pk": {"S": f"key#{key_hash}"},
             "sk": {"S": "key"},
-            "project": {"S": project},
+            "prj": {"S": project},
             "prefix": {"S": prefix},
             "created_at": {"N": str(created_at)},
             "gpk": {"S": "keys"},
@@ -605,7 +605,7 @@ def put_key(key_hash: str, project: str, prefix: str) -> None:
 
 def get_key_project(key_hash: str) -> str | None:
     item = _call("get_item", Key={"pk": {"S": f"key#{key_hash}"}, "sk": {"S": "key"}}).get("Item")
-    return None if item is None else str(item["project"]["S"])
+    return None if item is None else str(item["prj"]["S"])
 
 
 def delete_key(key_hash: str) -> bool:
@@ -629,7 +629,7 @@ def list_keys() -> list[dict[str, Any]]:
             keys.append(
                 {
                     "id": item["pk"]["S"][4:],
-                    "project": item["project"]["S"],
+                    "project": item["prj"]["S"],
                     "prefix": item["prefix"]["S"],
                     "created_at": int(item["created_at"]["N"]),
                 }

@@ -1,0 +1,80 @@
+"""Handler tests: the real handlers, dispatched by the template's routes, on moto's DynamoDB."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra import local_dynamodb
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class Api:
+    """Sends requests through the same event translation as the local API, to the template's handlers."""
+
+    def __init__(self) -> None:
+        from handlers import cleanup
+        from infra.serve import LocalApi
+        from threads_api import auth
+
+        self._local = LocalApi()
+        self.key = auth.create_key("alpha")
+        self.other_key = auth.create_key("beta")
+        self.stream = local_dynamodb.StreamPoller(None, os.environ["TABLE_NAME"], cleanup.handler)
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = "default",
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> Reply:
+        sent = {"content-type": "application/json", **(headers or {})}
+        if key is not None:
+            sent["authorization"] = f"Bearer {self.key if key == 'default' else key}"
+        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        handler, event = self._local.event(method, f"/v1{path}", sent, data, "127.0.0.1")
+        assert handler is not None, f"no route for {method} {path}"
+        result = handler(event, None)
+        reply = Reply(result["statusCode"], result["headers"], json.loads(result["body"]))
+        assert reply.headers["x-request-id"] == event["requestContext"]["requestId"]
+        return reply
+
+    def items(self, thread_id: str) -> list[dict[str, Any]]:
+        """Every item left in a thread's partition."""
+        client = boto3.client("dynamodb")
+        pages = client.get_paginator("query").paginate(
+            TableName=os.environ["TABLE_NAME"],
+            KeyConditionExpression="pk = :t",
+            ExpressionAttributeValues={":t": {"S": thread_id}},
+        )
+        return [item for page in pages for item in page["Items"]]
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        local_dynamodb.create_table(client, os.environ["TABLE_NAME"])
+        yield client
+
+
+@pytest.fixture
+def api(dynamodb: Any) -> Api:
+    return Api()

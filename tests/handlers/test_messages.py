@@ -1,0 +1,177 @@
+"""Messages: append, list with OpenAI's cursors, retrieve, modify, delete; and the threads listing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.contract.schemas import assert_error, assert_valid
+from tests.handlers.conftest import Api
+
+
+def _thread_with(api: Api, count: int) -> tuple[str, list[str]]:
+    thread_id = api("POST", "/threads").body["id"]
+    ids = []
+    for i in range(count):
+        reply = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": f"m{i}"})
+        assert reply.status == 200
+        ids.append(reply.body["id"])
+    return thread_id, ids
+
+
+def _walk(api: Api, path: str, order: str, limit: int) -> list[str]:
+    """Follow ``after`` cursors the way the SDK's auto-pagination does."""
+    seen: list[str] = []
+    after = ""
+    while True:
+        page = api("GET", f"{path}?order={order}&limit={limit}{after}").body
+        assert_valid(page, "ListMessagesResponse") if path.endswith("messages") else None
+        seen += [item["id"] for item in page["data"]]
+        if not page["has_more"]:
+            return seen
+        assert page["last_id"] == page["data"][-1]["id"] and page["first_id"] == page["data"][0]["id"]
+        after = f"&after={page['last_id']}"
+
+
+def test_append_returns_a_message_object(api: Api) -> None:
+    thread_id = api("POST", "/threads").body["id"]
+    reply = api(
+        "POST",
+        f"/threads/{thread_id}/messages",
+        {"role": "user", "content": "How does AI work? Explain it in simple terms.", "metadata": {"k": "v"}},
+    )
+    assert reply.status == 200
+    assert_valid(reply.body, "MessageObject")
+    assert reply.body["content"] == [
+        {"type": "text", "text": {"value": "How does AI work? Explain it in simple terms.", "annotations": []}}
+    ]
+    assert reply.body["metadata"] == {"k": "v"} and reply.body["attachments"] == []
+    assert api("GET", f"/threads/{thread_id}/messages/{reply.body['id']}").body == reply.body
+
+
+@pytest.mark.parametrize("limit", [1, 2, 7, 20, 100])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_pagination_visits_every_message_once_in_order(api: Api, order: str, limit: int) -> None:
+    thread_id, ids = _thread_with(api, 23)
+    expected = ids if order == "asc" else ids[::-1]
+    assert _walk(api, f"/threads/{thread_id}/messages", order, limit) == expected
+
+
+def test_default_list_is_20_newest_first(api: Api) -> None:
+    thread_id, ids = _thread_with(api, 23)
+    page = api("GET", f"/threads/{thread_id}/messages").body
+    assert [m["id"] for m in page["data"]] == ids[::-1][:20]
+    assert page["has_more"] is True
+
+
+def test_before_cursor_returns_the_page_before(api: Api) -> None:
+    thread_id, ids = _thread_with(api, 10)
+    page = api("GET", f"/threads/{thread_id}/messages?order=asc&limit=3&before={ids[6]}").body
+    assert [m["id"] for m in page["data"]] == ids[3:6]
+    assert page["has_more"] is True
+    page = api("GET", f"/threads/{thread_id}/messages?order=desc&limit=3&before={ids[6]}").body
+    assert [m["id"] for m in page["data"]] == [ids[9], ids[8], ids[7]]
+    assert page["has_more"] is False
+
+
+def test_run_id_filter_matches_nothing(api: Api) -> None:
+    thread_id, _ = _thread_with(api, 2)
+    page = api("GET", f"/threads/{thread_id}/messages?run_id=run_abc").body
+    assert page == {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
+    assert_valid(page, "ListMessagesResponse")
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("order=sideways", "order"),
+        ("after=msg_doesnotexist", "after"),
+        ("before=thread_abc", "before"),
+        ("limit=1&limit=2", "limit"),
+    ],
+)
+def test_bad_list_parameters_are_400(api: Api, query: str, param: str) -> None:
+    thread_id, _ = _thread_with(api, 1)
+    reply = api("GET", f"/threads/{thread_id}/messages?{query}")
+    assert reply.status == 400
+    assert_error(reply.body, 400, param=param)
+
+
+def test_modify_message_metadata_only(api: Api) -> None:
+    thread_id, ids = _thread_with(api, 1)
+    reply = api("POST", f"/threads/{thread_id}/messages/{ids[0]}", {"metadata": {"modified": "true"}})
+    assert reply.status == 200
+    assert_valid(reply.body, "MessageObject")
+    assert reply.body["metadata"] == {"modified": "true"}
+    assert reply.body["content"][0]["text"]["value"] == "m0"
+    refused = api("POST", f"/threads/{thread_id}/messages/{ids[0]}", {"content": "changed"})
+    assert refused.status == 400
+    assert_error(refused.body, 400, param="content", contains="Unrecognized request argument")
+
+
+def test_delete_message(api: Api) -> None:
+    thread_id, ids = _thread_with(api, 2)
+    reply = api("DELETE", f"/threads/{thread_id}/messages/{ids[0]}")
+    assert reply.status == 200
+    assert_valid(reply.body, "DeleteMessageResponse")
+    assert reply.body == {"id": ids[0], "object": "thread.message.deleted", "deleted": True}
+    gone = api("GET", f"/threads/{thread_id}/messages/{ids[0]}")
+    assert gone.status == 404
+    assert_error(gone.body, 404, contains=f"No message found with id '{ids[0]}'.")
+    assert [m["id"] for m in api("GET", f"/threads/{thread_id}/messages").body["data"]] == [ids[1]]
+    again = api("DELETE", f"/threads/{thread_id}/messages/{ids[0]}")
+    assert again.status == 404
+
+
+def test_messages_of_another_thread_or_project_or_a_deleted_thread_are_404(api: Api) -> None:
+    thread_a, ids_a = _thread_with(api, 1)
+    thread_b, _ = _thread_with(api, 1)
+    for method, body in (("GET", None), ("POST", {"metadata": {}}), ("DELETE", None)):
+        other_thread = api(method, f"/threads/{thread_b}/messages/{ids_a[0]}", body)
+        assert other_thread.status == 404
+        assert_error(other_thread.body, 404, contains=f"No message found with id '{ids_a[0]}'.")
+        other_project = api(method, f"/threads/{thread_a}/messages/{ids_a[0]}", body, key=api.other_key)
+        assert other_project.status == 404
+        assert_error(other_project.body, 404, contains=f"No thread found with id '{thread_a}'.")
+    assert api("DELETE", f"/threads/{thread_a}").status == 200
+    for method, body in (("GET", None), ("POST", {"metadata": {}}), ("DELETE", None)):
+        reply = api(method, f"/threads/{thread_a}/messages/{ids_a[0]}", body)
+        assert reply.status == 404
+        assert_error(reply.body, 404, contains=f"No thread found with id '{thread_a}'.")
+    appended = api("POST", f"/threads/{thread_a}/messages", {"role": "user", "content": "late"})
+    assert appended.status == 404
+
+
+def test_large_messages_round_trip_whole(api: Api) -> None:
+    """256,000 four-byte characters are 1 MB of UTF-8: more than a DynamoDB item holds."""
+    text = "😀" * 256_000
+    created = api("POST", "/threads", {"messages": [{"role": "user", "content": text}]}).body
+    appended = api("POST", f"/threads/{created['id']}/messages", {"role": "assistant", "content": text}).body
+    page = api("GET", f"/threads/{created['id']}/messages?order=asc").body
+    assert [m["content"][0]["text"]["value"] == text for m in page["data"]] == [True, True]
+    assert api("GET", f"/threads/{created['id']}/messages/{appended['id']}").body["content"][0]["text"]["value"] == text
+    assert any("parts" in item for item in api.items(created["id"]))
+
+
+def test_deleting_a_large_message_removes_its_parts(api: Api) -> None:
+    thread_id = api("POST", "/threads").body["id"]
+    text = "😀" * 200_000
+    message = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": text}).body
+    assert len(api.items(thread_id)) > 2
+    assert api("DELETE", f"/threads/{thread_id}/messages/{message['id']}").status == 200
+    api.stream.drain()
+    assert [item["sk"]["S"] for item in api.items(thread_id)] == ["thread"]
+
+
+def test_list_threads_pages_through_the_projects_threads(api: Api) -> None:
+    ids = [api("POST", "/threads").body["id"] for _ in range(7)]
+    api("POST", "/threads", key=api.other_key)  # another project's thread never shows
+    assert _walk(api, "/threads", "desc", 3) == ids[::-1]
+    assert _walk(api, "/threads", "asc", 2) == ids
+    page = api("GET", f"/threads?limit=2&before={ids[4]}&order=asc").body
+    assert [t["id"] for t in page["data"]] == ids[2:4]
+    for thread in api("GET", "/threads?limit=100").body["data"]:
+        assert_valid(thread, "ThreadObject")
+    assert api("GET", "/threads", key=api.other_key).body["data"][0]["id"] not in ids

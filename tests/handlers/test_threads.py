@@ -1,0 +1,216 @@
+"""The four thread operations, their errors, and the rules around them, through the real handlers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.contract.schemas import assert_error, assert_valid
+from tests.handlers.conftest import Api
+
+ID = re.compile(r"^thread_[A-Za-z0-9]{24}$")
+
+
+def test_create_empty_thread_from_empty_body(api: Api) -> None:
+    reply = api("POST", "/threads")
+    assert reply.status == 200
+    assert_valid(reply.body, "ThreadObject")
+    assert ID.match(reply.body["id"])
+    assert reply.body["object"] == "thread"
+    assert reply.body["metadata"] == {} and reply.body["tool_resources"] == {}
+
+
+def test_create_with_messages_stores_them_in_order(api: Api) -> None:
+    texts = [f"message {i}" for i in range(32)]
+    reply = api("POST", "/threads", {"messages": [{"role": "user", "content": t} for t in texts]})
+    assert reply.status == 200
+    listed = api("GET", f"/threads/{reply.body['id']}/messages?order=asc&limit=100")
+    assert_valid(listed.body, "ListMessagesResponse")
+    assert [m["content"][0]["text"]["value"] for m in listed.body["data"]] == texts
+    for message in listed.body["data"]:
+        assert_valid(message, "MessageObject")
+        assert re.match(r"^msg_[A-Za-z0-9]{24}$", message["id"])
+        assert message["thread_id"] == reply.body["id"]
+        assert message["status"] == "completed" and message["assistant_id"] is None and message["run_id"] is None
+
+
+def test_create_keeps_content_parts_attachments_metadata_and_tool_resources(api: Api) -> None:
+    body = {
+        "messages": [
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "see"},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}},
+                    {"type": "image_file", "image_file": {"file_id": "file-abc"}},
+                ],
+                "attachments": [{"file_id": "file-xyz", "tools": [{"type": "code_interpreter"}]}],
+                "metadata": {"m": "1"},
+            }
+        ],
+        "metadata": {"user": "u1"},
+        "tool_resources": {"code_interpreter": {"file_ids": ["file-1"]}, "file_search": {"vector_store_ids": ["vs_1"]}},
+    }
+    thread = api("POST", "/threads", body).body
+    assert thread["metadata"] == {"user": "u1"}
+    assert thread["tool_resources"] == {
+        "code_interpreter": {"file_ids": ["file-1"]},
+        "file_search": {"vector_store_ids": ["vs_1"]},
+    }
+    message = api("GET", f"/threads/{thread['id']}/messages").body["data"][0]
+    assert message["role"] == "assistant"
+    assert message["content"] == [
+        {"type": "text", "text": {"value": "see", "annotations": []}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}},
+        {"type": "image_file", "image_file": {"file_id": "file-abc", "detail": "auto"}},
+    ]
+    assert message["attachments"] == [{"file_id": "file-xyz", "tools": [{"type": "code_interpreter"}]}]
+    assert message["metadata"] == {"m": "1"}
+
+
+def test_retrieve_modify_delete(api: Api) -> None:
+    thread = api("POST", "/threads", {"metadata": {"a": "1"}, "tool_resources": {"code_interpreter": {}}}).body
+    got = api("GET", f"/threads/{thread['id']}")
+    assert got.status == 200 and got.body == thread
+
+    modified = api("POST", f"/threads/{thread['id']}", {"metadata": {"modified": "true", "user": "abc123"}})
+    assert modified.status == 200
+    assert_valid(modified.body, "ThreadObject")
+    assert modified.body["metadata"] == {"modified": "true", "user": "abc123"}  # replaced whole
+    assert modified.body["tool_resources"] == {"code_interpreter": {"file_ids": []}}  # omitted: kept
+    assert modified.body["created_at"] == thread["created_at"]
+
+    tools = api("POST", f"/threads/{thread['id']}", {"tool_resources": {"file_search": {"vector_store_ids": ["vs"]}}})
+    assert tools.body["tool_resources"] == {"file_search": {"vector_store_ids": ["vs"]}}
+    assert tools.body["metadata"] == {"modified": "true", "user": "abc123"}
+
+    cleared = api("POST", f"/threads/{thread['id']}", {"metadata": None})
+    assert cleared.body["metadata"] == {}
+    assert api("GET", f"/threads/{thread['id']}").body["metadata"] == {}
+
+    deleted = api("DELETE", f"/threads/{thread['id']}")
+    assert deleted.status == 200
+    assert_valid(deleted.body, "DeleteThreadResponse")
+    assert deleted.body == {"id": thread["id"], "object": "thread.deleted", "deleted": True}
+    for method, body in (("GET", None), ("POST", {"metadata": {}}), ("DELETE", None)):
+        gone = api(method, f"/threads/{thread['id']}", body)
+        assert gone.status == 404
+        assert_error(gone.body, 404, contains=f"No thread found with id '{thread['id']}'.")
+
+
+def test_another_projects_key_sees_404_and_changes_nothing(api: Api) -> None:
+    thread = api("POST", "/threads", {"metadata": {"owner": "alpha"}}).body
+    for method, path, body in (
+        ("GET", f"/threads/{thread['id']}", None),
+        ("POST", f"/threads/{thread['id']}", {"metadata": {"owner": "beta"}}),
+        ("DELETE", f"/threads/{thread['id']}", None),
+        ("GET", f"/threads/{thread['id']}/messages", None),
+        ("POST", f"/threads/{thread['id']}/messages", {"role": "user", "content": "x"}),
+    ):
+        reply = api(method, path, body, key=api.other_key)
+        assert reply.status == 404, (method, path)
+        assert_error(reply.body, 404, contains="No thread found")
+    assert api("GET", f"/threads/{thread['id']}").body == thread
+    assert api("GET", f"/threads/{thread['id']}/messages").body["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "contains"),
+    [
+        ({"foo": 1}, "foo", "Unrecognized request argument supplied: foo"),
+        ({"messages": [{"role": "system", "content": "x"}]}, "messages[0].role", "'system'"),
+        ({"messages": [{"role": "user", "content": ""}]}, "messages[0].content", "empty string"),
+        ({"messages": [{"role": "user", "content": []}]}, "messages[0].content", "empty array"),
+        ({"messages": [{"role": "user"}]}, "messages[0].content", "Missing required parameter"),
+        ({"messages": [{"content": "x"}]}, "messages[0].role", "Missing required parameter"),
+        ({"messages": [{"role": "user", "content": 5}]}, "messages[0].content", "expected an array"),
+        ({"messages": [{"role": "user", "content": "x", "bogus": 1}]}, "messages[0].bogus", "Unrecognized"),
+        ({"messages": [{"role": "user", "content": [{"type": "audio"}]}]}, "messages[0].content[0]", "Invalid"),
+        ({"messages": "hello"}, "messages", "expected an array"),
+        ({"messages": [{"role": "user", "content": "x"}] * 33}, "messages", "maximum length 32"),
+        ({"metadata": "x"}, "metadata", "Invalid type for 'metadata'"),
+        ({"metadata": {str(i): "v" for i in range(17)}}, "metadata", "at most 16 properties"),
+        ({"metadata": {"k" * 65: "v"}}, "metadata", "key too long"),
+        ({"metadata": {"k": "v" * 513}}, "metadata", "maximum length 512"),
+        ({"metadata": {"k": 1}}, "metadata.k", "expected a string"),
+        ({"tool_resources": {"code_interpreter": {"file_ids": ["f"] * 21}}}, None, "maximum length 20"),
+        ({"tool_resources": {"file_search": {"vector_store_ids": ["a", "b"]}}}, None, "maximum length 1"),
+        ({"tool_resources": {"file_search": {"vector_stores": [{"file_ids": []}]}}}, None, "no vector store service"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
+    api: Api, body: dict[str, object], param: str | None, contains: str
+) -> None:
+    reply = api("POST", "/threads", body)
+    assert reply.status == 400
+    assert_error(reply.body, 400, param=param, contains=contains)
+    assert reply.headers["x-should-retry"] == "false"
+    assert api("GET", "/threads").body["data"] == []
+
+
+def test_message_text_limit_is_256000_characters(api: Api) -> None:
+    ok = api("POST", "/threads", {"messages": [{"role": "user", "content": "a" * 256_000}]})
+    assert ok.status == 200
+    over = api("POST", "/threads", {"messages": [{"role": "user", "content": "a" * 256_001}]})
+    assert over.status == 400
+    assert_error(over.body, 400, param="messages[0].content", contains="256000")
+
+
+@pytest.mark.parametrize(
+    ("raw", "contains"),
+    [
+        (b"{not json", "could not parse the JSON body"),
+        (b"[1, 2]", "expected an object, but got an array"),
+        (b'"text"', "expected an object, but got a string"),
+        (b'{"metadata": {"k": "\\ud800"}}', "invalid Unicode"),
+        (b"\xff\xfe{}", "not valid UTF-8"),
+    ],
+)
+def test_malformed_bodies_are_400(api: Api, raw: bytes, contains: str) -> None:
+    reply = api("POST", "/threads", raw=raw)
+    assert reply.status == 400
+    assert_error(reply.body, 400, contains=contains)
+
+
+def test_oversized_body_is_413(api: Api) -> None:
+    reply = api("POST", "/threads", raw=b'{"metadata": {"k": "' + b"x" * (4 * 1024 * 1024) + b'"}}')
+    assert reply.status == 413
+    assert_error(reply.body, 413, contains="too large")
+
+
+def test_ids_that_cannot_exist_are_404_without_a_lookup(api: Api) -> None:
+    for thread_id in ("thread_x%2Fy", "msg_abc", "thread_" + "a" * 300, "thread_..", "thread_%F0%9F%98%80"):
+        reply = api("GET", f"/threads/{thread_id}")
+        assert reply.status == 404
+        assert_error(reply.body, 404, contains="No thread found with id")
+
+
+def test_keys_missing_wrong_and_portkey_style(api: Api) -> None:
+    missing = api("GET", "/threads", key=None)
+    assert missing.status == 401
+    assert_error(missing.body, 401, contains="You didn't provide an API key")
+    wrong = api("GET", "/threads", key="sk-thr-wrongwrongwrongwrongwrong")
+    assert wrong.status == 401
+    assert_error(wrong.body, 401, contains="Incorrect API key provided")
+    assert "wrongwrongwrongwrong" not in wrong.body["error"]["message"]
+    assert wrong.body["error"]["code"] == "invalid_api_key"
+    portkey = api("POST", "/threads", key=None, headers={"x-portkey-api-key": api.key})
+    assert portkey.status == 200
+
+
+def test_revoked_key_stops_within_the_cache_bound(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from threads_api import auth
+
+    key = auth.create_key("gamma")
+    assert api("GET", "/threads", key=key).status == 200
+    auth._cache.clear()  # another container's view: only the table counts
+    monkeypatch.setattr(auth, "CACHE_SECONDS", 0.0)
+    assert auth.revoke_key(key)
+    assert api("GET", "/threads", key=key).status == 401
+
+
+def test_unknown_route_is_openai_404(api: Api) -> None:
+    reply = api("GET", "/assistants")
+    assert reply.status == 404
+    assert_error(reply.body, 404, contains="Invalid URL (GET /v1/assistants)")
