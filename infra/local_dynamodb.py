@@ -23,11 +23,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_moto_lock = threading.Lock()
+
+
+def serialize_moto() -> None:
+    """Make moto's DynamoDB handle one request at a time, as a real table's requests are each atomic.
+
+    moto's transactions deep-copy the table and race with concurrent writers (``dictionary changed size
+    during iteration``); concurrent clients of the local API, and the race tests, need it serialized.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler, "_serialized", False):
+        return
+    call_action = DynamoHandler.call_action
+
+    def serialized(self: Any) -> Any:
+        with _moto_lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = serialized  # type: ignore[method-assign]
+    DynamoHandler._serialized = True  # type: ignore[attr-defined]
+
+
 def start_embedded() -> str:
     """Start moto's DynamoDB server on a free loopback port; return its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per DynamoDB call is noise here
+    serialize_moto()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -66,7 +66,11 @@ def _call(operation: str, **kwargs: Any) -> Any:
     try:
         return getattr(client, operation)(**kwargs)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in _TRANSIENT:
+        code = _error_code(exc)
+        if code in _TRANSIENT or (
+            code == "TransactionCanceledException"
+            and any(reason.get("Code") in _TRANSIENT_REASONS for reason in _reasons(exc))
+        ):
             raise Unavailable(operation) from exc
         raise
     except BotoCoreError as exc:  # timeouts, connection errors
@@ -436,8 +440,6 @@ def append_message(
                 if not _visible_thread(old, project):
                     raise NotFound("thread", thread_id) from exc
                 last_ok = old.get("last_ok", {}).get("S")  # type: ignore[union-attr]
-            elif any(r.get("Code") in _TRANSIENT_REASONS for r in _reasons(exc)):
-                raise Unavailable("transact_write_items") from exc
             # TransactionConflict (a concurrent append) or a stale last_ok: go again, with jitter.
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise Unavailable("transact_write_items")

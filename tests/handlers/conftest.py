@@ -69,6 +69,7 @@ class Api:
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
+    local_dynamodb.serialize_moto()
     with mock_aws():
         client = boto3.client("dynamodb")
         local_dynamodb.create_table(client, os.environ["TABLE_NAME"])
