@@ -18,13 +18,14 @@ import os
 import sys
 import time
 import uuid
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra import local_dynamodb, template
 
-STATE_FILE = template.ROOT / ".local" / "serve.json"
+STATE_FILE = Path(os.environ.get("THREADS_API_STATE") or template.ROOT / ".local" / "serve.json")
 LOCAL_PROJECT = "default"
 
 

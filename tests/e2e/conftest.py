@@ -1,0 +1,165 @@
+"""End-to-end: `make serve`'s server in a subprocess, driven over HTTP by the openai SDK and raw requests.
+
+Every response the SDK receives is recorded and validated against OpenAI's reference schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import openai
+import pytest
+
+from infra.local_dynamodb import free_port
+from tests.contract.schemas import assert_valid
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Server:
+    base_url: str
+    key: str
+    state: Path
+    process: subprocess.Popen[str]
+
+    def env(self) -> dict[str, str]:
+        return _clean_env() | {"THREADS_API_STATE": str(self.state)}
+
+    def mint(self, project: str) -> str:
+        """A key from the admin command, as `make key PROJECT=...` runs it against the local API."""
+        out = subprocess.run(
+            [sys.executable, "-m", "infra.keys", "mint", "--project", project],
+            cwd=ROOT, env=self.env(), capture_output=True, text=True, check=True,
+        )
+        return out.stdout.strip()
+
+    def table_items(self, thread_id: str) -> list[dict[str, Any]]:
+        """What the embedded DynamoDB holds for a thread: the test looks behind the API."""
+        import boto3
+
+        state = json.loads(self.state.read_text())
+        client = boto3.client("dynamodb", endpoint_url=state["dynamodb_endpoint"], region_name="us-east-1")
+        return client.query(
+            TableName=state["table"],
+            KeyConditionExpression="pk = :t",
+            ExpressionAttributeValues={":t": {"S": thread_id}},
+        )["Items"]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment of a user's shell: none of the unit tests' fake AWS settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    port = free_port()
+    key = "sk-thr-e2e" + secrets.token_hex(16)
+    state = tmp_path_factory.mktemp("serve") / "serve.json"
+    env = _clean_env() | {"PORT": str(port), "THREADS_API_KEY": key, "THREADS_API_STATE": str(state), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base_url = ""
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if match := re.search(r"Threads API on (\S+)", line):
+            base_url = match.group(1)
+            break
+        if process.poll() is not None:
+            break
+    assert base_url, "the local API did not start"
+    os.set_blocking(process.stdout.fileno(), False)  # its later logs are not read; do not let it block
+    yield Server(base_url, key, state, process)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str
+    status: int
+    headers: httpx.Headers
+    body: Any
+
+
+_SCHEMAS = [
+    ("POST", r"/threads", "ThreadObject"),
+    ("GET", r"/threads/[^/]+", "ThreadObject"),
+    ("POST", r"/threads/[^/]+", "ThreadObject"),
+    ("DELETE", r"/threads/[^/]+", "DeleteThreadResponse"),
+    ("GET", r"/threads/[^/]+/messages", "ListMessagesResponse"),
+    ("POST", r"/threads/[^/]+/messages", "MessageObject"),
+    ("GET", r"/threads/[^/]+/messages/[^/]+", "MessageObject"),
+    ("POST", r"/threads/[^/]+/messages/[^/]+", "MessageObject"),
+    ("DELETE", r"/threads/[^/]+/messages/[^/]+", "DeleteMessageResponse"),
+]
+
+
+def validate_exchange(exchange: Exchange) -> None:
+    """Check one response against the schema its route and status call for."""
+    assert exchange.headers.get("x-request-id"), exchange
+    if exchange.status >= 400:
+        assert_valid(exchange.body, "ErrorResponse")
+        return
+    path = exchange.path.split("/v1", 1)[1]
+    if exchange.method == "GET" and path == "/threads":
+        for thread in exchange.body["data"]:
+            assert_valid(thread, "ThreadObject")
+        return
+    for method, pattern, schema in _SCHEMAS:
+        if method == exchange.method and re.fullmatch(pattern, path):
+            assert_valid(exchange.body, schema)
+            return
+    raise AssertionError(f"no schema for {exchange.method} {path}")
+
+
+@pytest.fixture
+def exchanges() -> Iterator[list[Exchange]]:
+    """Every response of the test's SDK clients; each validated against the reference when the test ends."""
+    recorded: list[Exchange] = []
+    yield recorded
+    assert recorded, "the test made no request"
+    for exchange in recorded:
+        validate_exchange(exchange)
+
+
+@pytest.fixture
+def sdk(server: Server, exchanges: list[Exchange]) -> Any:
+    """``sdk(key=None)``: an OpenAI client on the local API whose responses are recorded."""
+    clients: list[httpx.Client] = []
+
+    def record(response: httpx.Response) -> None:
+        response.read()
+        recorded_body = response.json() if response.content else None
+        exchanges.append(
+            Exchange(response.request.method, response.request.url.path, response.status_code, response.headers,
+                     recorded_body)
+        )
+
+    def make(key: str | None = None, **options: Any) -> openai.OpenAI:
+        http = httpx.Client(event_hooks={"response": [record]})
+        clients.append(http)
+        return openai.OpenAI(base_url=server.base_url, api_key=key or server.key, http_client=http, max_retries=0,
+                             **options)
+
+    yield make
+    for http in clients:
+        http.close()
