@@ -2,6 +2,7 @@
 # Both create .venv on first use, with Python 3.13 (Lambda's runtime) where it can be found.
 
 SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
@@ -54,8 +55,8 @@ revoke: $(VENV)/.installed  ## make revoke KEY=<key or id>
 bench: $(VENV)/.installed  ## the performance figures (bench/results.json)
 	$(PY) -m bench
 
-build: $(VENV)/.installed  ## sam build, as for a deployment
-	$(VENV)/bin/sam build
+build: $(VENV)/.installed  ## sam build, as for a deployment (the layer builds with the Python 3.13 found above)
+	PATH="$(dir $(PYTHON)):$$PATH" $(VENV)/bin/sam build
 
 clean:
 	rm -rf $(VENV) .aws-sam .local .mypy_cache .ruff_cache

@@ -18,8 +18,8 @@ import os
 import sys
 import time
 import uuid
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -105,7 +105,7 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            headers = {k: v for k, v in self.headers.items()}
+            headers = dict(self.headers.items())
             handler, event = api.event(self.command, self.path, headers, body, self.client_address[0])
             if handler is None:
                 result = error_response(

@@ -80,4 +80,3 @@ def revoke_key(key_or_id: str) -> bool:
 
 def _is_digest(value: str) -> bool:
     return len(value) == 64 and all(c in string.hexdigits for c in value)
-

@@ -24,7 +24,7 @@ LambdaResponse = dict[str, Any]
 Operation = Callable[["Request"], tuple[int, dict[str, Any]]]
 
 _LONE_SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]")
-_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % limits.ID_MAX_CHARS)
+_ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.ID_MAX_CHARS}}}")
 
 
 @dataclass(slots=True)
@@ -44,7 +44,9 @@ class Request:
         return value
 
 
-def response(status: int, body: dict[str, Any], request_id: str, headers: dict[str, str] | None = None) -> LambdaResponse:
+def response(
+    status: int, body: dict[str, Any], request_id: str, headers: dict[str, str] | None = None
+) -> LambdaResponse:
     out = {"content-type": "application/json", "x-request-id": request_id}
     if 400 <= status < 500 and status not in (408, 409, 429):
         out["x-should-retry"] = "false"
@@ -91,7 +93,10 @@ def parse_body(event: dict[str, Any]) -> dict[str, Any]:
             raw = base64.b64decode(raw).decode("utf-8")
         except ValueError:
             raise errors.invalid("The request body is not valid UTF-8.") from None
-    if len(raw) > limits.REQUEST_BODY_MAX_BYTES or len(raw.encode("utf-8", "surrogatepass")) > limits.REQUEST_BODY_MAX_BYTES:
+    if (
+        len(raw) > limits.REQUEST_BODY_MAX_BYTES
+        or len(raw.encode("utf-8", "surrogatepass")) > limits.REQUEST_BODY_MAX_BYTES
+    ):
         raise ApiError(
             413,
             f"The request body is too large: at most {limits.REQUEST_BODY_MAX_BYTES} bytes are accepted.",
@@ -187,7 +192,8 @@ def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
     raw_limit = query.get("limit", str(limits.LIST_DEFAULT_LIMIT))
     if not re.fullmatch(r"[+-]?\d{1,10}", raw_limit.strip()):
         raise errors.invalid(
-            f"Invalid type for 'limit': expected an integer, but got a string instead.", param="limit",
+            "Invalid type for 'limit': expected an integer, but got a string instead.",
+            param="limit",
             code="invalid_type",
         )
     limit = int(raw_limit)

@@ -139,9 +139,7 @@ class MessageIn(_Body):
 
 
 class _CodeInterpreter(_Body):
-    file_ids: Annotated[list[FileId], Field(max_length=limits.CODE_INTERPRETER_MAX_FILES)] = Field(
-        default_factory=list
-    )
+    file_ids: Annotated[list[FileId], Field(max_length=limits.CODE_INTERPRETER_MAX_FILES)] = Field(default_factory=list)
 
 
 def _no_vector_store_service(value: Any) -> Any:
@@ -209,8 +207,14 @@ def _param(loc: tuple[int | str, ...]) -> str:
 
 
 def _describe(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "an integer",
-            float: "a number"}.get(type(value), "null" if value is None else "a value")
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), "null" if value is None else "a value")
 
 
 def _api_error(exc: ValidationError) -> errors.ApiError:
@@ -221,16 +225,16 @@ def _api_error(exc: ValidationError) -> errors.ApiError:
     if kind == "extra_forbidden":
         return errors.invalid(f"Unrecognized request argument supplied: {param}", param=param)
     if kind == "missing":
-        return errors.invalid(f"Missing required parameter: '{param}'.", param=param,
-                              code="missing_required_parameter")
+        return errors.invalid(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
     if kind in ("literal_error", "union_tag_invalid"):
         expected = ctx.get("expected", ctx.get("expected_tags", ""))
         return errors.invalid(
             f"Invalid value: {error['input']!r}. Supported values are: {expected}.", param=param, code="invalid_value"
         )
     if kind == "union_tag_not_found":
-        return errors.invalid(f"Missing required parameter: '{param}.type'.", param=f"{param}.type",
-                              code="missing_required_parameter")
+        return errors.invalid(
+            f"Missing required parameter: '{param}.type'.", param=f"{param}.type", code="missing_required_parameter"
+        )
     if kind in _TYPE_NAMES or kind.endswith("_type"):
         expected = _TYPE_NAMES.get(kind, kind.removesuffix("_type").replace("_", " "))
         return errors.invalid(
@@ -253,8 +257,9 @@ def _api_error(exc: ValidationError) -> errors.ApiError:
             code="empty_array",
         )
     if kind == "string_too_short":
-        return errors.invalid(f"Invalid '{param}': empty string. Expected a non-empty string.", param=param,
-                              code="empty_string")
+        return errors.invalid(
+            f"Invalid '{param}': empty string. Expected a non-empty string.", param=param, code="empty_string"
+        )
     if kind == "string_too_long":
         return errors.invalid(
             f"Invalid '{param}': string too long. Expected a string with maximum length {ctx.get('max_length')}, "

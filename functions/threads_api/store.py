@@ -82,7 +82,7 @@ def _error_code(exc: ClientError) -> str:
 
 
 def _reasons(exc: ClientError) -> list[dict[str, Any]]:
-    return list(exc.response.get("CancellationReasons", []))
+    return [dict(reason) for reason in exc.response.get("CancellationReasons", [])]
 
 
 def now_ms() -> int:
@@ -156,10 +156,7 @@ def _visible_thread(item: Item | None, project: str) -> bool:
 
 
 def _message_from_item(item: Item, parts: list[bytes] | None = None) -> Message:
-    if "body" in item:
-        body = json.loads(item["body"]["S"])
-    else:
-        body = json.loads(zlib.decompress(b"".join(parts or [])))
+    body = json.loads(item["body"]["S"]) if "body" in item else json.loads(zlib.decompress(b"".join(parts or [])))
     return Message(
         id=item["sk"]["S"][4:],
         thread_id=item["pk"]["S"],
@@ -439,7 +436,7 @@ def append_message(
                 )
                 if not _visible_thread(old, project):
                     raise NotFound("thread", thread_id) from exc
-                last_ok = old.get("last_ok", {}).get("S")  # type: ignore[union-attr]
+                last_ok = old.get("last_ok", {}).get("S")
             # TransactionConflict (a concurrent append) or a stale last_ok: go again, with jitter.
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise Unavailable("transact_write_items")
@@ -508,9 +505,7 @@ def delete_message(project: str, thread_id: str, message_id: str) -> None:
     _write_message_if_thread(project, thread_id, message_id, delete)
 
 
-def list_messages(
-    project: str, thread_id: str, limit: int, order: str, after: str | None, before: str | None
-) -> Page:
+def list_messages(project: str, thread_id: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     """A page of a thread's messages: one BatchGetItem (thread and cursor), one Query of ``by_order``."""
     cursor = after or before
     keys = [_thread_key(thread_id)]
@@ -574,8 +569,8 @@ def _partition_keys(thread_id: str) -> Iterator[list[Item]]:
 def purge_thread(thread_id: str) -> int:
     """Delete every item left in a deleted thread's partition; safe to run again. Returns the count."""
     count = 0
-    for keys in _partition_keys(thread_id):
-        keys = [key for key in keys if key["sk"]["S"] != THREAD_SK]  # a live thread item is not ours
+    for page in _partition_keys(thread_id):
+        keys = [key for key in page if key["sk"]["S"] != THREAD_SK]  # a live thread item is not ours
         batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
         count += len(keys)
     return count
@@ -611,9 +606,7 @@ def get_key_project(key_hash: str) -> str | None:
 
 
 def delete_key(key_hash: str) -> bool:
-    response = _call(
-        "delete_item", Key={"pk": {"S": f"key#{key_hash}"}, "sk": {"S": "key"}}, ReturnValues="ALL_OLD"
-    )
+    response = _call("delete_item", Key={"pk": {"S": f"key#{key_hash}"}, "sk": {"S": "key"}}, ReturnValues="ALL_OLD")
     return "Attributes" in response
 
 

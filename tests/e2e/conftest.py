@@ -42,7 +42,11 @@ class Server:
         """A key from the admin command, as `make key PROJECT=...` runs it against the local API."""
         out = subprocess.run(
             [sys.executable, "-m", "infra.keys", "mint", "--project", project],
-            cwd=ROOT, env=self.env(), capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout.strip()
 
@@ -69,9 +73,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = free_port()
     key = "sk-thr-e2e" + secrets.token_hex(16)
     state = tmp_path_factory.mktemp("serve") / "serve.json"
-    env = _clean_env() | {"PORT": str(port), "THREADS_API_KEY": key, "THREADS_API_STATE": str(state), "PYTHONUNBUFFERED": "1"}
+    env = _clean_env() | {
+        "PORT": str(port),
+        "THREADS_API_KEY": key,
+        "THREADS_API_STATE": str(state),
+        "PYTHONUNBUFFERED": "1",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "infra.serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     base_url = ""
@@ -150,15 +163,21 @@ def sdk(server: Server, exchanges: list[Exchange]) -> Any:
         response.read()
         recorded_body = response.json() if response.content else None
         exchanges.append(
-            Exchange(response.request.method, response.request.url.path, response.status_code, response.headers,
-                     recorded_body)
+            Exchange(
+                response.request.method,
+                response.request.url.path,
+                response.status_code,
+                response.headers,
+                recorded_body,
+            )
         )
 
     def make(key: str | None = None, **options: Any) -> openai.OpenAI:
         http = httpx.Client(event_hooks={"response": [record]})
         clients.append(http)
-        return openai.OpenAI(base_url=server.base_url, api_key=key or server.key, http_client=http, max_retries=0,
-                             **options)
+        return openai.OpenAI(
+            base_url=server.base_url, api_key=key or server.key, http_client=http, max_retries=0, **options
+        )
 
     yield make
     for http in clients:

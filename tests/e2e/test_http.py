@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,9 @@ def send(server: Server, method: str, path: str, *, key: str | None = "default",
         headers["Authorization"] = f"Bearer {server.key if key == 'default' else key}"
     response = httpx.request(method, server.base_url + path, headers=headers, timeout=30, **kwargs)
     body = response.json()
-    validate_exchange(Exchange(method, httpx.URL(server.base_url + path).path, response.status_code,
-                               response.headers, body))
+    validate_exchange(
+        Exchange(method, httpx.URL(server.base_url + path).path, response.status_code, response.headers, body)
+    )
     return response
 
 
@@ -136,8 +136,12 @@ REFERENCE_CURLS = _reference_curls()
 def _run_curl(server: Server, command: str, thread_id: str, message_id: str) -> tuple[int, str, Any]:
     command = re.sub(r"https://api\.(openai\.com|portkey\.ai)/v1", server.base_url, command)
     command = command.replace("thread_abc123", thread_id).replace("msg_abc123", message_id)
-    env = {**os.environ, "OPENAI_API_KEY": server.key, "PORTKEY_API_KEY": server.key,
-           "PORTKEY_PROVIDER_VIRTUAL_KEY": "virtual-key"}
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": server.key,
+        "PORTKEY_API_KEY": server.key,
+        "PORTKEY_PROVIDER_VIRTUAL_KEY": "virtual-key",
+    }
     script = command + " -s -w '\\n%{http_code} %{method}'"
     out = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True)
     body, _, status_method = out.stdout.rpartition("\n")

@@ -46,14 +46,14 @@ def test_cleanup_reports_a_failed_record_for_retry(api: Api, monkeypatch: pytest
         raise store.Unavailable("batch_write_item")
 
     monkeypatch.setattr(store, "purge_thread", fail)
-    record = {"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "thread_x"}, "sk": {"S": "thread"}},
-                                                    "SequenceNumber": "42"}}
+    record = {
+        "eventName": "REMOVE",
+        "dynamodb": {"Keys": {"pk": {"S": "thread_x"}, "sk": {"S": "thread"}}, "SequenceNumber": "42"},
+    }
     assert cleanup.handler({"Records": [record]}) == {"batchItemFailures": [{"itemIdentifier": "42"}]}
 
 
-def test_a_thread_too_large_for_one_transaction_is_written_in_stages(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_thread_too_large_for_one_transaction_is_written_in_stages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     from threads_api import limits
 
     monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", 1_000)
@@ -156,7 +156,10 @@ def test_concurrent_appends_are_all_kept_in_one_order(api: Api) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    asc = [m["content"][0]["text"]["value"] for m in api("GET", f"/threads/{thread_id}/messages?order=asc&limit=100").body["data"]]
+    asc = [
+        m["content"][0]["text"]["value"]
+        for m in api("GET", f"/threads/{thread_id}/messages?order=asc&limit=100").body["data"]
+    ]
     assert sorted(asc) == sorted(f"{n}-{i}" for n in range(6) for i in range(5))
     for n in range(6):  # each writer's messages appear in the order it wrote them
         assert [v for v in asc if v.startswith(f"{n}-")] == [f"{n}-{i}" for i in range(5)]

@@ -1,0 +1,126 @@
+"""The domain without DynamoDB or HTTP: ids, order keys, request models, list parameters, item encoding."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from threads_api import errors, ids, limits, models
+from threads_api.errors import ApiError, BadCursor
+from threads_api.gateway import page_params, parse_body
+
+
+def test_ids_are_prefixed_base62_of_24_and_unique() -> None:
+    made = {ids.new_id("thread_") for _ in range(2000)}
+    assert len(made) == 2000
+    assert all(re.fullmatch(r"thread_[A-Za-z0-9]{24}", i) for i in made)
+
+
+def test_order_keys_sort_by_time_then_sequence_and_survive_clock_skew() -> None:
+    keys = [ids.order_key(1_700_000_000_000, seq) for seq in range(40)]
+    assert keys == sorted(keys) and len(set(keys)) == 40
+    assert ids.order_key(1_700_000_000_001, 0) > keys[-1]
+    later = "0" * 4 + "f" * 16
+    assert ids.next_order_key(1, later) > later  # a clock behind the newest message still sorts after it
+
+
+def _error(model: Any, body: dict[str, Any]) -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        models.parse(model, body)
+    assert caught.value.status == 400
+    return caught.value
+
+
+def test_content_string_becomes_a_text_part() -> None:
+    message = models.parse(models.MessageIn, {"role": "user", "content": "hi"})
+    assert message.stored_content() == [{"type": "text", "text": {"value": "hi", "annotations": []}}]
+    assert message.as_new() == ("user", message.stored_content(), [], {})
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "code"),
+    [
+        ({"role": "user", "content": [{"type": "text", "text": 3}]}, "content[0].text", "invalid_type"),
+        (
+            {"role": "user", "content": [{"type": "image_url", "image_url": {}}]},
+            "content[0].image_url.url",
+            "missing_required_parameter",
+        ),
+        (
+            {"role": "user", "content": [{"type": "image_file", "image_file": {"file_id": "f", "detail": "max"}}]},
+            "content[0].image_file.detail",
+            "invalid_value",
+        ),
+        ({"role": "user", "content": [{"text": "x"}]}, "content[0].type", "missing_required_parameter"),
+        (
+            {"role": "user", "content": "x", "attachments": [{"file_id": "f", "tools": [{"type": "web"}]}]},
+            "attachments[0].tools[0].type",
+            "invalid_value",
+        ),
+        ({"role": "user", "content": "x", "metadata": None, "extra": True}, "extra", None),
+        ({"role": 1, "content": "x"}, "role", "invalid_value"),
+    ],
+)
+def test_message_errors_name_the_field(body: dict[str, Any], param: str, code: str | None) -> None:
+    error = _error(models.MessageIn, body)
+    assert error.param == param
+    assert error.code == code
+
+
+def test_metadata_limits_are_exact() -> None:
+    at_limit = {f"{i:064d}": "v" * 512 for i in range(16)}
+    assert models.parse(models.CreateThreadIn, {"metadata": at_limit}).metadata == at_limit
+    assert _error(models.CreateThreadIn, {"metadata": at_limit | {"x": "y"}}).param == "metadata"
+
+
+def test_modify_distinguishes_omitted_from_null() -> None:
+    assert models.parse(models.ModifyThreadIn, {}).model_fields_set == set()
+    assert models.parse(models.ModifyThreadIn, {"metadata": None}).model_fields_set == {"metadata"}
+
+
+def test_list_parameters() -> None:
+    assert page_params({}, "msg_") == page_params({"limit": "20", "order": "desc"}, "msg_")
+    params = page_params({"limit": "100", "order": "asc", "after": "msg_abc"}, "msg_")
+    assert (params.limit, params.order, params.after, params.before) == (100, "asc", "msg_abc", None)
+    for query in ({"limit": "0"}, {"limit": "101"}, {"limit": "1.5"}, {"order": "ASC"}):
+        with pytest.raises(ApiError):
+            page_params(query, "msg_")
+    with pytest.raises(BadCursor):
+        page_params({"after": "thread_abc"}, "msg_")
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"body": None}, {}),
+        ({"body": ""}, {}),
+        ({"body": "  \n"}, {}),
+        ({"body": '{"a": 1}'}, {"a": 1}),
+        ({"body": "eyJhIjogMX0=", "isBase64Encoded": True}, {"a": 1}),
+    ],
+)
+def test_parse_body(event: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert parse_body(event) == expected
+
+
+def test_error_envelope_shape() -> None:
+    assert errors.invalid("bad", param="x", code="c").envelope() == {
+        "error": {"message": "bad", "type": "invalid_request_error", "param": "x", "code": "c"}
+    }
+    assert errors.unavailable().headers == {"retry-after": "1"}
+
+
+def test_large_bodies_are_split_into_parts_under_the_item_limit() -> None:
+    from threads_api import store
+    from threads_api.entities import Message
+
+    text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(256_000))  # poorly compressible CJK
+    message = Message("msg_x", "thread_x", 0, "user", [{"type": "text", "text": {"value": text}}], [], {})
+    items = store._message_items("thread_x", message, "0" * 20)
+    assert len(items) > 1 and int(items[0]["parts"]["N"]) == len(items) - 1
+    assert all(store.item_size(item) < 400 * 1024 for item in items)
+    small = store._message_items("thread_x", Message("msg_y", "thread_x", 0, "user", [], [], {}), "0" * 20)
+    assert len(small) == 1 and "body" in small[0]
+    assert limits.ITEM_BODY_INLINE_BYTES < 400 * 1024
