@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -85,7 +84,7 @@ class StreamPoller(threading.Thread):
         self._arn = client(endpoint).describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self._consume = consume
         self._stop = threading.Event()
-        self._iterators: dict[str, str | None] = {}
+        self._positions: dict[str, str] = {}  # shard id -> sequence number of the last record handed over
 
     def stop(self) -> None:
         self._stop.set()
@@ -93,32 +92,44 @@ class StreamPoller(threading.Thread):
     def run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once()
-            except Exception:  # keep the local API serving; the next poll retries
-                time.sleep(0.5)
-            self._stop.wait(0.25)
+                busy = self.poll_once() > 0
+            except Exception as exc:  # keep the local API serving; the next poll retries
+                logging.getLogger("threads-api.stream").warning("stream poll failed: %r", exc)
+                busy = False
+            if not busy:
+                self._stop.wait(0.25)
 
     def poll_once(self) -> int:
-        """Hand every shard's next batch to ``consume``; return how many records were handed over."""
+        """Hand every shard's next batch to ``consume``; return how many records were handed over.
+
+        Each poll asks for a fresh iterator after the last record handed over: moto replaces a table's
+        object (and its stream shard) when a transaction rolls back, which strands older iterators.
+        """
         handed = 0
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
+            after = self._positions.get(shard_id)
+            if after:
+                iterator = self._streams.get_shard_iterator(
+                    StreamArn=self._arn,
+                    ShardId=shard_id,
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=after,
+                )
+            else:
+                iterator = self._streams.get_shard_iterator(
                     StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            iterator = self._iterators[shard_id]
-            if iterator is None:
-                continue
-            page = self._streams.get_records(ShardIterator=iterator, Limit=100)
+                )
+            page = self._streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)
             records = page.get("Records", [])
-            if records:
-                result = self._consume({"Records": records}) or {}
-                if result.get("batchItemFailures"):
-                    continue  # the same batch again on the next poll, as Lambda retries it
-                handed += len(records)
-            self._iterators[shard_id] = page.get("NextShardIterator")
+            if not records:
+                continue
+            result = self._consume({"Records": records}) or {}
+            if result.get("batchItemFailures"):
+                continue  # the same batch again on the next poll, as Lambda retries it
+            handed += len(records)
+            self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         return handed
 
     def drain(self) -> int:

@@ -78,28 +78,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "THREADS_API_KEY": key,
         "THREADS_API_STATE": str(state),
         "PYTHONUNBUFFERED": "1",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = state.with_suffix(".log")
+    with log.open("w") as out:  # a file, not a pipe: a full pipe would stall the server
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+        )
     base_url = ""
     deadline = time.monotonic() + 60
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if match := re.search(r"Threads API on (\S+)", line):
+    while time.monotonic() < deadline and process.poll() is None:
+        if match := re.search(r"Threads API on (\S+)", log.read_text()):
             base_url = match.group(1)
             break
-        if process.poll() is not None:
-            break
-    assert base_url, "the local API did not start"
-    os.set_blocking(process.stdout.fileno(), False)  # its later logs are not read; do not let it block
+        time.sleep(0.1)
+    assert base_url, "the local API did not start: " + log.read_text()[-2000:]
     yield Server(base_url, key, state, process)
+    if os.environ.get("E2E_HOLD"):
+        time.sleep(float(os.environ["E2E_HOLD"]))
     process.terminate()
     process.wait(timeout=10)
 

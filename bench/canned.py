@@ -1,0 +1,99 @@
+"""DynamoDB answered at the HTTP layer (botocore's ``before-send``) with canned responses, and call counting.
+
+The same canned answers serve the handler and the bare botocore calls it is compared with, so the ratio
+measures only what our code adds: parsing, validation, auth, shaping, logging.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+THREAD_ID = "thread_" + "T" * 24
+MESSAGE_ID = "msg_" + "M" * 24
+
+
+def thread_item() -> dict[str, Any]:
+    return {
+        "pk": {"S": THREAD_ID},
+        "sk": {"S": "thread"},
+        "prj": {"S": "bench"},
+        "created_at": {"N": "1795420000"},
+        "meta": {"S": '{"user":"u1"}'},
+        "tools": {"S": "{}"},
+        "gpk": {"S": "threads#bench"},
+        "gsk": {"S": "0000000000000000000a"},
+        "last_ok": {"S": "0000000000000000000a"},
+    }
+
+
+def message_item(n: int = 0) -> dict[str, Any]:
+    body = {
+        "content": [{"type": "text", "text": {"value": f"message {n} " + "x" * 200, "annotations": []}}],
+        "attachments": [],
+    }
+    return {
+        "pk": {"S": THREAD_ID},
+        "sk": {"S": f"msg#{MESSAGE_ID[:-4]}{n:04d}"},
+        "ok": {"S": f"{n:020x}"},
+        "created_at": {"N": "1795420000"},
+        "role": {"S": "user"},
+        "meta": {"S": "{}"},
+        "body": {"S": json.dumps(body)},
+    }
+
+
+def answer(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """What DynamoDB would answer ``operation`` on the bench's one thread."""
+    if operation == "GetItem":
+        if params["Key"]["pk"]["S"].startswith("key#"):
+            return {"Item": {"pk": params["Key"]["pk"], "sk": {"S": "key"}, "prj": {"S": "bench"}}}
+        if params["Key"]["sk"]["S"] == "thread":
+            return {"Item": thread_item()}
+        return {"Item": message_item()}
+    if operation == "UpdateItem":
+        return {"Attributes": thread_item()}
+    if operation == "BatchGetItem":
+        table = next(iter(params["RequestItems"]))
+        items = [
+            thread_item() if k["sk"]["S"] == "thread" else message_item() for k in params["RequestItems"][table]["Keys"]
+        ]
+        return {"Responses": {table: items}, "UnprocessedKeys": {}}
+    if operation == "Query":
+        return {"Items": [message_item(n) for n in range(min(params.get("Limit", 20), 20))], "Count": 20}
+    return {}
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+@contextmanager
+def dynamodb_answered(client: Any, calls: list[tuple[str, dict[str, Any]]] | None = None) -> Iterator[None]:
+    """Answer every call of ``client`` from ``answer``; record each (operation, params) into ``calls``."""
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if calls is not None:
+            calls.append((model.name, copy.deepcopy(params)))
+
+    def before_send(request: Any, **_: Any) -> AWSResponse:
+        operation = request.headers["X-Amz-Target"].decode().split(".")[1]
+        body = json.dumps(answer(operation, json.loads(request.body))).encode()
+        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
+
+    client.meta.events.register("before-parameter-build.dynamodb", record, unique_id="bench-record")
+    client.meta.events.register("before-send.dynamodb", before_send, unique_id="bench-send")
+    try:
+        yield
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb", unique_id="bench-record")
+        client.meta.events.unregister("before-send.dynamodb", unique_id="bench-send")
