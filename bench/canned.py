@@ -14,13 +14,13 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-THREAD_ID = "thread_" + "T" * 24
-MESSAGE_ID = "msg_" + "M" * 24
+THREAD_ID = "thread_" + "T" * 20 + "0000"
+MESSAGE_ID = "msg_" + "M" * 20 + "0000"
 
 
-def thread_item() -> dict[str, Any]:
+def thread_item(n: int = 0) -> dict[str, Any]:
     return {
-        "pk": {"S": THREAD_ID},
+        "pk": {"S": THREAD_ID[:-4] + f"{n:04d}"},
         "sk": {"S": "thread"},
         "prj": {"S": "bench"},
         "created_at": {"N": "1795420000"},
@@ -65,7 +65,9 @@ def answer(operation: str, params: dict[str, Any]) -> dict[str, Any]:
         ]
         return {"Responses": {table: items}, "UnprocessedKeys": {}}
     if operation == "Query":
-        return {"Items": [message_item(n) for n in range(min(params.get("Limit", 20), 20))], "Count": 20}
+        make = thread_item if params.get("IndexName") == "by_owner" else message_item
+        items = [make(n) for n in range(min(params.get("Limit", 20), 20))]
+        return {"Items": items, "Count": len(items)}
     return {}
 
 
@@ -77,13 +79,25 @@ class _Raw:
         yield self._body
 
 
+class Recorder:
+    """The (operation, params) of each call made while ``on`` is true."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
 @contextmanager
-def dynamodb_answered(client: Any, calls: list[tuple[str, dict[str, Any]]] | None = None) -> Iterator[None]:
-    """Answer every call of ``client`` from ``answer``; record each (operation, params) into ``calls``."""
+def dynamodb_answered(client: Any, recorder: Recorder | None = None) -> Iterator[None]:
+    """Answer every call of ``client`` from ``answer``, at the HTTP layer; record calls into ``recorder``."""
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        if calls is not None:
-            calls.append((model.name, copy.deepcopy(params)))
+        if recorder is not None and recorder.on:
+            recorder.calls.append((model.name, copy.deepcopy(params)))
 
     def before_send(request: Any, **_: Any) -> AWSResponse:
         operation = request.headers["X-Amz-Target"].decode().split(".")[1]

@@ -2,7 +2,6 @@
 
 from threads_api import models, objects, store
 from threads_api.gateway import Request, endpoint
-from threads_api.observability import metrics
 
 
 @endpoint("create_message", with_body=True)
@@ -10,5 +9,4 @@ def handler(request: Request) -> tuple[int, dict[str, object]]:
     thread_id = request.object_id("thread_id", "thread")
     body = models.parse(models.MessageIn, request.body)
     message = store.append_message(request.project, thread_id, *body.as_new())
-    metrics.add_metric(name="MessagesCreated", unit="Count", value=1)
     return 200, objects.message_object(message)

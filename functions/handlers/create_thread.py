@@ -2,7 +2,6 @@
 
 from threads_api import models, objects, store
 from threads_api.gateway import Request, endpoint
-from threads_api.observability import metrics
 
 
 @endpoint("create_thread", with_body=True)
@@ -11,5 +10,4 @@ def handler(request: Request) -> tuple[int, dict[str, object]]:
     messages = [message.as_new() for message in body.messages or []]
     tools = body.tool_resources.stored() if body.tool_resources else {}
     thread, _ = store.create_thread(request.project, body.metadata or {}, tools, messages)
-    metrics.add_metric(name="ThreadsCreated", unit="Count", value=1)
     return 200, objects.thread_object(thread)

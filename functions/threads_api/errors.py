@@ -92,3 +92,7 @@ class BadCursor(Exception):
 
 class Unavailable(Exception):
     """DynamoDB throttled or failed past the client's retries; the request may be retried as is."""
+
+
+class InvalidText(ValueError):
+    """Text that is not valid Unicode (a lone UTF-16 surrogate): it cannot be stored as UTF-8."""

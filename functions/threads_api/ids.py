@@ -9,8 +9,15 @@ _BASE62 = string.ascii_letters + string.digits
 
 
 def new_id(prefix: str) -> str:
-    """``prefix`` followed by 24 base62 characters from a cryptographic source, like OpenAI's ids."""
-    return prefix + "".join(secrets.choice(_BASE62) for _ in range(24))
+    """``prefix`` followed by 24 base62 characters from a cryptographic source, like OpenAI's ids.
+
+    Bytes below 248 (4 x 62) map to base62 without bias; the rest are dropped. One call to the OS's
+    random source instead of 24 (``secrets.choice`` costs about 4 us a character).
+    """
+    chars: list[str] = []
+    while len(chars) < 24:
+        chars += [_BASE62[b % 62] for b in secrets.token_bytes(32) if b < 248]
+    return prefix + "".join(chars[:24])
 
 
 def order_key(ms: int, seq: int) -> str:

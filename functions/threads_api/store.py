@@ -29,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from threads_api import limits
 from threads_api.entities import JsonObject, Message, Page, Thread
-from threads_api.errors import BadCursor, NotFound, Unavailable
+from threads_api.errors import BadCursor, InvalidText, NotFound, Unavailable
 from threads_api.ids import new_id, next_order_key, order_key
 
 Item = dict[str, Any]
@@ -92,8 +92,16 @@ def now_ms() -> int:
 # -- encoding ---------------------------------------------------------------------------------------
 
 
+def _utf8(value: Any) -> bytes:
+    """The compact JSON of ``value`` as UTF-8; text with a lone surrogate is refused here, before any write."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidText from exc
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _utf8(value).decode()
 
 
 def _thread_key(thread_id: str) -> Item:
@@ -124,7 +132,7 @@ def item_size(item: Item) -> int:
 
 def _message_items(thread_id: str, message: Message, ok: str) -> list[Item]:
     """The message item, and the part items that hold its body when it is too large for one item."""
-    body = _dumps({"content": message.content, "attachments": message.attachments}).encode()
+    body = _utf8({"content": message.content, "attachments": message.attachments})
     item: Item = {
         **_message_key(thread_id, message.id),
         "ok": {"S": ok},

@@ -1,0 +1,137 @@
+"""``make bench``: every figure of the performance issue, printed as a table and written to bench/results.json.
+
+python -m bench [--runs N] [--iterations N] [--skip size,throughput]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import env
+
+GOALS = {"cold_ratio": 1.3, "warm_ratio": 1.15, "thread_round_trips": 1, "list_round_trips": 2}
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=False)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False))  # noqa: E731
+    return "\n".join([f"\n{title}", line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per handler (cold start)")
+    parser.add_argument("--iterations", type=int, default=500, help="requests per operation (warm)")
+    parser.add_argument("--skip", default="", help="comma-separated: cold, warm, trips, throughput, size")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    env.lambda_like()
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "arch": platform.machine(), "when": time.strftime("%F %T")},
+        "goals": GOALS,
+    }
+    out = []
+
+    if "cold" not in skip:
+        from bench import cold
+
+        results["cold_start"] = c = cold.measure(args.runs)
+        out.append(
+            _table(
+                f"Cold start (median of {args.runs}; ratio of CPU time to `import boto3; boto3.client('dynamodb')`, "
+                f"goal <= {GOALS['cold_ratio']})",
+                ["handler", "cpu ms", "wall ms", "ratio", "wall ratio", "goal"],
+                [
+                    [
+                        k,
+                        v["cpu_ms"],
+                        v["wall_ms"],
+                        v["ratio"],
+                        v["wall_ratio"],
+                        "" if k == "boto3 floor" else ("met" if v["ratio"] <= GOALS["cold_ratio"] else "MISSED"),
+                    ]
+                    for k, v in c.items()
+                ],
+            )
+        )
+    if "warm" not in skip:
+        from bench import warm
+
+        results["warm"] = w = warm.measure(args.iterations)
+        results["memory"] = {
+            "max_rss_mib_after_warm": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        }
+        out.append(
+            _table(
+                f"Warm overhead (median of {args.iterations}; DynamoDB answered at the HTTP layer; goal <= "
+                f"{GOALS['warm_ratio']})",
+                ["operation", "handler us", "botocore us", "overhead us", "ratio", "goal", "DynamoDB calls"],
+                [
+                    [
+                        k,
+                        v["handler_us"],
+                        v["botocore_us"],
+                        v["overhead_us"],
+                        v["ratio"],
+                        "met" if v["ratio"] <= GOALS["warm_ratio"] else "MISSED",
+                        " + ".join(v["dynamodb_calls"]),
+                    ]
+                    for k, v in w.items()
+                ],
+            )
+        )
+    if "trips" not in skip:
+        from bench import trips
+
+        results["round_trips"] = t = trips.measure()
+        out.append(
+            _table(
+                "DynamoDB round trips per operation "
+                "(goal: 1 per thread operation, <= 2 per list, 0 for auth when warm)",
+                ["operation", "round trips", "calls"],
+                [
+                    [
+                        k,
+                        v if isinstance(v, int) else v["round_trips"],
+                        "" if isinstance(v, int) else " + ".join(v["calls"]),
+                    ]
+                    for k, v in t.items()
+                ],
+            )
+        )
+    if "throughput" not in skip:
+        from bench import throughput
+
+        results["local_api"] = tp = throughput.measure()
+        out.append(
+            _table(
+                "Local API (make serve), 8 concurrent clients, mixed operations (embedded DynamoDB: for trend only)",
+                list(tp),
+                [list(tp.values())],
+            )
+        )
+    if "size" not in skip:
+        from bench import size
+
+        results["package_size"] = s = size.measure()
+        out.append(
+            _table(
+                "Package size (sam build)",
+                ["artifact", "KiB"],
+                [[k, v["kib"]] for k, v in s.items()] if "error" not in s else [["error", s["error"]]],
+            )
+        )
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n".join(out))
+    print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
