@@ -13,7 +13,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: serve test unit lint typecheck template key keys revoke bench build clean
+.PHONY: serve test unit lint typecheck template key keys revoke fuzz bench build clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ is needed (3.13 preferred)"; exit 1; }
@@ -51,6 +51,9 @@ keys: $(VENV)/.installed  ## list the API keys
 
 revoke: $(VENV)/.installed  ## make revoke KEY=<key or id>
 	@$(PY) -m infra.keys revoke "$(KEY)"
+
+fuzz: $(VENV)/.installed  ## schemathesis with many examples (FUZZ_EXAMPLES, default 500)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/e2e/test_fuzz.py
 
 bench: $(VENV)/.installed  ## the performance figures (bench/results.json)
 	$(PY) -m bench

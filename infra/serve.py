@@ -29,6 +29,20 @@ STATE_FILE = Path(os.environ.get("THREADS_API_STATE") or template.ROOT / ".local
 LOCAL_PROJECT = "default"
 
 
+class LocalContext:
+    """The Lambda context a handler gets: the time left counts down from the template's function timeout."""
+
+    def __init__(self, function_name: str, request_id: str, timeout_seconds: float = 15.0) -> None:
+        self.function_name = function_name
+        self.aws_request_id = request_id
+        self.memory_limit_in_mb = 1024
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
 class LocalApi:
     """The routes of the template bound to their handlers, and the event/response translation."""
 
@@ -113,7 +127,7 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                 )
             else:
                 try:
-                    result = handler(event, None)
+                    result = handler(event, LocalContext(handler.__module__, event["requestContext"]["requestId"]))
                 except Exception:  # a handler that raised is Lambda's 502; API Gateway's 5xx envelope
                     result = error_response(errors.unavailable(), event["requestContext"]["requestId"])
             payload = result.get("body") or ""
@@ -126,7 +140,11 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method (TRACE, PROPFIND, ...) reaches the routes, as on API Gateway: 404 where none is.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
     return Handler
 

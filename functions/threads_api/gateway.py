@@ -133,7 +133,8 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
             logger.set_correlation_id(request_id)
             project = None
             try:
-                project = auth.project_for(auth.key_from_headers(_lower_keys(event.get("headers"))))
+                headers = _lower_keys(event.get("headers"))
+                project = auth.project_for(auth.key_from_headers(headers))
                 request = Request(
                     project=project,
                     request_id=request_id,
@@ -141,8 +142,24 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
                     query=_query(event),
                     body=parse_body(event) if with_body else {},
                 )
-                status, body = fn(request)
-                result = response(status, body, request_id)
+                idempotency_key = headers.get("idempotency-key") if with_body else None
+                if idempotency_key is None:
+                    status, body = fn(request)
+                    result = response(status, body, request_id)
+                else:
+                    from threads_api import idempotency
+
+                    status, body, replayed = idempotency.run_once(
+                        operation,
+                        idempotency_key,
+                        project,
+                        str(event.get("httpMethod")),
+                        str(event.get("path")),
+                        request.body,
+                        lambda: fn(request),
+                        context,
+                    )
+                    result = response(status, body, request_id, {"idempotent-replayed": str(replayed).lower()})
             except Exception as exc:  # every failure becomes an envelope; no trace reaches the client
                 error = _as_api_error(exc)
                 if error.status >= 500:

@@ -52,7 +52,8 @@ Detail = Literal["auto", "low", "high"]
 
 
 class _ImageUrl(_Body):
-    url: Annotated[str, Field(min_length=1, max_length=limits.IMAGE_URL_MAX_CHARS)]
+    # An absolute http(s) URL of printable ASCII (an RFC 3986 URI, as OpenAI's schema says: format uri).
+    url: Annotated[str, Field(max_length=limits.IMAGE_URL_MAX_CHARS, pattern=r"^https?://[!-~]+$")]
     detail: Detail = "auto"
 
 
@@ -260,6 +261,8 @@ def _api_error(exc: ValidationError) -> errors.ApiError:
         return errors.invalid(
             f"Invalid '{param}': empty string. Expected a non-empty string.", param=param, code="empty_string"
         )
+    if kind == "string_pattern_mismatch":
+        return errors.invalid(f"Invalid '{param}': expected an absolute http(s) URL.", param=param, code="invalid_url")
     if kind == "string_too_long":
         return errors.invalid(
             f"Invalid '{param}': string too long. Expected a string with maximum length {ctx.get('max_length')}, "

@@ -49,7 +49,7 @@ def assert_error(body: Any, status: int, *, param: str | None = None, contains: 
     error = body["error"]
     assert set(error) == {"message", "type", "param", "code"}
     if status < 500:
-        assert error["type"] == "invalid_request_error" or status == 429
+        assert error["type"] in ("invalid_request_error", "idempotency_error") or status == 429
     if param is not None:
         assert error["param"] == param, error
     assert contains in error["message"], error

@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from infra import local_dynamodb
+from infra.serve import LocalContext
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Api:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         handler, event = self._local.event(method, f"/v1{path}", sent, data, "127.0.0.1")
         assert handler is not None, f"no route for {method} {path}"
-        result = handler(event, None)
+        result = handler(event, LocalContext(handler.__module__, event["requestContext"]["requestId"]))
         reply = Reply(result["statusCode"], result["headers"], json.loads(result["body"]))
         assert reply.headers["x-request-id"] == event["requestContext"]["requestId"]
         return reply

@@ -1,0 +1,110 @@
+"""``Idempotency-Key`` on POST requests, with Powertools' idempotency utility on the API's own table.
+
+The same key from the same project with the same request (path and body) returns the first response and
+writes nothing new, for 24 hours; the same key with another request is a 400 (``idempotency_error``); a
+request still in flight with that key is a 409 with ``Retry-After`` (a retry can succeed). Only successful
+responses are remembered: a request that failed may be retried with its key.
+
+Loaded on the first request that carries the header, so that the functions start without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any, cast
+
+from threads_api import errors, store
+
+EXPIRES_AFTER_SECONDS = 24 * 3600
+KEY_MAX_CHARS = 255
+
+Execute = Callable[[], tuple[int, dict[str, Any]]]
+
+
+@cache
+def _runner(operation: str) -> Callable[..., dict[str, Any]]:
+    """One idempotent runner per operation (a Lambda function serves one; the local API serves all)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=store.TABLE,
+        key_attr="pk",
+        sort_key_attr="sk",
+        static_pk_value="idempotency",
+        expiry_attr="expires_at",  # the table's TTL attribute: DynamoDB removes records after 24 h
+        boto3_client=store.client,  # type: ignore[arg-type]  # the botocore client is that client
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="[project, key]",
+        payload_validation_jmespath="[method, path, body]",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=EXPIRES_AFTER_SECONDS,
+        hash_function="sha256",
+    )
+
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="request", persistence_store=persistence, config=config, key_prefix=operation
+    )
+    def run(request: dict[str, Any], execute: Execute, replayed: list[bool]) -> dict[str, Any]:
+        replayed[0] = False
+        status, body = execute()
+        return {"status": status, "body": body}
+
+    run.config = config
+    return cast(Callable[..., dict[str, Any]], run)
+
+
+def run_once(
+    operation: str,
+    key: str,
+    project: str,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    execute: Execute,
+    lambda_context: Any = None,
+) -> tuple[int, dict[str, Any], bool]:
+    """Run ``execute`` once per (project, key); returns (status, body, replayed)."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
+    if not key or len(key) > KEY_MAX_CHARS:
+        raise errors.invalid(
+            f"Invalid 'Idempotency-Key' header: expected 1 to {KEY_MAX_CHARS} characters.", param="Idempotency-Key"
+        )
+    runner = _runner(operation)
+    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+        # An in-flight record then expires with the invocation, so a crashed request does not block retries.
+        runner.config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]
+    replayed = [True]
+    request = {"project": project, "key": key, "method": method, "path": path, "body": body}
+    try:
+        result = runner(request=request, execute=execute, replayed=replayed)
+    except IdempotencyValidationError:
+        raise errors.ApiError(
+            400,
+            "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+            type="idempotency_error",
+            param="Idempotency-Key",
+            code="idempotency_key_reused",
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise errors.ApiError(
+            409,
+            "A request with this Idempotency-Key is still in progress. Retry after it completes.",
+            type="idempotency_error",
+            param="Idempotency-Key",
+            code="idempotency_request_in_progress",
+            headers={"retry-after": "1"},
+        ) from None
+    except IdempotencyPersistenceLayerError as exc:
+        raise errors.Unavailable("idempotency") from exc
+    return int(result["status"]), dict(result["body"]), replayed[0]

@@ -1,0 +1,207 @@
+"""Generate the API's own OpenAPI document: ``python -m infra.openapi`` writes functions/threads_api/openapi.json.
+
+Request bodies come from our pydantic models; response bodies are OpenAI's published schemas (the
+reference document in tests/contract), adjusted where we deliberately differ (README: differences).
+The docs function serves the file as it is, so that it starts without pydantic; a test checks that the
+committed file is what this generates.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from typing import Any
+
+import yaml
+
+from infra import template
+
+OUTPUT = template.ROOT / "functions" / "threads_api" / "openapi.json"
+REFERENCE = template.ROOT / "tests" / "contract" / "openai-threads-openapi.yaml"
+RESPONSES = [
+    "ThreadObject",
+    "MessageObject",
+    "ListMessagesResponse",
+    "DeleteThreadResponse",
+    "DeleteMessageResponse",
+    "ErrorResponse",
+]
+
+THREAD_ID = {"name": "thread_id", "in": "path", "required": True, "schema": {"type": "string"}}
+MESSAGE_ID = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
+PAGE = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+    {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"], "default": "desc"}},
+    {"name": "after", "in": "query", "schema": {"type": "string"}},
+    {"name": "before", "in": "query", "schema": {"type": "string"}},
+]
+
+# (method, path, operationId, summary, request model, response schema, parameters)
+OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]]] = [
+    ("post", "/threads", "createThread", "Create a thread.", "CreateThreadIn", "ThreadObject", []),
+    (
+        "get",
+        "/threads",
+        "listThreads",
+        "List the project's threads (beyond OpenAI).",
+        None,
+        "ListThreadsResponse",
+        PAGE,
+    ),
+    ("get", "/threads/{thread_id}", "getThread", "Retrieve a thread.", None, "ThreadObject", [THREAD_ID]),
+    ("post", "/threads/{thread_id}", "modifyThread", "Modify a thread.", "ModifyThreadIn", "ThreadObject", [THREAD_ID]),
+    ("delete", "/threads/{thread_id}", "deleteThread", "Delete a thread.", None, "DeleteThreadResponse", [THREAD_ID]),
+    (
+        "post",
+        "/threads/{thread_id}/messages",
+        "createMessage",
+        "Create a message.",
+        "MessageIn",
+        "MessageObject",
+        [THREAD_ID],
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/messages",
+        "listMessages",
+        "List a thread's messages.",
+        None,
+        "ListMessagesResponse",
+        [THREAD_ID, *PAGE, {"name": "run_id", "in": "query", "schema": {"type": "string"}}],
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/messages/{message_id}",
+        "getMessage",
+        "Retrieve a message.",
+        None,
+        "MessageObject",
+        [THREAD_ID, MESSAGE_ID],
+    ),
+    (
+        "post",
+        "/threads/{thread_id}/messages/{message_id}",
+        "modifyMessage",
+        "Modify a message.",
+        "ModifyMessageIn",
+        "MessageObject",
+        [THREAD_ID, MESSAGE_ID],
+    ),
+    (
+        "delete",
+        "/threads/{thread_id}/messages/{message_id}",
+        "deleteMessage",
+        "Delete a message.",
+        None,
+        "DeleteMessageResponse",
+        [THREAD_ID, MESSAGE_ID],
+    ),
+]
+ERRORS = {
+    "400": "Invalid request: `param` names the field.",
+    "401": "No API key, or a wrong or revoked one.",
+    "404": "No such thread or message in the key's project.",
+    "409": "A request with the same Idempotency-Key is in flight: retry.",
+    "413": "The body is over 4 MiB.",
+    "429": "Throttled by the stage: retry after `Retry-After`.",
+    "503": "DynamoDB throttled or failed: retry after `Retry-After`.",
+}
+
+
+def _openai_schemas() -> dict[str, Any]:
+    reference = yaml.safe_load(REFERENCE.read_text())["components"]["schemas"]
+    wanted: dict[str, Any] = {}
+
+    def take(name: str) -> None:
+        if name in wanted:
+            return
+        wanted[name] = copy.deepcopy(reference[name])
+        text = json.dumps(reference[name])
+        for ref in sorted({part.split('"')[0] for part in text.split("#/components/schemas/")[1:]}):
+            take(ref)
+
+    for name in RESPONSES:
+        take(name)
+    # Deliberate difference: an empty list answers first_id/last_id null, as OpenAI itself does.
+    for prop in ("first_id", "last_id"):
+        wanted["ListMessagesResponse"]["properties"][prop] = {"type": ["string", "null"]}
+    wanted["ListThreadsResponse"] = copy.deepcopy(wanted["ListMessagesResponse"])
+    wanted["ListThreadsResponse"]["properties"]["data"]["items"] = {"$ref": "#/components/schemas/ThreadObject"}
+    return wanted
+
+
+def build() -> dict[str, Any]:
+    sys.path.insert(0, str(template.ROOT / "functions"))
+    from pydantic import BaseModel
+    from pydantic.json_schema import models_json_schema
+
+    from threads_api import models
+
+    request_models: list[type[BaseModel]] = [
+        models.CreateThreadIn,
+        models.ModifyThreadIn,
+        models.MessageIn,
+        models.ModifyMessageIn,
+    ]
+    _, request_schemas = models_json_schema(
+        [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"
+    )
+    schemas = {**request_schemas.get("$defs", {}), **_openai_schemas()}
+    paths: dict[str, Any] = {}
+    for method, path, operation_id, summary, request, response, parameters in OPERATIONS:
+        operation: dict[str, Any] = {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}},
+                },
+                **{
+                    status: {
+                        "description": text,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+                    }
+                    for status, text in ERRORS.items()
+                },
+            },
+        }
+        if request is not None:
+            operation["parameters"] = [
+                *parameters,
+                {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}},
+            ]
+            operation["requestBody"] = {
+                "required": request == "MessageIn",
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{request}"}}},
+            }
+        paths.setdefault(path, {})[method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Threads API",
+            "version": "1.0.0",
+            "description": "OpenAI's Threads and Messages API (client.beta.threads.*), self-hosted on AWS.",
+        },
+        "servers": [{"url": "/v1"}],
+        "security": [{"bearer": []}, {"portkey": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "portkey": {"type": "apiKey", "in": "header", "name": "x-portkey-api-key"},
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    OUTPUT.write_text(render())
+    print(f"wrote {OUTPUT.relative_to(template.ROOT)}")
