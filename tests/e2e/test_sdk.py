@@ -200,3 +200,50 @@ def test_large_message_round_trips(sdk: Any) -> None:
     message = client.beta.threads.messages.list(thread.id).data[0]
     assert message.content[0].text.value == text  # type: ignore[union-attr]
     client.beta.threads.delete(thread.id)  # keep the embedded table small for the tests that follow
+
+
+def test_racing_modifies_and_a_delete_never_mix_or_resurrect(sdk: Any) -> None:
+    thread = sdk().beta.threads.create(metadata={"v": "start"})
+    values = [{"writer": str(n), "half": f"{n}-a", "other": f"{n}-b"} for n in range(8)]
+    outcomes: list[str] = []
+
+    def modify(metadata: dict[str, str]) -> None:
+        try:
+            sdk().beta.threads.update(thread.id, metadata=metadata)
+            outcomes.append("updated")
+        except openai.NotFoundError:
+            outcomes.append("gone")
+
+    def delete() -> None:
+        sdk().beta.threads.delete(thread.id)
+        outcomes.append("deleted")
+
+    workers = [threading.Thread(target=modify, args=(v,)) for v in values[:4]]
+    workers.append(threading.Thread(target=delete))
+    workers += [threading.Thread(target=modify, args=(v,)) for v in values[4:]]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert outcomes.count("deleted") == 1 and len(outcomes) == 9
+    with pytest.raises(openai.NotFoundError):  # whatever the interleaving, the thread stays deleted
+        sdk().beta.threads.retrieve(thread.id)
+
+
+def test_concurrent_modifies_end_with_one_whole_value(sdk: Any) -> None:
+    thread = sdk().beta.threads.create()
+    values = [{"writer": str(n), "a": f"{n}-a", "b": f"{n}-b"} for n in range(8)]
+    workers = [threading.Thread(target=lambda v=v: sdk().beta.threads.update(thread.id, metadata=v)) for v in values]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert sdk().beta.threads.retrieve(thread.id).metadata in values
+
+
+def test_idempotent_retry_through_the_sdk(sdk: Any) -> None:
+    client = sdk(default_headers={"Idempotency-Key": "e2e-once"})
+    first = client.beta.threads.create(messages=[{"role": "user", "content": "only once"}])
+    again = client.beta.threads.create(messages=[{"role": "user", "content": "only once"}])
+    assert again.id == first.id
+    assert len(client.beta.threads.messages.list(first.id).data) == 1

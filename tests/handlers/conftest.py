@@ -68,9 +68,42 @@ class Api:
         return [item for page in pages for item in page["Items"]]
 
 
+# DynamoDB's limits that moto does not enforce; every call the handlers make in these tests must keep them.
+ITEM_MAX_BYTES = 400 * 1024
+TRANSACTION_MAX_ITEMS, TRANSACTION_MAX_BYTES = 100, 4 * 1024 * 1024
+BATCH_WRITE_MAX, BATCH_GET_MAX = 25, 100
+limit_checks: dict[str, int] = {}
+
+
+def _enforce_dynamodb_limits(model: Any, params: dict[str, Any], **_: Any) -> None:
+    from threads_api.store import item_size
+
+    name = model.name
+    limit_checks[name] = limit_checks.get(name, 0) + 1
+    if name == "TransactWriteItems":
+        items = [next(iter(action.values())) for action in params["TransactItems"]]
+        sizes = [item_size(i.get("Item") or i.get("Key") or {}) for i in items]
+        assert len(items) <= TRANSACTION_MAX_ITEMS, f"{len(items)} items in one transaction"
+        assert sum(sizes) <= TRANSACTION_MAX_BYTES, f"{sum(sizes)} bytes in one transaction"
+        assert max(sizes) <= ITEM_MAX_BYTES
+    elif name == "BatchWriteItem":
+        requests = [r for table in params["RequestItems"].values() for r in table]
+        assert len(requests) <= BATCH_WRITE_MAX, f"{len(requests)} requests in one BatchWriteItem"
+        for r in requests:
+            assert item_size(r.get("PutRequest", {}).get("Item", {})) <= ITEM_MAX_BYTES
+    elif name == "BatchGetItem":
+        keys = [k for table in params["RequestItems"].values() for k in table["Keys"]]
+        assert len(keys) <= BATCH_GET_MAX, f"{len(keys)} keys in one BatchGetItem"
+    elif name == "PutItem":
+        assert item_size(params["Item"]) <= ITEM_MAX_BYTES
+
+
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
+    from threads_api import store
+
     local_dynamodb.serialize_moto()
+    store.client.meta.events.register("before-parameter-build.dynamodb", _enforce_dynamodb_limits, unique_id="limits")
     with mock_aws():
         client = boto3.client("dynamodb")
         local_dynamodb.create_table(client, os.environ["TABLE_NAME"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -183,3 +184,23 @@ def test_concurrent_modifies_end_with_one_whole_value_and_never_resurrect(api: A
     late = api("POST", f"/threads/{thread_id}", {"metadata": {"back": "again"}})
     assert late.status == 404
     assert api("GET", f"/threads/{thread_id}").status == 404
+
+
+@pytest.mark.parametrize(
+    ("count", "chars", "staged"),
+    [(15, 256_000, False), (16, 256_000, True), (32, 120_000, False)],
+    ids=["3.8MB-in-one-transaction", "4.1MB-over-one-transaction", "32-messages-3.8MB"],
+)
+def test_writes_respect_dynamodb_limits_that_moto_does_not(api: Api, count: int, chars: int, staged: bool) -> None:
+    """At and over a transaction's 4 MB: every call keeps DynamoDB's limits (checked by the conftest's hook)."""
+    from tests.handlers.conftest import limit_checks
+
+    limit_checks.clear()
+    texts = [f"{i:03d}" + "x" * (chars - 3) for i in range(count)]
+    body = json.dumps({"messages": [{"role": "user", "content": t} for t in texts]}).encode()
+    assert len(body) <= 4 * 1024 * 1024
+    created = api("POST", "/threads", raw=body)
+    assert created.status == 200, created.body
+    assert ("BatchWriteItem" in limit_checks) is staged
+    listed = api("GET", f"/threads/{created.body['id']}/messages?limit=100&order=asc").body["data"]
+    assert [m["content"][0]["text"]["value"] for m in listed] == texts
