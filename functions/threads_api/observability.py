@@ -6,6 +6,7 @@ Powertools' Tracer loads adds more to a cold start than boto3 itself, so it is o
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -14,6 +15,8 @@ from aws_lambda_powertools import Logger, Metrics
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "threads-api")
 
 logger = Logger(service=SERVICE)
+# botocore logs whole requests (message content included) at DEBUG: never let a root DEBUG level reach it.
+logging.getLogger("botocore").setLevel(logging.INFO)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ThreadsApi"), service=SERVICE)
 
 TRACING = os.environ.get("TRACING", "false").lower() == "true"

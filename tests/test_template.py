@@ -1,0 +1,352 @@
+"""template.yaml: least privilege for every function, a table that outlives mistakes, a hardened stage.
+
+The template is read with ``infra.template.load()``, whose loader keeps CloudFormation's short tags as
+plain values: ``!GetAtt Table.Arn`` is ``{"GetAtt": "Table.Arn"}``, ``!Sub "..."`` is ``{"Sub": "..."}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra import template
+
+API_GATEWAY_TIMEOUT_SECONDS = 29  # API Gateway's integration timeout: a slower function is a 504
+
+TABLE = "table"
+
+
+def _index(name: str) -> str:
+    return f"index/{name}"
+
+
+DLQ = "dead-letter queue"
+
+# -- what each function may do, derived from the code ---------------------------------------------
+# IAM has no action for a transaction: TransactWriteItems is authorised per item (PutItem, UpdateItem,
+# DeleteItem, ConditionCheckItem) and TransactGetItems per GetItem.
+
+KEY_LOOKUP = {("dynamodb:GetItem", TABLE)}  # auth.project_for -> store.get_key_project
+IDEMPOTENCY = {  # Powertools' DynamoDBPersistenceLayer: get_item, put_item, update_item, delete_item
+    ("dynamodb:GetItem", TABLE),
+    ("dynamodb:PutItem", TABLE),
+    ("dynamodb:UpdateItem", TABLE),
+    ("dynamodb:DeleteItem", TABLE),
+}
+
+EXPECTED: dict[str, set[tuple[str, str]]] = {
+    # store.create_thread: put_item; transact_write_items (Put); staged: put_item, batch_write_item,
+    # update_item (the reveal), delete_item (the rollback).
+    "CreateThreadFunction": KEY_LOOKUP
+    | IDEMPOTENCY
+    | {
+        ("dynamodb:PutItem", TABLE),
+        ("dynamodb:BatchWriteItem", TABLE),
+        ("dynamodb:UpdateItem", TABLE),
+        ("dynamodb:DeleteItem", TABLE),
+    },
+    # store.get_thread: get_item.
+    "RetrieveThreadFunction": KEY_LOOKUP | {("dynamodb:GetItem", TABLE)},
+    # store.update_thread: update_item, or get_thread (get_item) when nothing is sent.
+    "ModifyThreadFunction": KEY_LOOKUP | IDEMPOTENCY | {("dynamodb:UpdateItem", TABLE), ("dynamodb:GetItem", TABLE)},
+    # store.delete_thread: delete_item.
+    "DeleteThreadFunction": KEY_LOOKUP | {("dynamodb:DeleteItem", TABLE)},
+    # store.list_threads: get_item (the cursor), query of by_owner.
+    "ListThreadsFunction": KEY_LOOKUP | {("dynamodb:GetItem", TABLE), ("dynamodb:Query", _index("by_owner"))},
+    # store.append_message: transact_write_items (Update of the thread, Put of the items), get_item.
+    "CreateMessageFunction": KEY_LOOKUP
+    | IDEMPOTENCY
+    | {("dynamodb:UpdateItem", TABLE), ("dynamodb:PutItem", TABLE), ("dynamodb:GetItem", TABLE)},
+    # store.list_messages: batch_get_item (thread, cursor, parts), query of by_order; run_id: get_thread.
+    "ListMessagesFunction": KEY_LOOKUP
+    | {("dynamodb:BatchGetItem", TABLE), ("dynamodb:Query", _index("by_order")), ("dynamodb:GetItem", TABLE)},
+    # store.get_message: batch_get_item.
+    "RetrieveMessageFunction": KEY_LOOKUP | {("dynamodb:BatchGetItem", TABLE)},
+    # store.update_message_metadata: transact_write_items (ConditionCheck, Update), get_item, parts by
+    # batch_get_item; store.get_message when no metadata is sent: batch_get_item.
+    "ModifyMessageFunction": KEY_LOOKUP
+    | IDEMPOTENCY
+    | {
+        ("dynamodb:ConditionCheckItem", TABLE),
+        ("dynamodb:UpdateItem", TABLE),
+        ("dynamodb:GetItem", TABLE),
+        ("dynamodb:BatchGetItem", TABLE),
+    },
+    # store.delete_message: transact_write_items (ConditionCheck, Delete).
+    "DeleteMessageFunction": KEY_LOOKUP | {("dynamodb:ConditionCheckItem", TABLE), ("dynamodb:DeleteItem", TABLE)},
+    # not_found and docs: no key, no table.
+    "NotFoundFunction": set(),
+    "DocsFunction": set(),
+    # store.purge_thread: query of the partition, batch_write_item; store.delete_message_parts:
+    # batch_write_item; records that fail every retry go to the dead-letter queue.
+    "CleanupFunction": {("dynamodb:Query", TABLE), ("dynamodb:BatchWriteItem", TABLE), ("sqs:SendMessage", DLQ)},
+}
+
+
+def _resources() -> dict[str, Any]:
+    return dict(template.load()["Resources"])
+
+
+def _functions() -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in _resources().items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def _api_functions() -> dict[str, dict[str, Any]]:
+    return {
+        name: r
+        for name, r in _functions().items()
+        if any(e.get("Type") == "Api" for e in (r["Properties"].get("Events") or {}).values())
+    }
+
+
+def _listify(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _dead_letter_queue() -> str:
+    """The logical id of the queue the cleanup's stream event sends failed records to."""
+    events = _functions()["CleanupFunction"]["Properties"]["Events"]
+    (stream,) = [e for e in events.values() if e["Type"] == "DynamoDB"]
+    destination = stream["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert isinstance(destination, dict) and set(destination) == {"GetAtt"}, destination
+    queue, _, attribute = destination["GetAtt"].partition(".")
+    assert attribute == "Arn" and _resources()[queue]["Type"] == "AWS::SQS::Queue"
+    return str(queue)
+
+
+def _index_names() -> set[str]:
+    props = _resources()["Table"]["Properties"]
+    indexes = props.get("LocalSecondaryIndexes", []) + props.get("GlobalSecondaryIndexes", [])
+    return {index["IndexName"] for index in indexes}
+
+
+def _resource_label(resource: Any) -> str:
+    """The table, one of its indexes, or the dead-letter queue; anything else fails."""
+    if resource == {"GetAtt": "Table.Arn"}:
+        return TABLE
+    if resource == {"GetAtt": f"{_dead_letter_queue()}.Arn"}:
+        return DLQ
+    if isinstance(resource, dict) and set(resource) == {"Sub"} and isinstance(resource["Sub"], str):
+        match = re.fullmatch(r"\$\{Table\.Arn\}/index/([A-Za-z0-9_.-]+)", resource["Sub"])
+        if match and match.group(1) in _index_names():
+            return _index(match.group(1))
+    pytest.fail(f"a Resource that is neither the table, one of its indexes nor the dead-letter queue: {resource!r}")
+
+
+def _grants(name: str) -> set[tuple[str, str]]:
+    """(action, resource) pairs a function's Policies allow, after checking that they are plain statements."""
+    props = _functions()[name]["Properties"]
+    granted: set[tuple[str, str]] = set()
+    for policy in props.get("Policies") or []:
+        # Not a managed policy's name or ARN (a string), not a SAM policy template ({"DynamoDBCrudPolicy": ...}).
+        assert isinstance(policy, dict) and set(policy) == {"Statement"}, f"{name}: {policy!r}"
+        statements = policy["Statement"]
+        assert isinstance(statements, list) and statements, f"{name}: {policy!r}"
+        for statement in statements:
+            assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, f"{name}: {statement!r}"
+            assert statement["Effect"] == "Allow", f"{name}: {statement!r}"
+            actions, resources = _listify(statement["Action"]), _listify(statement["Resource"])
+            assert actions and resources, f"{name}: {statement!r}"
+            for action in actions:
+                assert isinstance(action, str) and "*" not in action, f"{name}: wildcard action {action!r}"
+                allowed = re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or (
+                    action == "sqs:SendMessage" and name == "CleanupFunction"
+                )
+                assert allowed, f"{name}: {action!r} is not a specific DynamoDB action"
+            for resource in resources:
+                assert "*" not in json.dumps(resource), f"{name}: wildcard resource {resource!r}"
+                granted |= {(action, _resource_label(resource)) for action in actions}
+    return granted
+
+
+# -- least privilege ----------------------------------------------------------------------------------
+
+
+def test_every_function_has_an_expected_permission_set() -> None:
+    assert set(_functions()) == set(EXPECTED), "add the new function's permissions to EXPECTED (or remove one)"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_function_is_granted_exactly_what_its_code_calls(name: str) -> None:
+    granted = _grants(name)
+    assert not granted - EXPECTED[name], f"{name} is granted more than its code needs"
+    assert not EXPECTED[name] - granted, f"{name} lacks a permission its code needs"
+
+
+def test_no_role_or_policy_is_defined_outside_the_functions_policies() -> None:
+    for name, function in _functions().items():
+        props = function["Properties"]
+        assert "Role" not in props, f"{name} brings its own role: its permissions escape this test"
+    assert "Policies" not in template.load()["Globals"]["Function"]
+    iam = {name for name, r in _resources().items() if str(r["Type"]).startswith("AWS::IAM::")}
+    assert not iam, f"IAM resources besides the functions' own policies: {iam}"
+
+
+def test_api_functions_authenticate_and_only_the_public_ones_do_not() -> None:
+    """A function that serves a key's data must be able to read keys; one that cannot serves no data."""
+    public = set()
+    for name in _api_functions():
+        granted = _grants(name)
+        if granted:
+            assert granted >= KEY_LOOKUP, f"{name} touches the table but cannot check a key"
+        else:
+            public.add(name)
+    assert public == {"NotFoundFunction", "DocsFunction"}
+
+
+# -- the table ----------------------------------------------------------------------------------------
+
+
+def test_table_is_retained_protected_recoverable_encrypted_on_demand() -> None:
+    table = _resources()["Table"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_table_expires_on_expires_at_and_streams_old_images_to_the_cleanup() -> None:
+    props = _resources()["Table"]["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert template.ttl_attribute() == "expires_at"  # what store's staged creation and idempotency write
+    assert props["StreamSpecification"] == {"StreamViewType": "OLD_IMAGE"}
+    events = _functions()["CleanupFunction"]["Properties"]["Events"]
+    streams = [e["Properties"]["Stream"] for e in events.values() if e["Type"] == "DynamoDB"]
+    assert streams == [{"GetAtt": "Table.StreamArn"}]
+
+
+def test_dead_letter_queue_is_encrypted_and_keeps_records_for_14_days() -> None:
+    queue = _resources()[_dead_letter_queue()]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+# -- the stage ----------------------------------------------------------------------------------------
+
+
+def _parameter_default(value: Any) -> Any:
+    """A literal, or the Default of the parameter a ``!Ref`` names."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return template.load()["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
+def test_stage_is_v1_and_throttled() -> None:
+    api = _resources()["Api"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    assert api["Properties"]["StageName"] == "v1" == template.stage()
+    settings = api["Properties"]["MethodSettings"]
+    every_method = [s for s in settings if s["ResourcePath"] == "/*" and s["HttpMethod"] == "*"]
+    assert len(every_method) == 1, settings
+    rate = float(_parameter_default(every_method[0]["ThrottlingRateLimit"]))
+    burst = int(_parameter_default(every_method[0]["ThrottlingBurstLimit"]))
+    assert rate > 0 and burst >= rate
+
+
+def test_every_api_event_is_on_the_throttled_stage() -> None:
+    """An Api event without RestApiId makes SAM create another, implicit API: unthrottled, default errors."""
+    for name, function in _api_functions().items():
+        for event in function["Properties"]["Events"].values():
+            if event["Type"] == "Api":
+                assert event["Properties"].get("RestApiId") == {"Ref": "Api"}, name
+
+
+# What API Gateway substitutes for the variables a gateway response may use. ``messageString`` is "the
+# quoted value of $context.error.message" (API Gateway's variable reference): it comes with its quotes.
+SAMPLES = {
+    "$context.requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    "$context.httpMethod": "PUT",
+    "$context.path": "/v1/threads",
+    "$context.error.message": "Missing Authentication Token",
+    "$context.error.messageString": '"Missing Authentication Token"',
+    "$context.error.responseType": "MISSING_AUTHENTICATION_TOKEN",
+}
+
+
+def _render(body_template: str) -> str:
+    def sample(match: re.Match[str]) -> str:
+        assert match.group(0) in SAMPLES, f"add a sample value for {match.group(0)}"
+        return SAMPLES[match.group(0)]
+
+    return re.sub(r"\$context(?:\.[A-Za-z]+)+", sample, body_template)
+
+
+def _gateway_responses() -> dict[str, Any]:
+    return dict(_resources()["Api"]["Properties"]["GatewayResponses"])
+
+
+def _header(response: dict[str, Any], name: str) -> str | None:
+    value = ((response.get("ResponseParameters") or {}).get("Headers") or {}).get(name)
+    if value is None:
+        return None
+    assert re.fullmatch(r"'[^']*'", value), f"{name}: a static header value is quoted: {value!r}"
+    return str(value[1:-1])
+
+
+def test_gateway_responses_cover_throttling_unknown_methods_and_every_4xx_5xx() -> None:
+    responses = _gateway_responses()
+    assert {"THROTTLED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    throttled = responses["THROTTLED"]
+    assert throttled["StatusCode"] == "429"
+    retry_after = _header(throttled, "retry-after")
+    assert retry_after is not None and retry_after.isdigit() and int(retry_after) >= 1
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert _header(responses["MISSING_AUTHENTICATION_TOKEN"], "x-should-retry") == "false"
+    assert responses["DEFAULT_5XX"]["StatusCode"].startswith("5")
+
+
+@pytest.mark.parametrize("response_type", sorted(_gateway_responses()))
+def test_gateway_response_body_is_openai_error_envelope(response_type: str) -> None:
+    response = _gateway_responses()[response_type]
+    assert set(response["ResponseTemplates"]) == {"application/json"}
+    body = json.loads(_render(response["ResponseTemplates"]["application/json"]))
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["type"], str) and error["type"]
+    assert error["param"] is None or isinstance(error["param"], str)
+    assert error["code"] is None or isinstance(error["code"], str)
+    if response_type == "THROTTLED":
+        assert (error["type"], error["code"]) == ("requests", "rate_limit_exceeded")
+    if response_type == "MISSING_AUTHENTICATION_TOKEN":
+        assert error["message"] == "Invalid URL (PUT /v1/threads)"  # OpenAI's 404 for a route it lacks
+
+
+# -- runtime ------------------------------------------------------------------------------------------
+
+
+def test_functions_run_python_3_13_on_arm64() -> None:
+    function_globals = template.load()["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    for name, function in _functions().items():
+        assert function["Properties"].get("Runtime", "python3.13") == "python3.13", name
+        assert function["Properties"].get("Architectures", ["arm64"]) == ["arm64"], name
+    layer = _resources()["DependenciesLayer"]
+    assert "python3.13" in layer["Properties"]["CompatibleRuntimes"]
+    assert "arm64" in layer["Properties"]["CompatibleArchitectures"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+
+
+def test_api_functions_finish_before_api_gateway_gives_up() -> None:
+    default = template.load()["Globals"]["Function"]["Timeout"]
+    assert _api_functions()
+    for name, function in _api_functions().items():
+        timeout = function["Properties"].get("Timeout", default)
+        assert 0 < timeout < API_GATEWAY_TIMEOUT_SECONDS, f"{name}: Timeout {timeout}"
+
+
+def test_key_cache_bound_is_wired_from_the_template() -> None:
+    """The documented revocation bound (30 s by default) is the parameter the functions receive."""
+    loaded = template.load()
+    variables = loaded["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["KEY_CACHE_SECONDS"] == {"Ref": "KeyCacheSeconds"}
+    assert loaded["Parameters"]["KeyCacheSeconds"]["Default"] == 30
