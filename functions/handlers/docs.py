@@ -1,11 +1,12 @@
-"""GET /openapi.json (the API's OpenAPI document) and GET /docs (a Swagger UI page for people). No key needed."""
+"""GET /openapi.json (the API's OpenAPI document) and GET /docs (a Swagger UI page for people).
+
+No key, no table: it imports nothing of the shared package, so it starts without botocore.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-from threads_api.gateway import LambdaResponse
 
 DOCUMENT = (Path(__file__).resolve().parent.parent / "threads_api" / "openapi.json").read_text()
 
@@ -27,7 +28,7 @@ PAGE = """<!doctype html>
 """
 
 
-def handler(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     request_id = str((event.get("requestContext") or {}).get("requestId") or "")
     page = str(event.get("path", "")).endswith("/docs")
     return {
