@@ -139,6 +139,45 @@ def test_dynamodb_faults_past_the_retries_are_503_with_retry_after(
     assert api("GET", f"/threads/{thread_id}/messages").body["data"] == []
 
 
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(400, "ThrottlingException"), (400, "ProvisionedThroughputExceededException"), (500, "InternalServerError")],
+)
+def test_faults_on_the_wire_are_retried_a_bounded_number_of_times_then_503(api: Api, status: int, code: str) -> None:
+    """DynamoDB's error answers, injected at the HTTP layer (botocore's before-send), go through botocore's
+    parsing and its standard retry mode: 3 attempts, then the client gets a 503 envelope to retry."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.models import botocore_stubber
+
+    from threads_api import store
+
+    thread_id = api("POST", "/threads").body["id"]
+    attempts: list[str] = []
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
+
+    def fail(request: Any, **_: Any) -> AWSResponse:
+        attempts.append(request.headers.get("X-Amz-Target", b"").decode())
+        return AWSResponse(request.url, status, {"content-type": "application/x-amz-json-1.0"}, Raw())
+
+    # botocore calls every before-send handler; moto's would still execute the request, so it steps aside
+    # while DynamoDB is "down" (the key is cached: the append's transaction is the only call).
+    store.client.meta.events.register_first("before-send.dynamodb", fail, unique_id="inject-fault")
+    botocore_stubber.enabled = False
+    try:
+        reply = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "x"})
+    finally:
+        botocore_stubber.enabled = True
+        store.client.meta.events.unregister("before-send.dynamodb", unique_id="inject-fault")
+    assert set(attempts) == {"DynamoDB_20120810.TransactWriteItems"}
+    assert reply.status == 503 and reply.headers["retry-after"] == "1"
+    assert_error(reply.body, 503)
+    assert len(attempts) == 3  # botocore's standard mode, as configured: bounded
+    assert api("GET", f"/threads/{thread_id}/messages").body["data"] == []
+
+
 def test_concurrent_appends_are_all_kept_in_one_order(api: Api) -> None:
     thread_id = api("POST", "/threads").body["id"]
     errors: list[BaseException] = []
