@@ -51,9 +51,17 @@ FileId = Annotated[str, Field(min_length=1, max_length=limits.ID_MAX_CHARS)]
 Detail = Literal["auto", "low", "high"]
 
 
+# An http(s) URL by RFC 3986's grammar (OpenAI's schema says format: uri): authority, path, query, fragment.
+_CH = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})"  # unreserved, sub-delims, percent-encoded
+_P = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"  # pchar
+_URL = (
+    rf"^https?://(?:(?:{_CH}|:)*@)?{_CH}+(?::[0-9]*)?"  # userinfo, host (a reg-name), port
+    rf"(?:/{_P}*)*(?:\?(?:{_P}|[/?])*)?(?:#(?:{_P}|[/?])*)?$"  # path, query, fragment
+)
+
+
 class _ImageUrl(_Body):
-    # An absolute http(s) URL of printable ASCII (an RFC 3986 URI, as OpenAI's schema says: format uri).
-    url: Annotated[str, Field(max_length=limits.IMAGE_URL_MAX_CHARS, pattern=r"^https?://[!-~]+$")]
+    url: Annotated[str, Field(max_length=limits.IMAGE_URL_MAX_CHARS, pattern=_URL)]
     detail: Detail = "auto"
 
 

@@ -124,3 +124,22 @@ def test_large_bodies_are_split_into_parts_under_the_item_limit() -> None:
     small = store._message_items("thread_x", Message("msg_y", "thread_x", 0, "user", [], [], {}), "0" * 20)
     assert len(small) == 1 and "body" in small[0]
     assert limits.ITEM_BODY_INLINE_BYTES < 400 * 1024
+
+
+def test_accepted_image_urls_are_uris_by_rfc_3986() -> None:
+    """What we accept as image_url.url must be a valid `format: uri` (OpenAI's schema), checked by the
+    same Rust validator schemathesis uses, on random strings built to hit the grammar's edges."""
+    import random
+
+    import jsonschema_rs
+
+    uri = jsonschema_rs.validator_for({"type": "string", "format": "uri"}, validate_formats=True)
+    alphabet = "aZ09-._~!$&'()*+,;=:@/?#[]%` <>\"{}|\\^é"
+    rng = random.Random(7)
+    accepted = 0
+    for _ in range(5000):
+        url = rng.choice(["http://", "https://"]) + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        if re.match(models._URL, url):
+            accepted += 1
+            assert uri.is_valid(url), url
+    assert accepted > 200  # the check saw many accepted URLs, not just rejections
