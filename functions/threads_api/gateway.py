@@ -194,7 +194,12 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
             return result
 
         traced = tracer()
-        return traced.capture_lambda_handler(handler) if traced is not None else handler
+        # Never the response or the error: both may quote message content.
+        return (
+            traced.capture_lambda_handler(handler, capture_response=False, capture_error=False)
+            if traced is not None
+            else handler
+        )
 
     return wrap
 

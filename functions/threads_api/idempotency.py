@@ -3,13 +3,15 @@
 The same key from the same project with the same request (path and body) returns the first response and
 writes nothing new, for 24 hours; the same key with another request is a 400 (``idempotency_error``); a
 request still in flight with that key is a 409 with ``Retry-After`` (a retry can succeed). Only successful
-responses are remembered: a request that failed may be retried with its key.
+responses are remembered: a request that failed may be retried with its key. A large message response
+is remembered by reference and read again on replay (a record is one DynamoDB item).
 
 Loaded on the first request that carries the header, so that the functions start without it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
@@ -31,11 +33,17 @@ def _runner(operation: str) -> Callable[..., dict[str, Any]]:
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(
+    class OwnPartitions(DynamoDBPersistenceLayer):
+        """A record per partition (pk "idempotency#<key>"): Powertools' default puts every record under one
+        partition key, which a table with a local index caps at 10 GB and one partition's throughput."""
+
+        def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+            return {"pk": {"S": f"idempotency#{idempotency_key}"}, "sk": {"S": "idempotency"}}
+
+    persistence = OwnPartitions(
         table_name=store.TABLE,
         key_attr="pk",
         sort_key_attr="sk",
-        static_pk_value="idempotency",
         expiry_attr="expires_at",  # the table's TTL attribute: DynamoDB removes records after 24 h
         boto3_client=store.client,  # type: ignore[arg-type]  # the botocore client is that client
     )
@@ -53,10 +61,29 @@ def _runner(operation: str) -> Callable[..., dict[str, Any]]:
     def run(request: dict[str, Any], execute: Execute, replayed: list[bool]) -> dict[str, Any]:
         replayed[0] = False
         status, body = execute()
-        return {"status": status, "body": body}
+        return _remembered(status, body)
 
     run.config = config
     return cast(Callable[..., dict[str, Any]], run)
+
+
+SAVED_BODY_MAX_CHARS = 100_000  # a record is one item: a large message is remembered by reference
+
+
+def _remembered(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """What the record keeps: the response, or for a large message a reference to read it again by."""
+    if body.get("object") == "thread.message" and len(json.dumps(body)) > SAVED_BODY_MAX_CHARS:
+        return {"status": status, "message": {"thread_id": body["thread_id"], "id": body["id"]}}
+    return {"status": status, "body": body}
+
+
+def _replayed(result: dict[str, Any], project: str) -> tuple[int, dict[str, Any]]:
+    if "message" in result:
+        from threads_api import objects
+
+        ref = result["message"]
+        return int(result["status"]), objects.message_object(store.get_message(project, ref["thread_id"], ref["id"]))
+    return int(result["status"]), dict(result["body"])
 
 
 def run_once(
@@ -107,4 +134,5 @@ def run_once(
         ) from None
     except IdempotencyPersistenceLayerError as exc:
         raise errors.Unavailable("idempotency") from exc
-    return int(result["status"]), dict(result["body"]), replayed[0]
+    status, body = _replayed(result, project)
+    return status, body, replayed[0]

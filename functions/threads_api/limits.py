@@ -19,8 +19,13 @@ ID_MAX_CHARS = 64  # any thread_/msg_/file ids longer than this cannot exist her
 REQUEST_BODY_MAX_BYTES = 4 * 1024 * 1024
 
 # DynamoDB's, with headroom: an item is at most 400 KB, a transaction 100 items and 4 MB.
-ITEM_BODY_INLINE_BYTES = 350_000
+# A message item is also copied whole into the by_order local index, and its metadata may grow to
+# about 37 KB of UTF-8: bodies over 150 KB go to compressed part items (which no index copies).
+ITEM_BODY_INLINE_BYTES = 150_000
 ITEM_PART_BYTES = 350_000
 TRANSACTION_MAX_ITEMS = 100
 TRANSACTION_MAX_BYTES = 4_000_000
 BATCH_WRITE_MAX_ITEMS = 25
+# A page of messages stops early (has_more) past this much stored body: Lambda's response is at most 6 MB,
+# and non-ASCII text can double once the response is JSON-escaped.
+LIST_PAGE_MAX_BODY_BYTES = 1_000_000

@@ -19,6 +19,7 @@ import json
 import os
 import random
 import time
+import uuid
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -246,14 +247,20 @@ def create_thread(
 
     new_thread = "attribute_not_exists(pk)"
     if not message_items:
-        _call("put_item", Item=thread_item, ConditionExpression=new_thread)
+        try:
+            _call("put_item", Item=thread_item, ConditionExpression=new_thread)
+        except ClientError as exc:
+            # A retry by botocore of a put that did land finds the item: ours if it has our random gsk.
+            existing = _call("get_item", Key=_thread_key(thread.id), ConsistentRead=True).get("Item") or {}
+            if _error_code(exc) != "ConditionalCheckFailedException" or existing.get("gsk") != thread_item["gsk"]:
+                raise
     elif (
         len(message_items) + 1 <= limits.TRANSACTION_MAX_ITEMS
         and item_size(thread_item) + sum(map(item_size, message_items)) <= limits.TRANSACTION_MAX_BYTES
     ):
         writes = [{"Put": {"TableName": TABLE, "Item": thread_item, "ConditionExpression": new_thread}}]
         writes += [{"Put": {"TableName": TABLE, "Item": item}} for item in message_items]
-        _call("transact_write_items", TransactItems=writes)
+        _call("transact_write_items", TransactItems=writes, ClientRequestToken=str(uuid.uuid4()))
     else:
         _create_in_stages(thread_item, message_items)
     return thread, created
@@ -431,21 +438,26 @@ def append_message(
         ]
         writes += [{"Put": {"TableName": TABLE, "Item": item}} for item in _message_items(thread_id, message, ok)]
         try:
-            _call("transact_write_items", TransactItems=writes)
+            # The token makes botocore's own retry of a transaction that did commit a success, not a failure.
+            _call("transact_write_items", TransactItems=writes, ClientRequestToken=str(uuid.uuid4()))
             return message
         except ClientError as exc:
             if _error_code(exc) != "TransactionCanceledException":
                 raise
-            reason = _reasons(exc)[0] if _reasons(exc) else {}
-            code = reason.get("Code")
-            if code == "ConditionalCheckFailed":
+            codes = [r.get("Code") for r in _reasons(exc)]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                reason = _reasons(exc)[0]
                 old = reason.get("Item") or _call("get_item", Key=_thread_key(thread_id), ConsistentRead=True).get(
                     "Item"
                 )
                 if not _visible_thread(old, project):
                     raise NotFound("thread", thread_id) from exc
                 last_ok = old.get("last_ok", {}).get("S")
-            # TransactionConflict (a concurrent append) or a stale last_ok: go again, with jitter.
+                if last_ok == ok:  # our own write, committed by an attempt whose answer was lost
+                    return message
+            elif "TransactionConflict" not in codes:
+                raise  # not something a retry can cure
+            # A concurrent append (conflict) or a stale last_ok: go again, with jitter.
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
     raise Unavailable("transact_write_items")
 
@@ -539,7 +551,24 @@ def list_messages(project: str, thread_id: str, limit: int, order: str, after: s
         ExpressionAttributeValues={":t": {"S": thread_id}},
         ConsistentRead=True,
     )
-    return Page(_messages_with_bodies(items), has_more)
+    items, trimmed = _within_budget(items, cursor_at_end=before is not None and after is None)
+    return Page(_messages_with_bodies(items), has_more or trimmed)
+
+
+def _within_budget(items: list[Item], cursor_at_end: bool) -> tuple[list[Item], bool]:
+    """Keep a page's stored bodies under ``LIST_PAGE_MAX_BODY_BYTES`` (at least one message), cutting the
+    end farthest from the cursor, so that the response fits Lambda's 6 MB; the caller reports has_more."""
+    ordered = items[::-1] if cursor_at_end else items
+    kept: list[Item] = []
+    total = 0
+    for item in ordered:
+        size = len(item["body"]["S"]) if "body" in item else int(item["parts"]["N"]) * limits.ITEM_PART_BYTES
+        if kept and total + size > limits.LIST_PAGE_MAX_BODY_BYTES:
+            break
+        kept.append(item)
+        total += size
+    trimmed = len(kept) < len(items)
+    return (kept[::-1] if cursor_at_end else kept), trimmed
 
 
 # -- cleanup ----------------------------------------------------------------------------------------
@@ -566,6 +595,7 @@ def _partition_keys(thread_id: str) -> Iterator[list[Item]]:
             KeyConditionExpression="pk = :t",
             ExpressionAttributeValues={":t": {"S": thread_id}},
             ProjectionExpression="pk, sk",
+            ConsistentRead=True,  # a message committed just before the delete must not be missed
             **({"ExclusiveStartKey": start} if start else {}),
         )
         yield page.get("Items", [])
@@ -609,7 +639,8 @@ def put_key(key_hash: str, project: str, prefix: str) -> None:
 
 
 def get_key_project(key_hash: str) -> str | None:
-    item = _call("get_item", Key={"pk": {"S": f"key#{key_hash}"}, "sk": {"S": "key"}}).get("Item")
+    # Consistent: a revoked key must fail at once on a container that has not cached it.
+    item = _call("get_item", Key={"pk": {"S": f"key#{key_hash}"}, "sk": {"S": "key"}}, ConsistentRead=True).get("Item")
     return None if item is None else str(item["prj"]["S"])
 
 

@@ -227,8 +227,8 @@ def test_concurrent_modifies_end_with_one_whole_value_and_never_resurrect(api: A
 
 @pytest.mark.parametrize(
     ("count", "chars", "staged"),
-    [(15, 256_000, False), (16, 256_000, True), (32, 120_000, False)],
-    ids=["3.8MB-in-one-transaction", "4.1MB-over-one-transaction", "32-messages-3.8MB"],
+    [(26, 149_000, False), (27, 149_000, True), (32, 120_000, False)],
+    ids=["3.9MB-in-one-transaction", "4.0MB-over-one-transaction", "32-messages-3.8MB"],
 )
 def test_writes_respect_dynamodb_limits_that_moto_does_not(api: Api, count: int, chars: int, staged: bool) -> None:
     """At and over a transaction's 4 MB: every call keeps DynamoDB's limits (checked by the conftest's hook)."""
@@ -241,5 +241,66 @@ def test_writes_respect_dynamodb_limits_that_moto_does_not(api: Api, count: int,
     created = api("POST", "/threads", raw=body)
     assert created.status == 200, created.body
     assert ("BatchWriteItem" in limit_checks) is staged
-    listed = api("GET", f"/threads/{created.body['id']}/messages?limit=100&order=asc").body["data"]
-    assert [m["content"][0]["text"]["value"] for m in listed] == texts
+    listed: list[str] = []
+    after = ""
+    while True:  # pages stop early at about 1 MB of text (Lambda's 6 MB response), with has_more
+        page = api("GET", f"/threads/{created.body['id']}/messages?limit=100&order=asc{after}").body
+        listed += [m["content"][0]["text"]["value"] for m in page["data"]]
+        if not page["has_more"]:
+            break
+        after = f"&after={page['last_id']}"
+    assert listed == texts
+
+
+def test_a_page_of_large_messages_stops_early_and_pagination_still_visits_all(api: Api) -> None:
+    thread_id = api("POST", "/threads").body["id"]
+    texts = [f"{i}" + "é" * 200_000 for i in range(8)]  # 400 KB of UTF-8 each
+    for text in texts:
+        assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": text}).status == 200
+    first = api("GET", f"/threads/{thread_id}/messages?limit=100&order=asc").body
+    assert 1 <= len(first["data"]) < 8 and first["has_more"] is True
+    assert len(json.dumps(first)) < 6 * 1024 * 1024 // 2  # well inside Lambda's response limit
+    seen = [m["content"][0]["text"]["value"] for m in first["data"]]
+    after = first["last_id"]
+    while True:
+        page = api("GET", f"/threads/{thread_id}/messages?limit=100&order=asc&after={after}").body
+        seen += [m["content"][0]["text"]["value"] for m in page["data"]]
+        if not page["has_more"]:
+            break
+        after = page["last_id"]
+    assert seen == texts
+
+
+def test_an_append_whose_answer_was_lost_is_not_written_twice(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore retries a transaction whose answer timed out; if the first attempt had committed, the retry's
+    condition fails on our own write: that is a success, not a reason to write the message again."""
+    from threads_api import store
+
+    thread_id = api("POST", "/threads").body["id"]
+    real = store.client._make_api_call
+    calls: list[str] = []
+
+    def commit_then_lose_the_answer(operation: str, params: dict[str, Any]) -> Any:
+        calls.append(operation)
+        if operation == "TransactWriteItems" and calls.count("TransactWriteItems") == 1:
+            real(operation, params)  # it commits, the answer is lost, and the retry finds our own write
+            return real(operation, {**params, "ClientRequestToken": "another-attempt"})
+        return real(operation, params)
+
+    monkeypatch.setattr(store.client, "_make_api_call", commit_then_lose_the_answer)
+    reply = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "exactly once"})
+    monkeypatch.setattr(store.client, "_make_api_call", real)
+    assert reply.status == 200
+    messages = api("GET", f"/threads/{thread_id}/messages").body["data"]
+    assert [m["id"] for m in messages] == [reply.body["id"]]
+
+
+def test_an_idempotent_large_message_is_remembered_by_reference(api: Api) -> None:
+    thread_id = api("POST", "/threads").body["id"]
+    text = "漢" * 200_000  # 1.2 MB once ASCII-escaped: more than one record item could hold
+    headers = {"Idempotency-Key": "big"}
+    first = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": text}, headers=headers)
+    again = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": text}, headers=headers)
+    assert first.status == again.status == 200
+    assert again.headers["idempotent-replayed"] == "true" and again.body == first.body
+    assert len(api("GET", f"/threads/{thread_id}/messages").body["data"]) == 1
