@@ -534,6 +534,7 @@ def list_messages(project: str, thread_id: str, limit: int, order: str, after: s
     by_sk = {item["sk"]["S"]: item for item in _batch_get(keys)}
     if not _visible_thread(by_sk.get(THREAD_SK), project):
         raise NotFound("thread", thread_id)
+    backwards = before is not None and after is None  # a ``before`` page reads away from the cursor
     cursor_ok = None
     if cursor is not None:
         cursor_item = by_sk.get(f"msg#{cursor}")
@@ -544,14 +545,14 @@ def list_messages(project: str, thread_id: str, limit: int, order: str, after: s
         cursor_ok,
         limit,
         order,
-        before is not None and after is None,
+        backwards,
         IndexName="by_order",
         sort_attr="ok",
         KeyConditionExpression="pk = :t",
         ExpressionAttributeValues={":t": {"S": thread_id}},
         ConsistentRead=True,
     )
-    items, trimmed = _within_budget(items, cursor_at_end=before is not None and after is None)
+    items, trimmed = _within_budget(items, cursor_at_end=backwards)
     return Page(_messages_with_bodies(items), has_more or trimmed)
 
 
