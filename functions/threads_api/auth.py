@@ -30,12 +30,15 @@ def mint_key() -> str:
     return KEY_PREFIX + "".join(secrets.choice(alphabet) for _ in range(48))
 
 
+_HTTP_SPACE = " \t"  # HTTP's optional whitespace; str.strip() alone would also eat Unicode spaces
+
+
 def key_from_headers(headers: dict[str, str]) -> str | None:
     authorization = headers.get("authorization", "")
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    portkey = headers.get("x-portkey-api-key", "").strip()
+    scheme, _, token = authorization.strip(_HTTP_SPACE).partition(" ")
+    if scheme.lower() == "bearer" and token.strip(_HTTP_SPACE):
+        return token.strip(_HTTP_SPACE)
+    portkey = headers.get("x-portkey-api-key", "").strip(_HTTP_SPACE)
     return portkey or None
 
 

@@ -25,6 +25,10 @@ LambdaResponse = dict[str, Any]
 Operation = Callable[["Request"], tuple[int, dict[str, Any]]]
 
 _ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.ID_MAX_CHARS}}}")
+# ASCII only: ``\d`` and ``int()`` would take any Unicode digit (U+FF11, U+0663), ``str.strip()`` any space.
+_LIMIT_PATTERN = re.compile(r"[+-]?[0-9]{1,10}")
+_ASCII_SPACE = " \t\n\r\f\v"
+_JSON_SPACE = " \t\n\r"  # JSON's whitespace (RFC 8259)
 
 
 @dataclass(slots=True)
@@ -104,7 +108,7 @@ def parse_body(event: dict[str, Any]) -> dict[str, Any]:
             f"The request body is too large: at most {limits.REQUEST_BODY_MAX_BYTES} bytes are accepted.",
             code="request_too_large",
         )
-    if not raw.strip():
+    if not raw.strip(_JSON_SPACE):
         return {}
     try:
         body = json.loads(raw)
@@ -214,8 +218,8 @@ class PageParams:
 
 def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
     """``limit`` 1..100 (20), ``order`` asc|desc (desc), ``after``/``before`` ids: OpenAI's list parameters."""
-    raw_limit = query.get("limit", str(limits.LIST_DEFAULT_LIMIT))
-    if not re.fullmatch(r"[+-]?\d{1,10}", raw_limit.strip()):
+    raw_limit = query.get("limit", str(limits.LIST_DEFAULT_LIMIT)).strip(_ASCII_SPACE)
+    if not _LIMIT_PATTERN.fullmatch(raw_limit):
         raise errors.invalid(
             "Invalid type for 'limit': expected an integer, but got a string instead.",
             param="limit",

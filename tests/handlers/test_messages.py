@@ -86,6 +86,8 @@ def test_run_id_filter_matches_nothing(api: Api) -> None:
         ("limit=0", "limit"),
         ("limit=101", "limit"),
         ("limit=abc", "limit"),
+        ("limit=%EF%BC%91", "limit"),  # a fullwidth 1: only ASCII digits are digits here
+        ("limit=%D9%A3", "limit"),  # an Arabic-Indic 3
         ("order=sideways", "order"),
         ("after=msg_doesnotexist", "after"),
         ("before=thread_abc", "before"),

@@ -92,6 +92,50 @@ def test_list_parameters() -> None:
 
 
 @pytest.mark.parametrize(
+    "limit",
+    ["\uff11", "\u0661", "\u06f5", "\u0967", "1\u0660", "\U0001d7d9", "\u00a05", "5\u2003", "1_0", "\u00b2"],
+    ids=[
+        "fullwidth",
+        "arabic-indic",
+        "persian",
+        "devanagari",
+        "mixed",
+        "math-bold",
+        "nbsp",
+        "em-space",
+        "underscore",
+        "superscript",
+    ],
+)
+def test_limit_takes_ascii_digits_only(limit: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        page_params({"limit": limit}, "msg_")
+    assert (caught.value.status, caught.value.param, caught.value.code) == (400, "limit", "invalid_type")
+
+
+def test_limit_keeps_ascii_signs_and_spaces() -> None:
+    assert page_params({"limit": " 7 "}, "msg_").limit == 7
+    assert page_params({"limit": "+7"}, "msg_").limit == 7
+    assert page_params({"limit": "007"}, "msg_").limit == 7
+
+
+@pytest.mark.parametrize("body", ["\u00a0", "\u2003{}", "\u3000"], ids=["nbsp", "em-space", "ideographic-space"])
+def test_a_body_of_unicode_spaces_is_not_an_empty_body(body: str) -> None:
+    """JSON's whitespace is space, tab, CR and LF: anything else is not an empty body but malformed JSON."""
+    with pytest.raises(ApiError) as caught:
+        parse_body({"body": body})
+    assert caught.value.status == 400
+
+
+def test_the_key_header_is_trimmed_of_http_whitespace_only() -> None:
+    from threads_api import auth
+
+    assert auth.key_from_headers({"authorization": "Bearer \tsk-thr-abc \t"}) == "sk-thr-abc"
+    assert auth.key_from_headers({"authorization": "Bearer sk-thr-abc\u00a0"}) == "sk-thr-abc\u00a0"
+    assert auth.key_from_headers({"x-portkey-api-key": "\u2003sk-thr-abc"}) == "\u2003sk-thr-abc"
+
+
+@pytest.mark.parametrize(
     ("event", "expected"),
     [
         ({"body": None}, {}),
