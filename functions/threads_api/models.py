@@ -47,7 +47,10 @@ def _check_metadata(value: Any) -> Any:
 
 
 Metadata = Annotated[dict[str, str] | None, BeforeValidator(_check_metadata)]
-FileId = Annotated[str, Field(min_length=1, max_length=limits.ID_MAX_CHARS)]
+# Every id the API accepts (file ids, vector store ids) is 1 to 64 characters of [A-Za-z0-9_-]: stored and
+# returned as given, so nothing else (paths, markup, spaces) gets in. The path ids are checked in ``gateway``.
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+FileId = Annotated[str, Field(min_length=1, max_length=limits.ID_MAX_CHARS, pattern=ID_PATTERN)]
 Detail = Literal["auto", "low", "high"]
 
 
@@ -268,6 +271,13 @@ def _api_error(exc: ValidationError) -> errors.ApiError:
     if kind == "string_too_short":
         return errors.invalid(
             f"Invalid '{param}': empty string. Expected a non-empty string.", param=param, code="empty_string"
+        )
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == ID_PATTERN:
+        return errors.invalid(
+            f"Invalid '{param}': expected an id of 1 to {limits.ID_MAX_CHARS} characters of A-Z, a-z, 0-9, '_' "
+            "and '-'.",
+            param=param,
+            code="invalid_value",
         )
     if kind == "string_pattern_mismatch":
         return errors.invalid(f"Invalid '{param}': expected an absolute http(s) URL.", param=param, code="invalid_url")

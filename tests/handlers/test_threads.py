@@ -149,6 +149,71 @@ def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
     assert api("GET", "/threads").body["data"] == []
 
 
+ID_RULE = "an id of 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'"
+
+
+def _tools(kind: str, bad: str) -> dict[str, object]:
+    if kind == "file_ids":
+        return {"tool_resources": {"code_interpreter": {"file_ids": ["file-ok", bad]}}}
+    return {"tool_resources": {"file_search": {"vector_store_ids": [bad]}}}
+
+
+def _message(kind: str, bad: str) -> dict[str, object]:
+    if kind == "attachment":
+        return {"role": "user", "content": "x", "attachments": [{"file_id": bad}]}
+    return {"role": "user", "content": [{"type": "image_file", "image_file": {"file_id": bad}}]}
+
+
+# (what carries the id, the request that sends it, the param the 400 names)
+ID_CASES = [
+    ("file_ids", "create", "tool_resources.code_interpreter.file_ids[1]"),
+    ("file_ids", "modify", "tool_resources.code_interpreter.file_ids[1]"),
+    ("vector_store_ids", "create", "tool_resources.file_search.vector_store_ids[0]"),
+    ("vector_store_ids", "modify", "tool_resources.file_search.vector_store_ids[0]"),
+    ("attachment", "create", "messages[0].attachments[0].file_id"),
+    ("attachment", "append", "attachments[0].file_id"),
+    ("image_file", "create", "messages[0].content[0].image_file.file_id"),
+    ("image_file", "append", "content[0].image_file.file_id"),
+]
+
+
+BAD_IDS = ["../etc passwd", "<script>", "file id", "file/1", "f\u00efle", "\uff11", "a" * 65, ""]
+
+
+@pytest.mark.parametrize(("kind", "request_kind", "param"), ID_CASES, ids=[f"{k}-{r}" for k, r, _ in ID_CASES])
+def test_every_id_the_api_accepts_is_64_characters_of_the_id_alphabet(
+    api: Api, kind: str, request_kind: str, param: str
+) -> None:
+    """Ids are stored and returned as given: anything but [A-Za-z0-9_-]{1,64} is refused, naming the field."""
+    thread_id = api("POST", "/threads").body["id"]
+    for bad in BAD_IDS:
+        if request_kind == "create":
+            tools = kind in ("file_ids", "vector_store_ids")
+            reply = api("POST", "/threads", _tools(kind, bad) if tools else {"messages": [_message(kind, bad)]})
+        elif request_kind == "modify":
+            reply = api("POST", f"/threads/{thread_id}", _tools(kind, bad))
+        else:
+            reply = api("POST", f"/threads/{thread_id}/messages", _message(kind, bad))
+        assert reply.status == 400, (bad, reply.body)
+        assert_error(reply.body, 400, param=param)
+        assert reply.body["error"]["message"].startswith(f"Invalid '{param}'")
+        if 0 < len(bad) <= 64:
+            assert ID_RULE in reply.body["error"]["message"], bad
+    assert [t["id"] for t in api("GET", "/threads").body["data"]] == [thread_id]
+    assert api("GET", f"/threads/{thread_id}").body["tool_resources"] == {}
+    assert api("GET", f"/threads/{thread_id}/messages").body["data"] == []
+
+
+def test_ids_of_the_id_alphabet_are_kept_as_given(api: Api) -> None:
+    tools = {
+        "code_interpreter": {"file_ids": ["file-" + "A" * 59, "f"]},
+        "file_search": {"vector_store_ids": ["vs_0-9"]},
+    }
+    thread = api("POST", "/threads", {"tool_resources": tools})
+    assert thread.status == 200
+    assert thread.body["tool_resources"] == tools
+
+
 def test_message_text_limit_is_256000_characters(api: Api) -> None:
     ok = api("POST", "/threads", {"messages": [{"role": "user", "content": "a" * 256_000}]})
     assert ok.status == 200
