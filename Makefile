@@ -16,11 +16,16 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 .PHONY: serve test unit lint typecheck template key keys revoke fuzz bench build clean
 
 $(VENV)/.installed: pyproject.toml
-	@test -n "$(PYTHON)" || { echo "Python 3.12+ is needed (3.13 preferred)"; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $@
+	@test -n "$(PYTHON)" || { echo "No Python 3.12+ was found (3.13 preferred): install one, or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
+	@set -e; start=$$SECONDS; \
+	if ! test -x $(PY); then echo "Creating $(VENV) with $(PYTHON) …"; $(PYTHON) -m venv $(VENV); fi; \
+	if test -e $@; then echo "Updating the dev dependencies (pyproject.toml changed) …"; \
+	else echo "Installing the dev dependencies (first time: about 3 minutes) …"; fi; \
+	$(PY) -m pip install --quiet --upgrade pip \
+		|| { echo "Upgrading pip failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
+	$(PY) -m pip install --quiet -e '.[dev]' \
+		|| { echo "Installing the dev dependencies failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
+	touch $@; echo "$(VENV) is ready: done in $$((SECONDS - start))s"
 
 serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1, on an embedded DynamoDB
 	PORT=$(PORT) $(PY) -m infra.serve
@@ -42,15 +47,18 @@ template: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --region us-east-1
 
-key: $(VENV)/.installed  ## make key PROJECT=name: a new API key (local API, or STACK=<stack>)
-	@test -n "$(PROJECT)" || { echo "usage: make key PROJECT=<name> [STACK=<stack>]"; exit 2; }
-	@$(PY) -m infra.keys mint --project "$(PROJECT)"
+# The key commands (python -m infra.keys) answer in sentences; DEBUG=1 adds the traceback. STACK and TABLE_NAME
+# reach them through the environment.
+KEYS = $(PY) -m infra.keys$(if $(DEBUG), --debug)
 
-keys: $(VENV)/.installed  ## list the API keys
-	@$(PY) -m infra.keys list
+key: $(VENV)/.installed  ## make key PROJECT=name [STACK=<stack> | TABLE_NAME=<table>]: a new API key
+	@$(KEYS) create --project "$(PROJECT)"
+
+keys: $(VENV)/.installed  ## list the API keys (local API, or STACK= / TABLE_NAME=)
+	@$(KEYS) list
 
 revoke: $(VENV)/.installed  ## make revoke KEY=<key or id>
-	@$(PY) -m infra.keys revoke "$(KEY)"
+	@$(KEYS) revoke "$(KEY)"
 
 fuzz: $(VENV)/.installed  ## schemathesis with many examples (FUZZ_EXAMPLES, default 500)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/e2e/test_fuzz.py
@@ -59,7 +67,10 @@ bench: $(VENV)/.installed  ## the performance figures (bench/results.json)
 	$(PY) -m bench
 
 build: $(VENV)/.installed  ## sam build, as for a deployment (the layer builds with the Python 3.13 found above)
-	PATH="$(dir $(PYTHON)):$$PATH" $(VENV)/bin/sam build
+	@echo "Building with sam build (Python: $(PYTHON)) …"
+	@start=$$SECONDS; PATH="$(dir $(PYTHON)):$$PATH" $(VENV)/bin/sam build \
+		&& echo "Built in $$((SECONDS - start))s: .aws-sam/build" \
+		|| { echo "sam build failed after $$((SECONDS - start))s (see above)." >&2; exit 1; }
 
 clean:
 	rm -rf $(VENV) .aws-sam .local .mypy_cache .ruff_cache

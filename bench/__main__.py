@@ -9,7 +9,10 @@ import argparse
 import json
 import platform
 import resource
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,19 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join([f"\n{title}", line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+@contextmanager
+def _phase(name: str, detail: str = "") -> Iterator[None]:
+    """A line on stderr as a phase starts, and one with its elapsed time as it ends: the figures take minutes."""
+    print(f"bench: {name}{f' ({detail})' if detail else ''} …", file=sys.stderr, flush=True)
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        print(f"bench: {name} done in {time.monotonic() - start:.1f}s", file=sys.stderr, flush=True)
+
+
 def main() -> None:
+    started = time.monotonic()
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per handler (cold start)")
     parser.add_argument("--iterations", type=int, default=500, help="requests per operation (warm)")
@@ -42,7 +57,8 @@ def main() -> None:
     if "cold" not in skip:
         from bench import cold
 
-        results["cold_start"] = c = cold.measure(args.runs)
+        with _phase("cold start", f"{args.runs} fresh interpreters per handler"):
+            results["cold_start"] = c = cold.measure(args.runs)
         out.append(
             _table(
                 f"Cold start (median of {args.runs}; ratio of CPU time to `import boto3; boto3.client('dynamodb')`, "
@@ -64,7 +80,8 @@ def main() -> None:
     if "warm" not in skip:
         from bench import warm
 
-        results["warm"] = w = warm.measure(args.iterations)
+        with _phase("warm overhead", f"{args.iterations} requests per operation"):
+            results["warm"] = w = warm.measure(args.iterations)
         results["memory"] = {
             "max_rss_mib_after_warm": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         }
@@ -90,7 +107,8 @@ def main() -> None:
     if "trips" not in skip:
         from bench import trips
 
-        results["round_trips"] = t = trips.measure()
+        with _phase("DynamoDB round trips", "per operation"):
+            results["round_trips"] = t = trips.measure()
         out.append(
             _table(
                 "DynamoDB round trips per operation "
@@ -109,7 +127,8 @@ def main() -> None:
     if "throughput" not in skip:
         from bench import throughput
 
-        results["local_api"] = tp = throughput.measure()
+        with _phase("local API throughput", "8 concurrent clients"):
+            results["local_api"] = tp = throughput.measure()
         out.append(
             _table(
                 "Local API (make serve), 8 concurrent clients, mixed operations (embedded DynamoDB: for trend only)",
@@ -120,7 +139,8 @@ def main() -> None:
     if "size" not in skip:
         from bench import size
 
-        results["package_size"] = s = size.measure()
+        with _phase("package size", "sam build of a clean copy"):
+            results["package_size"] = s = size.measure()
         out.append(
             _table(
                 "Package size (sam build)",
@@ -131,6 +151,7 @@ def main() -> None:
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join(out))
     print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    print(f"bench: all done in {time.monotonic() - started:.0f}s", file=sys.stderr)
 
 
 if __name__ == "__main__":
