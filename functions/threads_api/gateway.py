@@ -22,6 +22,7 @@ from threads_api.errors import ApiError, BadCursor, InvalidText, NotFound, Unava
 from threads_api.observability import logger, metrics, tracer
 
 LambdaResponse = dict[str, Any]
+LOGGED_FRAMES = 10  # of a 500's traceback, the innermost
 Operation = Callable[["Request"], tuple[int, dict[str, Any]]]
 
 _ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.ID_MAX_CHARS}}}")
@@ -112,14 +113,41 @@ def parse_body(event: dict[str, Any]) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, RecursionError):
+    except RecursionError:  # deeper than the parser goes: far deeper than the bound below
+        raise _too_deep() from None
+    except ValueError:
         raise errors.invalid(
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
             "HTTP library correctly. The API expects a JSON payload, but what was sent was not valid JSON.)"
         ) from None
+    if _deeper_than(body, limits.JSON_MAX_DEPTH):
+        raise _too_deep()
     if not isinstance(body, dict):
         raise errors.invalid(f"Invalid type for body: expected an object, but got {_json_type(body)} instead.")
     return body  # strings with a lone surrogate ("\\ud800") are refused where they are stored
+
+
+def _too_deep() -> ApiError:
+    return errors.invalid(
+        f"The request body is nested too deeply: at most {limits.JSON_MAX_DEPTH} levels of objects and arrays "
+        "are accepted."
+    )
+
+
+def _deeper_than(value: Any, bound: int) -> bool:
+    """Whether objects and arrays nest deeper than ``bound`` levels, found without recursion: nothing that
+    walks a body recursively (hashing it for an idempotency record, copying it, validating it) may see one."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                if depth >= bound:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _json_type(value: Any) -> str:
@@ -173,7 +201,10 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
                         extra={
                             "error_type": type(exc).__name__,
                             "error_code": getattr(exc, "response", {}).get("Error", {}).get("Code"),  # botocore's
-                            "frames": traceback.format_tb(exc.__traceback__),
+                            # The innermost frames only: a deep recursion's would make one huge line.
+                            "frames": traceback.format_list(
+                                traceback.extract_tb(exc.__traceback__, limit=-LOGGED_FRAMES)
+                            ),
                         },
                     )
                     metrics.add_metric(name="ServerErrors", unit="Count", value=1)

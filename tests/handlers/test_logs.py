@@ -231,3 +231,30 @@ def test_at_the_deployed_level_only_failures_are_logged(
     assert requests and all(line["level"] != "DEBUG" for line in lines)
     for secret in _secrets(api):
         assert secret not in captured.out + captured.err, secret
+
+
+def test_a_500_logs_one_short_line_whatever_the_depth_of_its_traceback(
+    api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], debug_logs: None
+) -> None:
+    """A recursion that fails deep (two functions in turn, which no traceback formatting folds) logs its
+    innermost frames only: no log line can grow with the depth of a failure."""
+
+    def ping(n: int) -> Any:
+        return pong(n + 1)
+
+    def pong(n: int) -> Any:
+        return ping(n + 1)
+
+    thread_id = api("POST", "/threads").body["id"]
+    capsys.readouterr()
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "get_thread", lambda *args: ping(0))
+        reply = api("GET", f"/threads/{thread_id}")
+    assert reply.status == 500
+    assert_error(reply.body, 500)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    failures = [json.loads(line) for line in lines if json.loads(line)["message"] == "request failed"]
+    assert [f["error_type"] for f in failures] == ["RecursionError"]
+    assert 1 <= len(failures[0]["frames"]) <= 10
+    assert "in pong" in failures[0]["frames"][-1] or "in ping" in failures[0]["frames"][-1]
+    assert max(len(line) for line in lines) < 8_000

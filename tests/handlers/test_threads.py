@@ -279,3 +279,32 @@ def test_unknown_route_is_openai_404(api: Api) -> None:
     reply = api("GET", "/assistants")
     assert reply.status == 404
     assert_error(reply.body, 404, contains="Invalid URL (GET /v1/assistants)")
+
+
+@pytest.mark.parametrize("key", [None, "deep-1"], ids=["without-key", "with-idempotency-key"])
+@pytest.mark.parametrize("depth", [33, 600, 5_000, 100_000])
+def test_deeply_nested_json_is_a_400_naming_the_problem(api: Api, key: str | None, depth: int) -> None:
+    """No valid request nests deeper than a few levels; a deep one is refused before anything hashes or walks it."""
+    raw = ('{"metadata": ' + '{"k": ' * depth + "1" + "}" * depth + "}").encode()
+    headers = {"Idempotency-Key": key} if key else None
+    reply = api("POST", "/threads", raw=raw, headers=headers)
+    assert reply.status == 400, reply.body
+    assert_error(reply.body, 400, contains="nested too deeply")
+    arrays = api("POST", "/threads", raw=("[" * depth + "]" * depth).encode(), headers=headers)
+    assert arrays.status == 400
+    assert_error(arrays.body, 400, contains="nested too deeply")
+    assert api("GET", "/threads").body["data"] == []
+
+
+def test_the_deepest_valid_request_is_accepted(api: Api) -> None:
+    body = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}],
+                "attachments": [{"file_id": "file-1", "tools": [{"type": "file_search"}]}],
+            }
+        ],
+        "tool_resources": {"code_interpreter": {"file_ids": ["file-1"]}},
+    }
+    assert api("POST", "/threads", body, headers={"Idempotency-Key": "deepest"}).status == 200

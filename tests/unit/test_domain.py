@@ -149,6 +149,17 @@ def test_parse_body(event: dict[str, Any], expected: dict[str, Any]) -> None:
     assert parse_body(event) == expected
 
 
+def test_bodies_nest_at_most_json_max_depth_levels() -> None:
+    def nested(levels: int) -> str:
+        return '{"a": ' * levels + "1" + "}" * levels
+
+    assert parse_body({"body": nested(limits.JSON_MAX_DEPTH)})
+    for body in (nested(limits.JSON_MAX_DEPTH + 1), '{"a": ' + "[" * 16 + "]" * 16 + "}", "[" * 3000 + "]" * 3000):
+        with pytest.raises(ApiError) as caught:
+            parse_body({"body": body})
+        assert caught.value.status == 400 and "nested too deeply" in caught.value.message
+
+
 def test_error_envelope_shape() -> None:
     assert errors.invalid("bad", param="x", code="c").envelope() == {
         "error": {"message": "bad", "type": "invalid_request_error", "param": "x", "code": "c"}
