@@ -282,17 +282,16 @@ def test_unknown_route_is_openai_404(api: Api) -> None:
 
 
 @pytest.mark.parametrize("key", [None, "deep-1"], ids=["without-key", "with-idempotency-key"])
-@pytest.mark.parametrize("depth", [33, 600, 5_000, 100_000])
-def test_deeply_nested_json_is_a_400_naming_the_problem(api: Api, key: str | None, depth: int) -> None:
+def test_deeply_nested_json_is_a_400_naming_the_problem(api: Api, key: str | None) -> None:
     """No valid request nests deeper than a few levels; a deep one is refused before anything hashes or walks it."""
-    raw = ('{"metadata": ' + '{"k": ' * depth + "1" + "}" * depth + "}").encode()
     headers = {"Idempotency-Key": key} if key else None
-    reply = api("POST", "/threads", raw=raw, headers=headers)
-    assert reply.status == 400, reply.body
-    assert_error(reply.body, 400, contains="nested too deeply")
-    arrays = api("POST", "/threads", raw=("[" * depth + "]" * depth).encode(), headers=headers)
-    assert arrays.status == 400
-    assert_error(arrays.body, 400, contains="nested too deeply")
+    for depth in (17, 600, 5_000, 100_000):
+        objects = ('{"metadata": ' + '{"k": ' * depth + "1" + "}" * depth + "}").encode()
+        arrays = ("[" * depth + "]" * depth).encode()
+        for raw in (objects, arrays):
+            reply = api("POST", "/threads", raw=raw, headers=headers)
+            assert reply.status == 400, (depth, reply.body)
+            assert_error(reply.body, 400, contains="nested too deeply")
     assert api("GET", "/threads").body["data"] == []
 
 
