@@ -182,7 +182,6 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
                     from threads_api import idempotency
 
                     status, body, replayed = idempotency.run_once(
-                        operation,
                         idempotency_key,
                         project,
                         str(event.get("httpMethod")),

@@ -19,14 +19,16 @@ from typing import Any, cast
 from threads_api import errors, store
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
+RECORD_PREFIX = "request"  # not the operation's name: a key is one request, on whichever route
 KEY_MAX_CHARS = 255
 
 Execute = Callable[[], tuple[int, dict[str, Any]]]
 
 
 @cache
-def _runner(operation: str) -> Callable[..., dict[str, Any]]:
-    """One idempotent runner per operation (a Lambda function serves one; the local API serves all)."""
+def _runner() -> Callable[..., dict[str, Any]]:
+    """The idempotent runner: one record per (project, key), whatever the operation, so that a key used
+    for one request is refused on any other (the method, path and body are validated against the record)."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -56,7 +58,7 @@ def _runner(operation: str) -> Callable[..., dict[str, Any]]:
     )
 
     @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="request", persistence_store=persistence, config=config, key_prefix=operation
+        data_keyword_argument="request", persistence_store=persistence, config=config, key_prefix=RECORD_PREFIX
     )
     def run(request: dict[str, Any], execute: Execute, replayed: list[bool]) -> dict[str, Any]:
         replayed[0] = False
@@ -87,7 +89,6 @@ def _replayed(result: dict[str, Any], project: str) -> tuple[int, dict[str, Any]
 
 
 def run_once(
-    operation: str,
     key: str,
     project: str,
     method: str,
@@ -107,7 +108,7 @@ def run_once(
         raise errors.invalid(
             f"Invalid 'Idempotency-Key' header: expected 1 to {KEY_MAX_CHARS} characters.", param="Idempotency-Key"
         )
-    runner = _runner(operation)
+    runner = _runner()
     if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
         # An in-flight record then expires with the invocation, so a crashed request does not block retries.
         runner.config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]

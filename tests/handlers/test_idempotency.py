@@ -96,3 +96,22 @@ def test_the_key_must_be_sane(api: Api) -> None:
     reply = api("POST", "/threads", {}, headers={"Idempotency-Key": "k" * 256})
     assert reply.status == 400
     assert_error(reply.body, 400, param="Idempotency-Key")
+
+
+def test_same_key_on_another_operation_is_400(api: Api) -> None:
+    """A key names one request, whatever its operation: reusing it on another route is refused, not run."""
+    headers = {"Idempotency-Key": "one-request"}
+    thread = api("POST", "/threads", {"metadata": {"a": "1"}}, headers=headers)
+    assert thread.status == 200
+    thread_id = thread.body["id"]
+    for path, body in (
+        (f"/threads/{thread_id}/messages", {"role": "user", "content": "not run"}),
+        (f"/threads/{thread_id}", {"metadata": {"a": "2"}}),
+    ):
+        reused = api("POST", path, body, headers=headers)
+        assert reused.status == 400, (path, reused.body)
+        assert_error(reused.body, 400, param="Idempotency-Key", contains="already used")
+        assert reused.body["error"]["type"] == "idempotency_error"
+    assert api("GET", f"/threads/{thread_id}/messages").body["data"] == []
+    assert api("GET", f"/threads/{thread_id}").body["metadata"] == {"a": "1"}
+    assert api("POST", "/threads", {"metadata": {"a": "1"}}, headers=headers).body == thread.body
