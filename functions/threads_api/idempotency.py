@@ -1,17 +1,29 @@
 """``Idempotency-Key`` on POST requests, with Powertools' idempotency utility on the API's own table.
 
 The same key from the same project with the same request (path and body) returns the first response and
-writes nothing new, for 24 hours; the same key with another request is a 400 (``idempotency_error``); a
-request still in flight with that key is a 409 with ``Retry-After`` (a retry can succeed). Only successful
-responses are remembered: a request that failed may be retried with its key. A large message response
-is remembered by reference and read again on replay (a record is one DynamoDB item).
+writes nothing new, for 24 hours; the same key with another request (another body, or another route) is a
+400 (``idempotency_error``); a request still in flight with that key is a 409 with ``Retry-After`` (a retry
+can succeed). Only successful responses are remembered: a request that failed may be retried with its key.
+
+What a record keeps (a record is one DynamoDB item, at most 400 KB), by this exact rule:
+- the response's JSON, when it is at most 100,000 characters (``SAVED_BODY_MAX_CHARS``, counted
+  ASCII-escaped as the record stores it);
+- otherwise the response's JSON zlib-compressed and base64-encoded, when that is at most 300,000 characters
+  (``SAVED_PACKED_MAX_CHARS``). Either way a replay is the first response, byte for byte, even after the
+  object was modified or deleted;
+- otherwise, which only a message with large, poorly compressible text can reach (for example 250,000
+  random four-byte characters, or about 200,000 random CJK characters; prose and code compress far below the
+  bound), the message's thread and message ids: a replay reads the message again, so it shows the message as
+  it is then (its current metadata; a 404 once it is deleted).
 
 Loaded on the first request that carries the header, so that the functions start without it.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
@@ -69,17 +81,24 @@ def _runner() -> Callable[..., dict[str, Any]]:
     return cast(Callable[..., dict[str, Any]], run)
 
 
-SAVED_BODY_MAX_CHARS = 100_000  # a record is one item: a large message is remembered by reference
+SAVED_BODY_MAX_CHARS = 100_000  # kept as it is, ASCII-escaped JSON
+SAVED_PACKED_MAX_CHARS = 300_000  # kept compressed: with the record's other attributes, well under 400 KB
 
 
 def _remembered(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    """What the record keeps: the response, or for a large message a reference to read it again by."""
-    if body.get("object") == "thread.message" and len(json.dumps(body)) > SAVED_BODY_MAX_CHARS:
+    """What the record keeps, by the rule of the module's docstring."""
+    if len(json.dumps(body)) <= SAVED_BODY_MAX_CHARS:
+        return {"status": status, "body": body}
+    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    packed = base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+    if len(packed) > SAVED_PACKED_MAX_CHARS and body.get("object") == "thread.message":
         return {"status": status, "message": {"thread_id": body["thread_id"], "id": body["id"]}}
-    return {"status": status, "body": body}
+    return {"status": status, "packed": packed}
 
 
 def _replayed(result: dict[str, Any], project: str) -> tuple[int, dict[str, Any]]:
+    if "packed" in result:
+        return int(result["status"]), json.loads(zlib.decompress(base64.b64decode(result["packed"])))
     if "message" in result:
         from threads_api import objects
 
