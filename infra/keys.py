@@ -92,10 +92,10 @@ def _named(flag: str | None, env: str, flag_name: str) -> str | None:
 
 def resolve(args: argparse.Namespace) -> Target:
     """The table to act on; the environment is set so that ``threads_api.store`` (imported after) uses it."""
-    stack = _named(args.stack, "STACK", "--stack")
-    table = _named(args.table, "TABLE_NAME", "--table")
     if args.stack is not None and args.table is not None:
         raise usage("Give --stack or --table, not both.")
+    stack = _named(args.stack, "STACK", "--stack") if args.table is None else None  # a flag beats the environment
+    table = _named(args.table, "TABLE_NAME", "--table") if args.stack is None else None
     if stack:
         session, region = _aws(f"stack {stack}")
         table = _stack_table(session, region, stack)
@@ -322,7 +322,7 @@ def revoke(args: argparse.Namespace) -> None:
 # -- the parser ---------------------------------------------------------------------------------------
 
 EPILOG = """\
-where: --stack (or STACK) a deployed stack's TableName output, with your AWS credentials and region;
+the table: --stack (or STACK) a deployed stack's TableName output, with your AWS credentials and region;
 --table (or TABLE_NAME) a table by name; else the running `make serve`'s (its state file: THREADS_API_STATE,
 else .local/serve.json).
 exit codes: 0 done; 2 a missing, empty or invalid argument; 1 any other failure (a sentence on stderr)."""
@@ -353,8 +353,8 @@ def parser() -> argparse.ArgumentParser:
         aliases=["mint"],
         parents=[common],
         help="create a key for a project; the key goes to stdout",
-        description="Create a key for a project and print it on stdout (shown once: only its SHA-256 is kept). "
-        "`make key PROJECT=<name>`.",
+        description="Create a key for a project and print it on stdout (shown once: only its SHA-256 is kept).\n"
+        "The Make target: make key PROJECT=<name> [STACK=<stack> | TABLE_NAME=<table>].",
         epilog=EPILOG,
         formatter_class=formatter,
     )
@@ -364,7 +364,8 @@ def parser() -> argparse.ArgumentParser:
         "list",
         parents=[common],
         help="list the keys",
-        description="List the keys: id (the SHA-256 of the key), project, prefix, created. `make keys`.",
+        description="List the keys: id (the SHA-256 of the key), project, prefix, created.\n"
+        "The Make target: make keys [STACK=<stack> | TABLE_NAME=<table>].",
         epilog=EPILOG,
         formatter_class=formatter,
     )
@@ -373,8 +374,9 @@ def parser() -> argparse.ArgumentParser:
         "revoke",
         parents=[common],
         help="revoke a key, by the key or its id",
-        description="Revoke a key, named by the key itself or by its id (as `list` shows it). Warm functions "
-        "forget it within KeyCacheSeconds (30 s by default). `make revoke KEY=<key or id>`.",
+        description="Revoke a key, named by the key itself or by its id (as `list` shows it). Warm functions\n"
+        "forget it within KeyCacheSeconds (30 s by default).\n"
+        "The Make target: make revoke KEY=<key or id> [STACK=<stack> | TABLE_NAME=<table>].",
         epilog=EPILOG,
         formatter_class=formatter,
     )

@@ -263,4 +263,5 @@ def test_make_revoke_with_an_empty_key(env: dict[str, str]) -> None:
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "No key to revoke: KEY is empty." in output
+    assert "Error 2" in output  # the tool's exit code, as make reports it
     assert "Traceback" not in output
