@@ -306,7 +306,7 @@ def _prose(chars: int) -> str:
     import random
 
     rng = random.Random(3)
-    words = "the of and a to in is you that it he was for on are as with his they at be this from or had by".split()
+    words = ("the", "of", "and", "a", "to", "in", "is", "you", "that", "it", "he", "was", "for", "on", "are", "as")
     return " ".join(rng.choice(words) for _ in range(chars // 3))[:chars]
 
 
