@@ -27,14 +27,15 @@ $(VENV)/.installed: pyproject.toml
 		|| { echo "Installing the dev dependencies failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
 	touch $@; echo "$(VENV) is ready: done in $$((SECONDS - start))s"
 
-serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1, on an embedded DynamoDB
-	PORT=$(PORT) $(PY) -m infra.serve
+serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1 (DEPLOYED=1: as sam deploy ships it; TRACING=Active)
+	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) $(PY) -m infra.serve
 
+# The end-to-end suite runs in the deployed mode, tracing off and on; a permission no call used fails the run.
 test: $(VENV)/.installed lint typecheck template  ## every test and check, as CI runs them
-	$(PY) -m pytest
+	CHECK_UNUSED_GRANTS=1 $(PY) -m pytest
 
-unit: $(VENV)/.installed  ## the fast tests only (no local API)
-	$(PY) -m pytest -m "not e2e"
+unit: $(VENV)/.installed  ## the fast tests only (no local API, not the 10,000-message cascade)
+	$(PY) -m pytest -m "not e2e and not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -78,11 +78,18 @@ def client(endpoint: str | None) -> Any:
 class StreamPoller(threading.Thread):
     """Reads the table's stream and calls ``consume({"Records": [...]})`` with each batch, in order."""
 
-    def __init__(self, endpoint: str | None, table_name: str, consume: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        endpoint: str | None,
+        table_name: str,
+        consume: Callable[[dict[str, Any]], Any],
+        filters: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(daemon=True, name="stream-poller")
         self._streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=endpoint)
         self._arn = client(endpoint).describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         self._consume = consume
+        self._filters = filters  # the event source mapping's FilterCriteria: None hands over every record
         self._stop = threading.Event()
         self._positions: dict[str, str] = {}  # shard id -> sequence number of the last record handed over
 
@@ -122,12 +129,14 @@ class StreamPoller(threading.Thread):
                     StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
                 )
             page = self._streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)
-            records = page.get("Records", [])
+            records = [_as_lambda_json(r) for r in page.get("Records", [])]
             if not records:
                 continue
-            result = self._consume({"Records": records}) or {}
-            if result.get("batchItemFailures"):
-                continue  # the same batch again on the next poll, as Lambda retries it
+            wanted = [r for r in records if self._filters is None or any(matches(p, r) for p in self._filters)]
+            if wanted:
+                result = self._consume({"Records": wanted}) or {}
+                if result.get("batchItemFailures"):
+                    continue  # the same batch again on the next poll, as Lambda retries it
             handed += len(records)
             self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         return handed
@@ -138,3 +147,48 @@ class StreamPoller(threading.Thread):
         while count := self.poll_once():
             total += count
         return total
+
+
+def _as_lambda_json(record: Any) -> Any:
+    """A stream record as Lambda delivers it: JSON only (timestamps as epoch seconds, binary as base64)."""
+    import base64
+    from datetime import datetime
+
+    if isinstance(record, dict):
+        return {k: _as_lambda_json(v) for k, v in record.items()}
+    if isinstance(record, list):
+        return [_as_lambda_json(v) for v in record]
+    if isinstance(record, datetime):
+        return int(record.timestamp())
+    if isinstance(record, bytes):
+        return base64.b64encode(record).decode()
+    return record
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, for the pattern forms the template uses: nested objects, lists of allowed
+    values, and ``{"exists": true|false}``."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(
+            matches(sub, value.get(name)) if not _is_exists(sub) else _exists_ok(sub, name in value)
+            for name, sub in pattern.items()
+        )
+    if isinstance(pattern, list):
+        return any(
+            _exists_ok(option, value is not None)
+            if isinstance(option, dict) and "exists" in option
+            else option == value
+            for option in pattern
+        )
+    raise ValueError(f"unsupported filter pattern {pattern!r}")
+
+
+def _is_exists(pattern: Any) -> bool:
+    return isinstance(pattern, list) and len(pattern) == 1 and isinstance(pattern[0], dict) and "exists" in pattern[0]
+
+
+def _exists_ok(pattern: Any, present: bool) -> bool:
+    option = pattern[0] if isinstance(pattern, list) else pattern
+    return bool(option["exists"]) == present

@@ -1,156 +1,142 @@
 """``make serve``: the API on this machine, as ``sam local start-api`` would run it, without Docker.
 
-It reads the routes from ``template.yaml``, turns each HTTP request into the API Gateway (REST, proxy)
-event AWS would send, runs the same handler in-process (auth included), and writes its response back.
-DynamoDB is embedded (moto's server, in memory) unless ``TABLE_NAME`` names a real table, which is then
-used with your AWS credentials. The stream that drives cleanup after a thread's deletion is polled here.
+Two modes, one gateway (``infra/local_gateway.py``, on werkzeug's HTTP server):
+- **in-process** (the default, quick to start): the handlers run in this process, from ``functions/``.
+- **deployed** (``--deployed``, ``DEPLOYED=1``; what CI tests): ``sam build``'s packaged functions, each in
+  Lambda-like processes of its own with only the layer's packages and the runtime's boto3, the environment
+  and IAM role SAM generates (every DynamoDB call checked against it), and Lambda's limits.
+
+DynamoDB is embedded (moto's server, in memory) unless ``TABLE_NAME`` names a real table (your AWS
+credentials). The table's stream is polled here and drives the cleanup function, filtered as the
+template's event source mapping filters it.
 
 Environment: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``THREADS_API_KEY`` (else one is minted and printed),
-``TABLE_NAME`` (a real table instead of the embedded one).
+``TABLE_NAME``, ``DEPLOYED=1``, ``TRACING=Active`` (deployed mode), ``THREADS_API_STATE`` (the state file).
 """
 
 from __future__ import annotations
 
-import base64
-import importlib
+import argparse
 import json
 import os
+import signal
+import socket
 import sys
-import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any, NoReturn
 
 from infra import local_dynamodb, template
+from infra.local_gateway import GatewayApp, LocalApi, LocalContext
+from infra.stack import Function
+
+__all__ = ["STATE_FILE", "LocalApi", "LocalContext", "main"]
 
 STATE_FILE = Path(os.environ.get("THREADS_API_STATE") or template.ROOT / ".local" / "serve.json")
 LOCAL_PROJECT = "default"
 
 
-class LocalContext:
-    """The Lambda context a handler gets: the time left counts down from the template's function timeout."""
-
-    def __init__(self, function_name: str, request_id: str, timeout_seconds: float = 15.0) -> None:
-        self.function_name = function_name
-        self.aws_request_id = request_id
-        self.memory_limit_in_mb = 1024
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+def _fail(message: str, code: int = 1) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise SystemExit(code)
 
 
-class LocalApi:
-    """The routes of the template bound to their handlers, and the event/response translation."""
-
-    def __init__(self) -> None:
-        self.stage = template.stage()
-        self.routes = []
-        for route in template.routes():
-            module, _, name = route.handler.partition(":")
-            self.routes.append((route, getattr(importlib.import_module(module), name)))
-
-    def event(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str) -> Any:
-        """The handler and the event API Gateway would send for this request (or None for no route)."""
-        parts = urlsplit(raw_path)
-        prefix = f"/{self.stage}"
-        if not (parts.path == prefix or parts.path.startswith(prefix + "/")):
-            return None, None
-        path = parts.path[len(prefix) :] or "/"
-        for route, handler in self.routes:
-            if route.method not in ("ANY", method):
-                continue
-            match = route.pattern.match(path)
-            if match is None:
-                continue
-            pairs = parse_qsl(parts.query, keep_blank_values=True)
-            multi_query: dict[str, list[str]] = {}
-            for key, value in pairs:
-                multi_query.setdefault(key, []).append(value)
-            try:
-                text: str | None = body.decode("utf-8") if body else None
-                encoded = False
-            except UnicodeDecodeError:
-                text, encoded = base64.b64encode(body).decode(), True
-            now = time.time()
-            event = {
-                "resource": route.path,
-                "path": path,
-                "httpMethod": method,
-                "headers": headers or None,
-                "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
-                "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
-                "multiValueQueryStringParameters": multi_query or None,
-                "pathParameters": {k: unquote(v) for k, v in match.groupdict().items()} or None,
-                "stageVariables": None,
-                "requestContext": {
-                    "resourcePath": route.path,
-                    "httpMethod": method,
-                    "path": parts.path,
-                    "stage": self.stage,
-                    "requestId": str(uuid.uuid4()),
-                    "requestTimeEpoch": int(now * 1000),
-                    "accountId": "123456789012",
-                    "apiId": "local",
-                    "protocol": "HTTP/1.1",
-                    "identity": {"sourceIp": client_ip},
-                },
-                "body": text,
-                "isBase64Encoded": encoded,
-            }
-            return handler, event
-        return None, None
+def _settings(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make serve", description="The Threads API on this machine.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", default=os.environ.get("PORT", "3000"))
+    parser.add_argument(
+        "--deployed",
+        action="store_true",
+        default=os.environ.get("DEPLOYED", "") not in ("", "0", "false"),
+        help="run the packaged functions as Lambda does (sam build, layer, IAM, limits)",
+    )
+    parser.add_argument("--tracing", default=os.environ.get("TRACING", "Disabled"), choices=["Active", "Disabled"])
+    args = parser.parse_args(argv)
+    if not (str(args.port).isascii() and str(args.port).isdigit() and 1 <= int(args.port) <= 65535):
+        _fail(f"PORT must be a number from 1 to 65535 (got {args.port!r}). For example: make serve PORT=3001", 2)
+    args.port = int(args.port)
+    return args
 
 
-def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
-    from threads_api import errors
-    from threads_api.gateway import error_response
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "threads-api-local"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the handlers log each request
-            pass
+def _check_not_running() -> None:
+    if not STATE_FILE.exists():
+        return
+    try:
+        state = json.loads(STATE_FILE.read_text())
+    except ValueError:
+        return
+    if isinstance(state.get("pid"), int) and state["pid"] != os.getpid() and _pid_alive(state["pid"]):
+        _fail(
+            f"A local API from this checkout is already running on {state.get('base_url')} (process {state['pid']}). "
+            "Use it, or stop it (Ctrl-C in its terminal) before starting another."
+        )
 
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = dict(self.headers.items())
-            handler, event = api.event(self.command, self.path, headers, body, self.client_address[0])
-            if handler is None:
-                result = error_response(
-                    errors.route_not_found(self.command, urlsplit(self.path).path), str(uuid.uuid4())
-                )
-            else:
-                try:
-                    result = handler(event, LocalContext(handler.__module__, event["requestContext"]["requestId"]))
-                except Exception:  # a handler that raised is Lambda's 502; API Gateway's 5xx envelope
-                    result = error_response(errors.unavailable(), event["requestContext"]["requestId"])
-            payload = result.get("body") or ""
-            data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
-            self.send_response(int(result["statusCode"]))
-            for name, value in (result.get("headers") or {}).items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
 
-        def __getattr__(self, name: str) -> Any:
-            # Every method (TRACE, PROPFIND, ...) reaches the routes, as on API Gateway: 404 where none is.
-            if name.startswith("do_"):
-                return self._serve
-            raise AttributeError(name)
+def _check_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            suggestion = local_dynamodb.free_port()
+            _fail(
+                f"Port {port} on {host} is not available ({exc.strerror or exc}). "
+                f"Try another, for example: make serve PORT={suggestion}"
+            )
 
-    return Handler
+
+def _in_process_invoker() -> Any:
+    from infra.lambda_pool import PAYLOAD_MAX_BYTES, Outcome
+
+    def invoke(route: template.Route, event: dict[str, Any]) -> Outcome:
+        handler = route.load_handler()
+        try:
+            result = handler(event, LocalContext(route.function, event["requestContext"]["requestId"]))
+        except Exception:  # Lambda reports it; API Gateway answers 502
+            return Outcome(error="Unhandled")
+        text = json.dumps(result, ensure_ascii=False)
+        if len(text.encode()) > PAYLOAD_MAX_BYTES:
+            return Outcome(error="Function.ResponseSizeTooLarge")
+        return Outcome(result=text)
+
+    return invoke
+
+
+def _deployed_lambda(table: str, endpoint: str | None, tracing: str) -> Any:
+    """Build what ``sam deploy`` ships and start Lambda locally on it."""
+    from infra import lambda_build, stack
+    from infra.lambda_pool import LocalLambda
+
+    built = lambda_build.sam_build()
+    deployed = stack.load(built, {"Tracing": tracing}, table_name=table)
+    sources = template.load()["Resources"]
+    layer_paths: dict[Path, Path] = {}
+    for function in deployed.functions.values():
+        for layer_dir in function.layer_dirs:  # the built (arm64) layer -> its requirements, for this machine
+            content_uri = sources[layer_dir.name]["Properties"]["ContentUri"]
+            layer_paths[layer_dir] = lambda_build.host_layer(template.ROOT / content_uri)
+    iam_log = os.environ.get("THREADS_API_IAM_LOG")
+    return LocalLambda(
+        deployed.functions,
+        layer_paths=layer_paths,
+        runtime_dir=lambda_build.runtime_dir(),
+        workdir=lambda_build.BUILD_ROOT / "environments" / str(os.getpid()),
+        dynamodb_endpoint=endpoint,
+        iam_log=Path(iam_log) if iam_log else None,
+    ), deployed.functions
 
 
 def _configure_dynamodb() -> tuple[str | None, str]:
-    """Point the handlers at the embedded DynamoDB (or a real table) before they are imported."""
+    """Point this process at the embedded DynamoDB (or a real table) before the store is imported."""
     real_table = os.environ.get("TABLE_NAME")
     if real_table:
         return None, real_table
@@ -169,7 +155,9 @@ def _configure_dynamodb() -> tuple[str | None, str]:
     return endpoint, table
 
 
-def main() -> None:
+def _serve(args: argparse.Namespace) -> None:
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     sys.path.insert(0, str(template.ROOT / "functions"))
@@ -178,41 +166,83 @@ def main() -> None:
     from handlers import cleanup
     from threads_api import auth
 
-    api = LocalApi()
     key = os.environ.get("THREADS_API_KEY")
     if key:
         auth.register_key(key, LOCAL_PROJECT)
     else:
         key = auth.create_key(LOCAL_PROJECT)
 
+    functions: dict[str, Function] = {}
+    if args.deployed:
+        lambda_, functions = _deployed_lambda(table, endpoint, args.tracing)
+        invoke = lambda route, event: lambda_.invoke(route.function, event, event["requestContext"]["requestId"])  # noqa: E731
+        consume = lambda records: _cleanup_outcome(lambda_.invoke("CleanupFunction", records), records)  # noqa: E731
+    else:
+        lambda_, invoke, consume = None, _in_process_invoker(), cleanup.handler
+
     poller = None
     if endpoint is not None:
-        poller = local_dynamodb.StreamPoller(endpoint, table, cleanup.handler)
+        poller = local_dynamodb.StreamPoller(
+            endpoint, table, consume, filters=template.stream_filters("CleanupFunction")
+        )
         poller.start()
 
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "3000"))
-    server = ThreadingHTTPServer((host, port), _make_handler(api))
-    server.daemon_threads = True
-    base_url = f"http://{host}:{port}/{api.stage}"
-    STATE_FILE.parent.mkdir(exist_ok=True)
+    class QuietHandler(WSGIRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as clients expect of API Gateway
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # the handlers log each request
+
+    api = LocalApi()
+    server = make_server(args.host, args.port, GatewayApp(api, invoke), threaded=True, request_handler=QuietHandler)
+    base_url = f"http://{args.host}:{args.port}/{api.stage}"
+    mode = f"deployed (Tracing={args.tracing})" if args.deployed else "in-process"
+    STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
     STATE_FILE.write_text(
         json.dumps({"base_url": base_url, "dynamodb_endpoint": endpoint, "table": table, "pid": os.getpid()})
     )
-    print(f"Threads API on {base_url}", flush=True)
+    print(f"Threads API on {base_url} ({mode}; {len(functions) or len(api.routes)} functions)", flush=True)
     print(f"  DynamoDB: {endpoint or 'AWS table ' + table}", flush=True)
     print(f"  API key (project '{LOCAL_PROJECT}'): {key}", flush=True)
     print(f'  OpenAI(base_url="{base_url}", api_key="{key}")', flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
     finally:
         if poller is not None:
             poller.stop()
         server.server_close()
-        if STATE_FILE.exists() and json.loads(STATE_FILE.read_text()).get("pid") == os.getpid():
-            STATE_FILE.unlink()
+        if lambda_ is not None:
+            lambda_.close()
+
+
+def _cleanup_outcome(outcome: Any, records: dict[str, Any]) -> dict[str, Any]:
+    """The cleanup function's answer; a failed invocation retries the batch, as the event source mapping does."""
+    response = outcome.response()
+    if isinstance(response, dict):
+        return response
+    first = records["Records"][0]["dynamodb"]["SequenceNumber"]
+    return {"batchItemFailures": [{"itemIdentifier": first}]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _settings(argv)
+    _check_not_running()
+    _check_port(args.host, args.port)
+
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        _serve(args)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        try:
+            if json.loads(STATE_FILE.read_text()).get("pid") == os.getpid():
+                STATE_FILE.unlink()
+        except (OSError, ValueError):
+            pass
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ embedded table (and the tests' moto table) is created from its ``Table`` resourc
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -58,6 +59,11 @@ class Route:
     def greedy(self) -> bool:
         return "+}" in self.path
 
+    def load_handler(self) -> Any:
+        """The handler, imported in this process (the in-process mode and the handler tests)."""
+        module, _, name = self.handler.partition(":")
+        return getattr(importlib.import_module(module), name)
+
 
 def routes() -> list[Route]:
     """Every Api event of every function; greedy (``{proxy+}``) routes last, as API Gateway matches them."""
@@ -96,3 +102,13 @@ def table_definition(table_name: str) -> dict[str, Any]:
 
 def ttl_attribute() -> str:
     return str(load()["Resources"]["Table"]["Properties"]["TimeToLiveSpecification"]["AttributeName"])
+
+
+def stream_filters(function: str) -> list[dict[str, Any]]:
+    """The event patterns of a function's DynamoDB stream event (``FilterCriteria``), parsed."""
+    import json
+
+    events = load()["Resources"][function]["Properties"]["Events"]
+    (stream,) = [e for e in events.values() if e["Type"] == "DynamoDB"]
+    filters = stream["Properties"].get("FilterCriteria", {}).get("Filters", [])
+    return [json.loads(f["Pattern"]) for f in filters]

@@ -22,6 +22,7 @@ import openai
 import pytest
 
 from infra.local_dynamodb import free_port
+from tests import least_privilege
 from tests.contract.schemas import assert_valid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,25 +69,36 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+# The modes the suite runs in: the deployed mode (what `sam deploy` ships: packaged functions in Lambda-like
+# processes under their IAM roles and Lambda's limits) with X-Ray tracing off and on. E2E_MODES=in-process
+# runs it against the quick development mode instead.
+MODES = os.environ.get("E2E_MODES", "deployed-tracing-off,deployed-tracing-on").split(",")
+
+
+@pytest.fixture(scope="session", params=MODES)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    mode = str(request.param)
     port = free_port()
     key = "sk-thr-e2e" + secrets.token_hex(16)
     state = tmp_path_factory.mktemp("serve") / "serve.json"
+    iam_log = state.with_name("iam.jsonl")
     env = _clean_env() | {
         "PORT": str(port),
         "THREADS_API_KEY": key,
         "THREADS_API_STATE": str(state),
+        "THREADS_API_IAM_LOG": str(iam_log),
         "PYTHONUNBUFFERED": "1",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
+    if mode.startswith("deployed"):
+        env |= {"DEPLOYED": "1", "TRACING": "Active" if mode.endswith("tracing-on") else "Disabled"}
     log = state.with_suffix(".log")
     with log.open("w") as out:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
         )
     base_url = ""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # the deployed mode's first start installs its layer and runtime
     while time.monotonic() < deadline and process.poll() is None:
         if match := re.search(r"Threads API on (\S+)", log.read_text()):
             base_url = match.group(1)
@@ -97,7 +109,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if os.environ.get("E2E_HOLD"):
         time.sleep(float(os.environ["E2E_HOLD"]))
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=30)
+    _assert_no_denial_and_no_server_error(log.read_text(), iam_log)
+
+
+def _assert_no_denial_and_no_server_error(log: str, iam_log: Path) -> None:
+    """What the whole session did in this mode: no call its IAM role refused, no 5xx answered."""
+    lines = [json.loads(line) for line in iam_log.read_text().splitlines()] if iam_log.exists() else []
+    least_privilege.record_worker_log(lines)
+    denied = [line for line in lines if not line["allowed"]]
+    assert not denied, f"calls refused by the functions' IAM roles: {denied}"
+    server_errors = [line for line in log.splitlines() if '"gateway_5xx"' in line]
+    assert not server_errors, "5xx answers: " + "\n".join(server_errors[:20])
 
 
 @dataclass
@@ -124,7 +147,9 @@ _SCHEMAS = [
 
 def validate_exchange(exchange: Exchange) -> None:
     """Check one response against the schema its route and status call for."""
-    assert exchange.headers.get("x-request-id"), exchange
+    # Our functions set x-request-id; API Gateway's own answers carry its request id as x-amzn-RequestId.
+    gateway_made = exchange.headers.get("x-amzn-errortype") and exchange.headers.get("x-amzn-requestid")
+    assert exchange.headers.get("x-request-id") or gateway_made, exchange
     if exchange.status >= 400:
         assert_valid(exchange.body, "ErrorResponse")
         return

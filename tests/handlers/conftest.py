@@ -7,13 +7,15 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from infra import local_dynamodb
-from infra.serve import LocalContext
+from infra import local_dynamodb, template
+from infra.local_gateway import LocalContext
+from tests import least_privilege
 
 
 @dataclass
@@ -28,13 +30,20 @@ class Api:
 
     def __init__(self) -> None:
         from handlers import cleanup
-        from infra.serve import LocalApi
+        from infra.local_gateway import LocalApi
         from threads_api import auth
 
         self._local = LocalApi()
         self.key = auth.create_key("alpha")
         self.other_key = auth.create_key("beta")
-        self.stream = local_dynamodb.StreamPoller(None, os.environ["TABLE_NAME"], cleanup.handler)
+
+        def cleanup_function(event: dict[str, Any]) -> Any:
+            with least_privilege.running("CleanupFunction"):
+                return cleanup.handler(event)
+
+        self.stream = local_dynamodb.StreamPoller(
+            None, os.environ["TABLE_NAME"], cleanup_function, filters=template.stream_filters("CleanupFunction")
+        )
 
     def __call__(
         self,
@@ -52,7 +61,10 @@ class Api:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         handler, event = self._local.event(method, f"/v1{path}", sent, data, "127.0.0.1")
         assert handler is not None, f"no route for {method} {path}"
-        result = handler(event, LocalContext(handler.__module__, event["requestContext"]["requestId"]))
+        route, _, _ = self._local.match(method, urlsplit(path).path)
+        assert route is not None
+        with least_privilege.running(route.function):  # the function's own role applies to its calls
+            result = handler(event, LocalContext(route.function, event["requestContext"]["requestId"]))
         reply = Reply(result["statusCode"], result["headers"], json.loads(result["body"]))
         assert reply.headers["x-request-id"] == event["requestContext"]["requestId"]
         return reply
@@ -112,10 +124,14 @@ def dynamodb() -> Iterator[Any]:
 
     local_dynamodb.serialize_moto()
     store.client.meta.events.register("before-parameter-build.dynamodb", _enforce_dynamodb_limits, unique_id="limits")
+    store.client.meta.events.register("before-parameter-build.dynamodb", least_privilege.check_call, unique_id="iam")
+    denied_before = len(least_privilege.denied)
     with mock_aws():
         client = boto3.client("dynamodb")
         local_dynamodb.create_table(client, os.environ["TABLE_NAME"])
         yield client
+    # A denial fails the test that caused it, even where the code turned the error into a response.
+    assert least_privilege.denied[denied_before:] == [], "a call the function's IAM role does not allow"
 
 
 @pytest.fixture

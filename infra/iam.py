@@ -1,0 +1,141 @@
+"""IAM as AWS evaluates it for our functions: which (action, resource) pairs an API call needs, and
+whether a role's policies allow them.
+
+Standard library only: the deployed mode's Lambda workers load this file beside the function's code,
+without the development virtualenv. The handler tests use it too, so a call that a function's policy
+does not allow fails every test run, in-process and deployed alike.
+
+What a call needs follows IAM's documentation for DynamoDB: one action per operation on the table, or
+on ``<table>/index/<name>`` for a ``Query`` or ``Scan`` of an index; ``BatchGetItem`` and
+``BatchWriteItem`` on each table they name; a transaction has no action of its own: each of its items
+needs ``PutItem``, ``UpdateItem``, ``DeleteItem``, ``ConditionCheckItem`` or ``GetItem`` on its table.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from typing import Any
+
+Grant = tuple[str, str]  # (action, resource ARN)
+Statement = dict[str, Any]
+
+# AWS managed policies that SAM attaches, as far as they matter here (what they grant, not their full text).
+MANAGED_POLICIES: dict[str, list[Statement]] = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "*",
+        }
+    ],
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "xray:GetSamplingStatisticSummaries",
+            ],
+            "Resource": "*",
+        }
+    ],
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+
+_TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+
+
+def table_arn(table: str, region: str, account: str) -> str:
+    return table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+
+
+def required(service: str, operation: str, params: dict[str, Any], region: str, account: str) -> list[Grant]:
+    """The (action, resource) pairs IAM checks for one API call."""
+    if service != "dynamodb":
+        return [(f"{service}:{operation}", "*")]  # nothing else is expected of our functions: fail closed
+    action = f"dynamodb:{operation}"
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [(action, table_arn(table, region, account)) for table in params.get("RequestItems", {})]
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        grants = []
+        for item in params.get("TransactItems", []):
+            ((kind, request),) = item.items()
+            grants.append((_TRANSACT_ACTIONS[kind], table_arn(request["TableName"], region, account)))
+        return grants
+    table = str(params.get("TableName", ""))
+    resource = table_arn(table, region, account)
+    if params.get("IndexName") and operation in ("Query", "Scan"):
+        resource += f"/index/{params['IndexName']}"
+    return [(action, resource)]
+
+
+def _listed(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _matches(patterns: Iterable[str], value: str, *, ignore_case: bool) -> bool:
+    if ignore_case:
+        return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def _applies(statement: Statement, action: str, resource: str) -> bool:
+    if "Action" in statement:
+        action_ok = _matches(_listed(statement["Action"]), action, ignore_case=True)
+    else:
+        action_ok = not _matches(_listed(statement["NotAction"]), action, ignore_case=True)
+    if "Resource" in statement:
+        resource_ok = _matches(_listed(statement["Resource"]), resource, ignore_case=False)
+    else:
+        resource_ok = not _matches(_listed(statement["NotResource"]), resource, ignore_case=False)
+    if "Condition" in statement:
+        raise ValueError(f"a policy condition is not evaluated here: {statement!r}")
+    return action_ok and resource_ok
+
+
+def allows(statements: list[Statement], action: str, resource: str) -> bool:
+    """An explicit Allow and no explicit Deny (identity-based policies only, as for a Lambda role)."""
+    relevant = [s for s in statements if _applies(s, action, resource)]
+    return any(s["Effect"] == "Allow" for s in relevant) and not any(s["Effect"] == "Deny" for s in relevant)
+
+
+def role_statements(inline: list[Statement], managed_arns: list[str]) -> list[Statement]:
+    """Every statement of a role: its inline policies' and its managed policies' (unknown ones refused)."""
+    statements = list(inline)
+    for arn in managed_arns:
+        if arn not in MANAGED_POLICIES:
+            raise ValueError(f"unknown managed policy {arn}: add what it grants to MANAGED_POLICIES")
+        statements += MANAGED_POLICIES[arn]
+    return statements
+
+
+def denial_message(role_arn: str, action: str, resource: str) -> str:
+    """AWS's wording for an identity-based denial."""
+    session = role_arn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/function"
+    return (
+        f"User: {session} is not authorized to perform: {action} on resource: {resource} "
+        f"because no identity-based policy allows the {action} action"
+    )

@@ -1,0 +1,239 @@
+"""API Gateway (REST API, Lambda proxy integration), locally: the template's routes, the event AWS sends,
+its limits, and its own answers in the template's gateway responses.
+
+- Routes are the template's ``Api`` events: a path that matches a resource but not its methods is
+  API Gateway's ``MISSING_AUTHENTICATION_TOKEN``, as in AWS (the ``{proxy+}`` catch-all is only for
+  paths that match no other resource).
+- A body over 10 MB is ``REQUEST_TOO_LARGE`` (413); a function error, timeout or oversized result is a
+  502 in ``DEFAULT_5XX``'s envelope: what AWS answers, with the request id as ``x-amzn-RequestId``.
+
+The WSGI application runs on werkzeug's server (``infra/serve.py``), which parses HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from infra import template
+
+# API Gateway's payload limit for a REST API request.
+REQUEST_MAX_BYTES = 10 * 1024 * 1024
+
+Invoke = Callable[[template.Route, dict[str, Any]], "Any"]  # returns an infra.lambda_pool.Outcome
+
+
+class LocalContext:
+    """The Lambda context an in-process handler gets: the time left counts down from the function's timeout."""
+
+    def __init__(self, function_name: str, request_id: str, timeout_seconds: float = 15.0) -> None:
+        self.function_name = function_name
+        self.aws_request_id = request_id
+        self.memory_limit_in_mb = 1024
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LocalApi:
+    """The template's routes, and the event API Gateway builds for a request."""
+
+    def __init__(self) -> None:
+        self.stage = template.stage()
+        self.routes = template.routes()
+
+    def match(self, method: str, path: str) -> tuple[template.Route | None, dict[str, str], bool]:
+        """(route, path parameters, whether a resource matched at all) for a path below the stage."""
+        resource_found = False
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match is None:
+                continue
+            if route.greedy and resource_found:
+                break  # a resource matched, but not this method: the catch-all does not take it
+            resource_found = True
+            if route.method in ("ANY", method):
+                return route, {k: unquote(v) for k, v in match.groupdict().items()}, True
+        return None, {}, resource_found
+
+    def build_event(
+        self,
+        route: template.Route,
+        params: dict[str, str],
+        method: str,
+        raw_path: str,
+        headers: dict[str, str],
+        body: bytes,
+        client_ip: str,
+    ) -> dict[str, Any]:
+        parts = urlsplit(raw_path)
+        multi_query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            multi_query.setdefault(key, []).append(value)
+        try:
+            text: str | None = body.decode("utf-8") if body else None
+            encoded = False
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+        return {
+            "resource": route.path,
+            "path": parts.path[len(self.stage) + 1 :] or "/",
+            "httpMethod": method,
+            "headers": headers or None,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "path": parts.path,
+                "stage": self.stage,
+                "requestId": str(uuid.uuid4()),
+                "requestTimeEpoch": int(time.time() * 1000),
+                "accountId": "123456789012",
+                "apiId": "local",
+                "protocol": "HTTP/1.1",
+                "identity": {"sourceIp": client_ip},
+            },
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+    def below_stage(self, raw_path: str) -> str | None:
+        path = urlsplit(raw_path).path
+        prefix = f"/{self.stage}"
+        if path == prefix or path.startswith(prefix + "/"):
+            return path[len(prefix) :] or "/"
+        return None
+
+    def event(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str
+    ) -> tuple[Any, Any]:
+        """The in-process handler and the event for a request (None, None where API Gateway answers itself)."""
+        path = self.below_stage(raw_path)
+        route, params, _ = self.match(method, path) if path is not None else (None, {}, False)
+        if route is None:
+            return None, None
+        return route.load_handler(), self.build_event(route, params, method, raw_path, headers, body, client_ip)
+
+
+def gateway_response(kind: str, status: int, context: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """API Gateway's own answer of type ``kind`` as the template configures it (else DEFAULT_4XX/5XX)."""
+    configured = template.load()["Resources"]["Api"]["Properties"].get("GatewayResponses", {})
+    response = configured.get(kind) or configured.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX") or {}
+    status = int(response.get("StatusCode", status))
+    values = {
+        "$context.requestId": context["requestId"],
+        "$context.httpMethod": context.get("httpMethod", ""),
+        "$context.path": context.get("path", ""),
+        "$context.error.message": context["message"],
+        "$context.error.messageString": json.dumps(context["message"]),
+        "$context.error.responseType": kind,
+    }
+    body_template = (response.get("ResponseTemplates") or {}).get("application/json")
+    body = json.dumps({"message": context["message"]})
+    if body_template:
+        body = re.sub(r"\$context(?:\.[A-Za-z]+)+", lambda m: values.get(m.group(0), ""), body_template)
+    headers = {"content-type": "application/json", "x-amzn-RequestId": context["requestId"], "x-amzn-ErrorType": kind}
+    for name, value in ((response.get("ResponseParameters") or {}).get("Headers") or {}).items():
+        headers[name] = str(value).strip("'")
+    return status, headers, body.encode()
+
+
+# What API Gateway answers when the Lambda invocation fails (Lambda's error type -> its response).
+_INVOKE_FAILURES = {
+    "RequestTooLarge": ("REQUEST_TOO_LARGE", 413, "Request Too Long"),
+}
+_DEFAULT_FAILURE = ("DEFAULT_5XX", 502, "Internal server error")
+
+
+class GatewayApp:
+    """The WSGI application: a request in, the route's function invoked, its proxy response out."""
+
+    def __init__(self, api: LocalApi, invoke: Invoke) -> None:
+        self.api = api
+        self.invoke = invoke
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        from werkzeug.wrappers import Request
+
+        request = Request(environ)
+        method, raw_path = request.method, request.full_path if request.query_string else request.path
+        raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or raw_path
+        context = {"requestId": str(uuid.uuid4()), "httpMethod": method, "path": urlsplit(raw_path).path}
+        length = request.content_length
+        if length is not None and length > REQUEST_MAX_BYTES:
+            status, headers, data = gateway_response(
+                "REQUEST_TOO_LARGE", 413, {**context, "message": "Request Too Long"}
+            )
+            return self._send(start_response, status, headers, data, close=True)
+        body = request.get_data(cache=False)
+        if len(body) > REQUEST_MAX_BYTES:  # chunked bodies carry no Content-Length
+            status, headers, data = gateway_response(
+                "REQUEST_TOO_LARGE", 413, {**context, "message": "Request Too Long"}
+            )
+            return self._send(start_response, status, headers, data)
+        path = self.api.below_stage(raw_path)
+        route, params, _ = self.api.match(method, path) if path is not None else (None, {}, False)
+        if route is None:
+            message = "Missing Authentication Token"
+            status, headers, data = gateway_response(
+                "MISSING_AUTHENTICATION_TOKEN", 403, {**context, "message": message}
+            )
+            return self._send(start_response, status, headers, data)
+        headers_in = dict(request.headers.items())
+        event = self.api.build_event(route, params, method, raw_path, headers_in, body, request.remote_addr or "")
+        event["requestContext"]["requestId"] = context["requestId"]
+        outcome = self.invoke(route, event)
+        proxy = _proxy_response(outcome)
+        if proxy is None:
+            kind, status, message = _INVOKE_FAILURES.get(outcome.error or "", _DEFAULT_FAILURE)
+            status, headers, data = gateway_response(kind, status, {**context, "message": message})
+            return self._send(start_response, status, headers, data)
+        status, headers, data = proxy
+        headers.setdefault("x-amzn-RequestId", context["requestId"])
+        return self._send(start_response, status, headers, b"" if method == "HEAD" else data)
+
+    @staticmethod
+    def _send(
+        start_response: Callable[..., Any], status: int, headers: dict[str, str], data: bytes, close: bool = False
+    ) -> Iterable[bytes]:
+        from http import HTTPStatus
+
+        if status >= 500:  # one line per 5xx, whoever answered it: the end-to-end suite fails on any
+            request_id = headers.get("x-request-id") or headers.get("x-amzn-RequestId")
+            print(json.dumps({"gateway_5xx": status, "request_id": request_id}), flush=True)
+
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        pairs = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
+        pairs.append(("Content-Length", str(len(data))))
+        if close:
+            pairs.append(("Connection", "close"))
+        start_response(f"{status} {reason}", pairs)
+        return [data]
+
+
+def _proxy_response(outcome: Any) -> tuple[int, dict[str, str], bytes] | None:
+    """The HTTP response a Lambda proxy result asks for; None where API Gateway answers 502 instead."""
+    result = outcome.response()
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return None  # "Malformed Lambda proxy response"
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[str(name)] = ", ".join(str(v) for v in values)
+    payload = result.get("body") or ""
+    data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode("utf-8")
+    return int(result["statusCode"]), headers, data
