@@ -9,5 +9,7 @@ def handler(request: Request) -> tuple[int, dict[str, object]]:
     body = models.parse(models.CreateThreadIn, request.body)
     messages = [message.as_new() for message in body.messages or []]
     tools = body.tool_resources.stored() if body.tool_resources else {}
-    thread, _ = store.create_thread(request.project, body.metadata or {}, tools, messages)
+    thread, _ = store.create_thread(
+        request.project, body.metadata or {}, tools, messages, thread_id=request.created_id("thread_")
+    )
     return 200, objects.thread_object(thread)

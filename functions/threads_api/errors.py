@@ -62,6 +62,17 @@ def unavailable(retry_after: int = 1) -> ApiError:
     )
 
 
+def in_progress() -> ApiError:
+    return ApiError(
+        409,
+        "A request with this Idempotency-Key is still in progress. Retry after it completes.",
+        type="idempotency_error",
+        param="Idempotency-Key",
+        code="idempotency_request_in_progress",
+        headers={"retry-after": "1"},
+    )
+
+
 def internal() -> ApiError:
     return ApiError(
         500,
@@ -88,6 +99,10 @@ class BadCursor(Exception):
     def __init__(self, param: str, object_id: str) -> None:
         super().__init__(f"Invalid '{param}': no object with id '{object_id}' in this list.")
         self.param = param
+
+
+class InProgress(Exception):
+    """The object a keyed request creates exists, but is not whole yet (a staged creation still running)."""
 
 
 class Unavailable(Exception):

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from threads_api import auth, errors, limits
-from threads_api.errors import ApiError, BadCursor, InvalidText, NotFound, Unavailable
+from threads_api import auth, errors, ids, limits
+from threads_api.errors import ApiError, BadCursor, InProgress, InvalidText, NotFound, Unavailable
 from threads_api.observability import logger, metrics, tracer
 
 LambdaResponse = dict[str, Any]
@@ -39,6 +39,12 @@ class Request:
     path: dict[str, str]
     query: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
+    idempotency_seed: bytes | None = None  # set when the request carries an Idempotency-Key
+
+    def created_id(self, prefix: str) -> str | None:
+        """The id of the object this request creates, when it carries an Idempotency-Key: derived from the
+        project, the key and the request, so that running it again finds what it created (None: any new id)."""
+        return None if self.idempotency_seed is None else ids.derived_id(prefix, self.idempotency_seed)
 
     def object_id(self, name: str, kind: str) -> str:
         """A path id; one that cannot exist here (wrong prefix, odd characters, too long) is a 404 at once."""
@@ -75,6 +81,8 @@ def _as_api_error(exc: Exception) -> ApiError:
         return errors.invalid("The request contains invalid Unicode text (a lone surrogate).", code="invalid_unicode")
     if isinstance(exc, Unavailable):
         return errors.unavailable()
+    if isinstance(exc, InProgress):
+        return errors.in_progress()
     return errors.internal()
 
 
@@ -181,14 +189,10 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
                 else:
                     from threads_api import idempotency
 
+                    method, path = str(event.get("httpMethod")), str(event.get("path"))
+                    request.idempotency_seed = idempotency.seed(idempotency_key, project, method, path, request.body)
                     status, body, replayed = idempotency.run_once(
-                        idempotency_key,
-                        project,
-                        str(event.get("httpMethod")),
-                        str(event.get("path")),
-                        request.body,
-                        lambda: fn(request),
-                        context,
+                        idempotency_key, project, method, path, request.body, lambda: fn(request), context
                     )
                     result = response(status, body, request_id, {"idempotent-replayed": str(replayed).lower()})
             except Exception as exc:  # every failure becomes an envelope; no trace reaches the client

@@ -22,6 +22,7 @@ Loaded on the first request that carries the header, so that the functions start
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import zlib
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from functools import cache
 from typing import Any, cast
 
 from threads_api import errors, store
+from threads_api.observability import logger
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
 RECORD_PREFIX = "request"  # not the operation's name: a key is one request, on whichever route
@@ -72,10 +74,9 @@ def _runner() -> Callable[..., dict[str, Any]]:
     @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="request", persistence_store=persistence, config=config, key_prefix=RECORD_PREFIX
     )
-    def run(request: dict[str, Any], execute: Execute, replayed: list[bool]) -> dict[str, Any]:
-        replayed[0] = False
-        status, body = execute()
-        return _remembered(status, body)
+    def run(request: dict[str, Any], execute: Execute, outcome: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+        outcome.append(execute())
+        return _remembered(*outcome[0])
 
     run.config = config
     return cast(Callable[..., dict[str, Any]], run)
@@ -107,6 +108,13 @@ def _replayed(result: dict[str, Any], project: str) -> tuple[int, dict[str, Any]
     return int(result["status"]), dict(result["body"])
 
 
+def seed(key: str, project: str, method: str, path: str, body: dict[str, Any]) -> bytes:
+    """The SHA-256 of the project, the key and the request (method, path, canonical body): what the id of
+    the object a keyed request creates is derived from, so that running the request again finds that object."""
+    canonical = json.dumps([project, key, method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
+
+
 def run_once(
     key: str,
     project: str,
@@ -131,10 +139,10 @@ def run_once(
     if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
         # An in-flight record then expires with the invocation, so a crashed request does not block retries.
         runner.config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]
-    replayed = [True]
+    outcome: list[tuple[int, dict[str, Any]]] = []  # this invocation's own (status, body), if it ran
     request = {"project": project, "key": key, "method": method, "path": path, "body": body}
     try:
-        result = runner(request=request, execute=execute, replayed=replayed)
+        result = runner(request=request, execute=execute, outcome=outcome)
     except IdempotencyValidationError:
         raise errors.ApiError(
             400,
@@ -144,15 +152,16 @@ def run_once(
             code="idempotency_key_reused",
         ) from None
     except IdempotencyAlreadyInProgressError:
-        raise errors.ApiError(
-            409,
-            "A request with this Idempotency-Key is still in progress. Retry after it completes.",
-            type="idempotency_error",
-            param="Idempotency-Key",
-            code="idempotency_request_in_progress",
-            headers={"retry-after": "1"},
-        ) from None
+        raise errors.in_progress() from None
     except IdempotencyPersistenceLayerError as exc:
+        if outcome:
+            # The operation succeeded (its write committed) and only saving the record failed: the answer is
+            # that success, never a retryable error. The record stays in progress until this invocation's
+            # deadline; a retry after it runs again and finds what this one created (``seed``).
+            logger.warning("idempotency record not saved", extra={"error_type": type(exc.__cause__).__name__})
+            return *outcome[0], False
         raise errors.Unavailable("idempotency") from exc
+    if outcome:
+        return *outcome[0], False
     status, body = _replayed(result, project)
-    return status, body, replayed[0]
+    return status, body, True

@@ -20,6 +20,20 @@ def new_id(prefix: str) -> str:
     return prefix + "".join(chars[:24])
 
 
+def derived_id(prefix: str, seed: bytes) -> str:
+    """``prefix`` and 24 base62 characters derived from ``seed`` (a SHA-256 digest): the same seed, the same id.
+
+    The 256-bit digest read as a number, in base 62: 62**24 (about 2**143) divides 2**256 with a remainder
+    too small (relative to the quotient) to bias any character measurably.
+    """
+    number = int.from_bytes(seed, "big")
+    chars = []
+    for _ in range(24):
+        number, digit = divmod(number, 62)
+        chars.append(_BASE62[digit])
+    return prefix + "".join(chars)
+
+
 def order_key(ms: int, seq: int) -> str:
     """A sortable key: 12 hex digits of epoch milliseconds, then 8 of a sequence number.
 

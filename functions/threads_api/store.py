@@ -30,7 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from threads_api import limits
 from threads_api.entities import JsonObject, Message, Page, Thread
-from threads_api.errors import BadCursor, InvalidText, NotFound, Unavailable
+from threads_api.errors import BadCursor, InProgress, InvalidText, NotFound, Unavailable
 from threads_api.ids import new_id, next_order_key, order_key
 
 Item = dict[str, Any]
@@ -222,11 +222,17 @@ def create_thread(
     metadata: dict[str, str],
     tool_resources: JsonObject,
     messages: list[tuple[str, list[JsonObject], list[JsonObject], dict[str, str]]],
+    thread_id: str | None = None,
 ) -> tuple[Thread, list[Message]]:
-    """Write a thread and its first messages (role, content, attachments, metadata), all or nothing."""
+    """Write a thread and its first messages (role, content, attachments, metadata), all or nothing.
+
+    ``thread_id`` is given by a request with an Idempotency-Key (derived from it): when a thread with that id
+    exists already, that same request created it, and it is returned as it is (with no messages) instead of
+    written again; one still being written in stages is ``InProgress``.
+    """
     ms = now_ms()
     created_at = ms // 1000
-    thread = Thread(new_id("thread_"), created_at, metadata, tool_resources)
+    thread = Thread(thread_id or new_id("thread_"), created_at, metadata, tool_resources)
     thread_item: Item = {
         **_thread_key(thread.id),
         "prj": {"S": project},
@@ -250,33 +256,68 @@ def create_thread(
         try:
             _call("put_item", Item=thread_item, ConditionExpression=new_thread)
         except ClientError as exc:
-            # A retry by botocore of a put that did land finds the item: ours if it has our random gsk.
-            existing = _call("get_item", Key=_thread_key(thread.id), ConsistentRead=True).get("Item") or {}
-            if _error_code(exc) != "ConditionalCheckFailedException" or existing.get("gsk") != thread_item["gsk"]:
+            if _error_code(exc) != "ConditionalCheckFailedException":
                 raise
+            # A retry by botocore of a put that did land finds the item: ours if it has our random gsk.
+            existing = _call("get_item", Key=_thread_key(thread.id), ConsistentRead=True).get("Item")
+            if existing is None or existing.get("gsk") != thread_item["gsk"]:
+                if thread_id is None:
+                    raise
+                return _created_before(project, existing, thread.id), []
     elif (
         len(message_items) + 1 <= limits.TRANSACTION_MAX_ITEMS
         and item_size(thread_item) + sum(map(item_size, message_items)) <= limits.TRANSACTION_MAX_BYTES
     ):
         writes = [{"Put": {"TableName": TABLE, "Item": thread_item, "ConditionExpression": new_thread}}]
         writes += [{"Put": {"TableName": TABLE, "Item": item}} for item in message_items]
-        _call("transact_write_items", TransactItems=writes, ClientRequestToken=str(uuid.uuid4()))
-    else:
-        _create_in_stages(thread_item, message_items)
+        try:
+            _call("transact_write_items", TransactItems=writes, ClientRequestToken=str(uuid.uuid4()))
+        except ClientError as exc:
+            if thread_id is None or not _condition_failed(exc, 0):
+                raise
+            existing = _call("get_item", Key=_thread_key(thread.id), ConsistentRead=True).get("Item")
+            return _created_before(project, existing, thread.id), []
+    elif not _create_in_stages(thread_item, message_items, exists_ok=thread_id is not None):
+        existing = _call("get_item", Key=_thread_key(thread.id), ConsistentRead=True).get("Item")
+        return _created_before(project, existing, thread.id), []
     return thread, created
 
 
-def _create_in_stages(thread_item: Item, message_items: list[Item]) -> None:
+def _condition_failed(exc: ClientError, index: int) -> bool:
+    """Whether a cancelled transaction's ``index``-th action failed its condition."""
+    codes = [reason.get("Code") for reason in _reasons(exc)]
+    return (
+        _error_code(exc) == "TransactionCanceledException"
+        and len(codes) > index
+        and codes[index] == "ConditionalCheckFailed"
+    )
+
+
+def _created_before(project: str, item: Item | None, thread_id: str) -> Thread:
+    """The thread a keyed creation finds under its id: written by an earlier run of the same request."""
+    if item is not None and _visible_thread(item, project):
+        return _thread_from_item(item)
+    # Still being written in stages (or, in a rare race, just gone): a retry will know.
+    raise InProgress(thread_id)
+
+
+def _create_in_stages(thread_item: Item, message_items: list[Item], exists_ok: bool = False) -> bool:
     """A thread too large for one transaction: a hidden thread item, its messages, then the reveal.
 
     Until the last step the thread item is ``pending`` (every read treats it as absent) and carries a TTL,
     so a crash at any step leaves nothing forever: the TTL removes the thread item and the stream's REMOVE
-    record purges whatever messages were written.
+    record purges whatever messages were written. With ``exists_ok``, a thread item already under this id
+    means nothing is written and False is returned.
     """
     hidden = {k: v for k, v in thread_item.items() if k not in ("gpk", "gsk")}
     hidden["pending"] = {"BOOL": True}
     hidden["expires_at"] = {"N": str(int(time.time()) + PENDING_TTL_SECONDS)}
-    _call("put_item", Item=hidden, ConditionExpression="attribute_not_exists(pk)")
+    try:
+        _call("put_item", Item=hidden, ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if exists_ok and _error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
     try:
         batch_write([{"PutRequest": {"Item": item}} for item in message_items])
         _call(
@@ -292,6 +333,7 @@ def _create_in_stages(thread_item: Item, message_items: list[Item]) -> None:
             _call("delete_item", Key=_thread_key(thread_item["pk"]["S"]))
         finally:
             raise
+    return True
 
 
 def get_thread(project: str, thread_id: str) -> Thread:
@@ -412,17 +454,22 @@ def append_message(
     content: list[JsonObject],
     attachments: list[JsonObject],
     metadata: dict[str, str],
+    message_id: str | None = None,
 ) -> Message:
     """Append a message in one transaction that also advances the thread's ``last_ok``.
 
     The condition ``last_ok < :k`` makes order keys strictly increase per thread, whatever the clocks of
     concurrent writers; and a thread deleted meanwhile fails the condition, so no message outlives it.
+    The message's put is conditional too (no message under its id yet): ``message_id`` is given by a request
+    with an Idempotency-Key (derived from it), and a message already under it was written by an earlier run
+    of that same request, so it is returned as it is instead of written again.
     """
     last_ok: str | None = None
+    message_id = message_id or new_id("msg_")
     for attempt in range(8):
         ms = now_ms()
         ok = next_order_key(ms, last_ok)
-        message = Message(new_id("msg_"), thread_id, ms // 1000, role, content, attachments, metadata)
+        message = Message(message_id, thread_id, ms // 1000, role, content, attachments, metadata)
         writes: list[Item] = [
             {
                 "Update": {
@@ -436,7 +483,18 @@ def append_message(
                 }
             }
         ]
-        writes += [{"Put": {"TableName": TABLE, "Item": item}} for item in _message_items(thread_id, message, ok)]
+        message_item, *parts = _message_items(thread_id, message, ok)
+        writes.append(
+            {
+                "Put": {
+                    "TableName": TABLE,
+                    "Item": message_item,
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        )
+        writes += [{"Put": {"TableName": TABLE, "Item": item}} for item in parts]
         try:
             # The token makes botocore's own retry of a transaction that did commit a success, not a failure.
             _call("transact_write_items", TransactItems=writes, ClientRequestToken=str(uuid.uuid4()))
@@ -444,10 +502,10 @@ def append_message(
         except ClientError as exc:
             if _error_code(exc) != "TransactionCanceledException":
                 raise
-            codes = [r.get("Code") for r in _reasons(exc)]
+            reasons = _reasons(exc)
+            codes = [r.get("Code") for r in reasons]
             if codes and codes[0] == "ConditionalCheckFailed":
-                reason = _reasons(exc)[0]
-                old = reason.get("Item") or _call("get_item", Key=_thread_key(thread_id), ConsistentRead=True).get(
+                old = reasons[0].get("Item") or _call("get_item", Key=_thread_key(thread_id), ConsistentRead=True).get(
                     "Item"
                 )
                 if not _visible_thread(old, project):
@@ -455,7 +513,14 @@ def append_message(
                 last_ok = old.get("last_ok", {}).get("S")
                 if last_ok == ok:  # our own write, committed by an attempt whose answer was lost
                     return message
-            elif "TransactionConflict" not in codes:
+            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                # This request's message, written by an earlier run of it (its Idempotency-Key's id).
+                existing = reasons[1].get("Item") or _call(
+                    "get_item", Key=_message_key(thread_id, message_id), ConsistentRead=True
+                ).get("Item")
+                if existing is not None:
+                    return _messages_with_bodies([existing])[0]
+            elif (not codes or codes[0] != "ConditionalCheckFailed") and "TransactionConflict" not in codes:
                 raise  # not something a retry can cure
             # A concurrent append (conflict) or a stale last_ok: go again, with jitter.
             time.sleep(random.uniform(0, 0.01 * 2**attempt))

@@ -18,6 +18,22 @@ def test_ids_are_prefixed_base62_of_24_and_unique() -> None:
     assert all(re.fullmatch(r"thread_[A-Za-z0-9]{24}", i) for i in made)
 
 
+def test_ids_of_keyed_requests_are_derived_from_the_project_key_and_request() -> None:
+    from threads_api.idempotency import seed
+
+    base = ("key-1", "alpha", "POST", "/v1/threads", {"metadata": {"a": "1", "b": "2"}})
+    made = ids.derived_id("thread_", seed(*base))
+    assert re.fullmatch(r"thread_[A-Za-z0-9]{24}", made)
+    assert ids.derived_id("thread_", seed(*base[:4], {"metadata": {"b": "2", "a": "1"}})) == made  # canonical
+    others = [
+        ("key-2", *base[1:]),
+        (base[0], "beta", *base[2:]),
+        (*base[:3], "/v1/threads/thread_x/messages", base[4]),
+        (*base[:4], {"metadata": {"a": "1"}}),
+    ]
+    assert len({made} | {ids.derived_id("thread_", seed(*other)) for other in others}) == 5
+
+
 def test_order_keys_sort_by_time_then_sequence_and_survive_clock_skew() -> None:
     keys = [ids.order_key(1_700_000_000_000, seq) for seq in range(40)]
     assert keys == sorted(keys) and len(set(keys)) == 40
