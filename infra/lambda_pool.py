@@ -62,13 +62,16 @@ class Environment:
         os.close(to_worker_r)
         os.close(from_worker_w)
         self.function = function
-        if self._wait_frame(INIT_TIMEOUT_SECONDS) is None:
+        if not self._wait_frame(INIT_TIMEOUT_SECONDS):
             self.kill()
             raise RuntimeError(f"{function.logical_id}: the execution environment did not initialise")
 
     def _wait_frame(self, timeout: float) -> bytes | None:
+        """The worker's next frame; None on a timeout, ``b""`` when the worker exited."""
         ready, _, _ = select.select([self._from_worker], [], [], timeout)
-        return lambda_worker.read_frame(self._from_worker) if ready else None
+        if not ready:
+            return None
+        return lambda_worker.read_frame(self._from_worker) or b""
 
     def invoke(self, event_json: str, request_id: str, trace_id: str | None) -> Outcome:
         deadline = time.time() + self.function.timeout
@@ -78,10 +81,9 @@ class Environment:
         )
         lambda_worker.write_frame(self._to_worker, invocation.encode())
         frame = self._wait_frame(self.function.timeout)
-        if frame is None:  # the function outlived its timeout (Lambda stops the environment), or exited
-            exited = self.process.poll() is not None
+        if not frame:  # the function outlived its timeout (Lambda stops the environment), or exited
             self.kill()
-            return Outcome(error="Runtime.ExitError" if exited else "Sandbox.Timedout")
+            return Outcome(error="Sandbox.Timedout" if frame is None else "Runtime.ExitError")
         reply = json.loads(frame)
         if "error" in reply:
             return Outcome(error="Unhandled")

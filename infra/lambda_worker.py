@@ -101,7 +101,8 @@ def _enforce_iam(config: dict[str, Any]) -> None:
                 with open(log_path, "a") as log:  # one short line per write: O_APPEND keeps lines whole
                     log.write(json.dumps(line) + "\n")
             if not allowed:
-                error: Any = {"Code": "AccessDeniedException", "Message": iam.denial_message(role_arn, action, resource)}
+                message = iam.denial_message(role_arn, action, resource)
+                error: Any = {"Code": "AccessDeniedException", "Message": message}
                 raise ClientError({"Error": error}, operation_name)
         return original(self, operation_name, api_params)
 

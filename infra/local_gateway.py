@@ -171,12 +171,18 @@ class GatewayApp:
         method, raw_path = request.method, request.full_path if request.query_string else request.path
         raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or raw_path
         context = {"requestId": str(uuid.uuid4()), "httpMethod": method, "path": urlsplit(raw_path).path}
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if declared and not (declared.isascii() and declared.isdigit()):  # werkzeug would read it as 0
+            status, headers, data = gateway_response(
+                "BAD_REQUEST", 400, {**context, "message": f"Invalid Content-Length: {declared[:40]!r}"}
+            )
+            return self._send(start_response, status, headers, data)
         length = request.content_length
         if length is not None and length > REQUEST_MAX_BYTES:
             status, headers, data = gateway_response(
                 "REQUEST_TOO_LARGE", 413, {**context, "message": "Request Too Long"}
             )
-            return self._send(start_response, status, headers, data, close=True)
+            return self._send(start_response, status, headers, data)  # werkzeug closes the connection
         body = request.get_data(cache=False)
         if len(body) > REQUEST_MAX_BYTES:  # chunked bodies carry no Content-Length
             status, headers, data = gateway_response(
@@ -205,9 +211,7 @@ class GatewayApp:
         return self._send(start_response, status, headers, b"" if method == "HEAD" else data)
 
     @staticmethod
-    def _send(
-        start_response: Callable[..., Any], status: int, headers: dict[str, str], data: bytes, close: bool = False
-    ) -> Iterable[bytes]:
+    def _send(start_response: Callable[..., Any], status: int, headers: dict[str, str], data: bytes) -> Iterable[bytes]:
         from http import HTTPStatus
 
         if status >= 500:  # one line per 5xx, whoever answered it: the end-to-end suite fails on any
@@ -220,8 +224,6 @@ class GatewayApp:
             reason = "Unknown"
         pairs = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
         pairs.append(("Content-Length", str(len(data))))
-        if close:
-            pairs.append(("Connection", "close"))
         start_response(f"{status} {reason}", pairs)
         return [data]
 

@@ -188,7 +188,8 @@ def _serve(args: argparse.Namespace) -> None:
         poller.start()
 
     class QuietHandler(WSGIRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as clients expect of API Gateway
+        protocol_version = "HTTP/1.1"
+        timeout = 30  # a client that stops sending mid-request releases its thread
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass  # the handlers log each request

@@ -1,0 +1,132 @@
+"""``make serve`` answers its operator in sentences, keeps its state file honest, and parses HTTP with
+werkzeug: a malformed or huge ``Content-Length`` gets API Gateway's answer, never a crash or a hang."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import template
+from infra.local_dynamodb import free_port
+from tests.cli.conftest import ROOT
+
+
+def _serve(env: dict[str, str], **extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "infra.serve"],
+        cwd=ROOT,
+        env=env | {"PYTHONUNBUFFERED": "1", "THREADS_API_KEY": "sk-thr-cli-test"} | extra,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _started(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        if match := re.search(r"Threads API on (\S+)", line):
+            return match.group(1)
+    raise AssertionError(f"the local API did not start (exit {process.wait()})")
+
+
+@pytest.fixture
+def running(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, int]]:
+    port = free_port()
+    process = _serve(env, PORT=str(port))
+    base_url = _started(process)
+    yield process, base_url, port
+    process.kill()
+    process.wait()
+
+
+def _finished(env: dict[str, str], **extra: str) -> tuple[int, str]:
+    process = _serve(env, **extra)
+    output, _ = process.communicate(timeout=60)
+    return process.returncode, output
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "70000", "-1", "３０００"])
+def test_a_port_that_is_not_a_port(env: dict[str, str], port: str) -> None:
+    code, output = _finished(env, PORT=port)
+    assert code == 2
+    assert f"PORT must be a number from 1 to 65535 (got {port!r})" in output
+    assert "Traceback" not in output
+
+
+def test_a_port_that_is_taken(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, output = _finished(env, PORT=str(port))
+    assert code == 1
+    expected = rf"Port {port} on 127\.0\.0\.1 is not available \(.+\)\. Try another, for example: make serve PORT=\d+"
+    assert re.search(expected, output)
+    assert "Traceback" not in output
+
+
+def test_a_second_serve_says_where_the_first_one_is(env: dict[str, str], running: Any) -> None:
+    process, base_url, _ = running
+    code, output = _finished(env, PORT=str(free_port()))
+    assert code == 1
+    assert f"already running on {base_url} (process {process.pid})" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_state_file_goes_when_serve_stops(env: dict[str, str], stop: signal.Signals) -> None:
+    state = Path(env["THREADS_API_STATE"])
+    process = _serve(env, PORT=str(free_port()))
+    base_url = _started(process)
+    assert json.loads(state.read_text())["base_url"] == base_url
+    process.send_signal(stop)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Traceback" not in output
+    assert not state.exists()
+
+
+def _raw(port: int, content_length: str, body: bytes = b"{}") -> tuple[int, dict[str, Any]]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        head = (
+            f"POST /v1/threads HTTP/1.1\r\nHost: local\r\nAuthorization: Bearer sk-thr-cli-test\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {content_length}\r\n\r\n"
+        )
+        connection.sendall(head.encode() + body)
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), json.loads(rest.partition(b"\r\n\r\n")[2])
+
+
+@pytest.mark.parametrize(
+    ("content_length", "status"),
+    [("99999999999", 413), ("10485761", 413), ("-1", 400), ("abc", 400), ("1e3", 400)],
+)
+def test_content_length_is_parsed_not_trusted(running: Any, content_length: str, status: int) -> None:
+    _, _, port = running
+    code, body = _raw(port, content_length)
+    assert code == status
+    assert set(body["error"]) == {"message", "type", "param", "code"}
+
+
+def test_a_handler_that_crashes_is_api_gateways_502() -> None:
+    """The in-process mode answers a crashed handler as AWS does (502 in DEFAULT_5XX), not as a 503 to retry."""
+    from infra.serve import _in_process_invoker
+
+    route = template.Route("GET", "/probe", "tests.deployed.probe.probe:handler", "ProbeFunction")
+    invoke = _in_process_invoker()
+    event = {"queryStringParameters": {"action": "raise"}, "requestContext": {"requestId": "r-1"}}
+    assert invoke(route, event).error == "Unhandled"
+    event = {"queryStringParameters": {"action": "echo"}, "requestContext": {"requestId": "r-2"}}
+    assert invoke(route, event).response()["statusCode"] == 200
