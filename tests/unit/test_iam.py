@@ -1,0 +1,60 @@
+"""IAM's evaluation as the deployed mode and the handler tests apply it (infra/iam.py), without AWS."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra import iam
+
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
+
+
+def test_a_call_needs_its_action_on_the_table_or_the_queried_index() -> None:
+    def required(operation: str, **params: object) -> list[iam.Grant]:
+        return iam.required("dynamodb", operation, params, "us-east-1", "123456789012")
+
+    assert required("GetItem", TableName="t") == [("dynamodb:GetItem", TABLE)]
+    assert required("Query", TableName="t", IndexName="by_order") == [("dynamodb:Query", f"{TABLE}/index/by_order")]
+    assert required("BatchGetItem", RequestItems={"t": {"Keys": []}}) == [("dynamodb:BatchGetItem", TABLE)]
+    transaction = [
+        {"Update": {"TableName": "t"}},
+        {"Put": {"TableName": "t"}},
+        {"ConditionCheck": {"TableName": "t"}},
+        {"Delete": {"TableName": TABLE}},
+    ]
+    assert required("TransactWriteItems", TransactItems=transaction) == [
+        ("dynamodb:UpdateItem", TABLE),
+        ("dynamodb:PutItem", TABLE),
+        ("dynamodb:ConditionCheckItem", TABLE),
+        ("dynamodb:DeleteItem", TABLE),
+    ]
+    assert iam.required("sqs", "SendMessage", {}, "us-east-1", "1") == [("sqs:SendMessage", "*")]
+
+
+def test_allow_deny_and_wildcards() -> None:
+    statements: list[iam.Statement] = [
+        {"Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Query"], "Resource": [TABLE, f"{TABLE}/index/*"]},
+        {"Effect": "Deny", "Action": "dynamodb:Query", "Resource": f"{TABLE}/index/secret"},
+    ]
+    assert iam.allows(statements, "dynamodb:GetItem", TABLE)
+    assert iam.allows(statements, "DynamoDB:getitem", TABLE)  # actions are case-insensitive
+    assert iam.allows(statements, "dynamodb:Query", f"{TABLE}/index/by_order")
+    assert not iam.allows(statements, "dynamodb:Query", f"{TABLE}/index/secret")  # an explicit deny wins
+    assert not iam.allows(statements, "dynamodb:PutItem", TABLE)  # nothing allows it
+    assert not iam.allows(statements, "dynamodb:GetItem", TABLE.upper())  # resources are case-sensitive
+    assert not iam.allows([], "dynamodb:GetItem", TABLE)
+
+
+def test_a_condition_or_an_unknown_managed_policy_is_refused_rather_than_guessed() -> None:
+    with pytest.raises(ValueError, match="condition"):
+        iam.allows([{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {}}], "dynamodb:GetItem", TABLE)
+    with pytest.raises(ValueError, match="unknown managed policy"):
+        iam.role_statements([], ["arn:aws:iam::aws:policy/AdministratorAccess"])
+
+
+def test_denials_read_as_aws_writes_them() -> None:
+    message = iam.denial_message("arn:aws:iam::1:role/r", "dynamodb:GetItem", TABLE)
+    assert message == (
+        f"User: arn:aws:sts::1:assumed-role/r/function is not authorized to perform: dynamodb:GetItem on resource: "
+        f"{TABLE} because no identity-based policy allows the dynamodb:GetItem action"
+    )
