@@ -33,3 +33,6 @@ class Page:
 
     items: list[Any]
     has_more: bool
+    # Read away from a ``before`` cursor: the end nearest the cursor is the last item, so a page cut short
+    # keeps its last items (otherwise its first).
+    backwards: bool = False

@@ -28,6 +28,11 @@ ITEM_PART_BYTES = 350_000
 TRANSACTION_MAX_ITEMS = 100
 TRANSACTION_MAX_BYTES = 4_000_000
 BATCH_WRITE_MAX_ITEMS = 25
-# A page of messages stops early (has_more) past this much stored body: Lambda's response is at most 6 MB,
-# and non-ASCII text can double once the response is JSON-escaped.
+# Lambda's limit on a function's result (the proxy response, serialized by the runtime), in UTF-8 bytes.
+LAMBDA_RESPONSE_MAX_BYTES = 6_291_456
+# A list page holds objects up to this many bytes, measured as sent (``objects.sent_size``); the rest of the
+# result (status, headers, the list's own fields and ids) takes a few hundred bytes of the margin.
+LIST_PAGE_MAX_BYTES = LAMBDA_RESPONSE_MAX_BYTES - 16_384
+# Before that exact fit, a page of messages stops reading (has_more) past this much stored body, so that a
+# page of large messages does not fetch the parts of ones that cannot be sent anyway.
 LIST_PAGE_MAX_BODY_BYTES = 1_000_000

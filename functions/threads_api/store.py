@@ -431,17 +431,18 @@ def list_threads(project: str, limit: int, order: str, after: str | None, before
         if not _visible_thread(item, project) or "gsk" not in item:
             raise BadCursor("after" if after else "before", cursor)
         cursor_ok = item["gsk"]["S"]
+    backwards = before is not None and after is None
     items, has_more = _query_page(
         cursor_ok,
         limit,
         order,
-        before is not None and after is None,
+        backwards,
         IndexName="by_owner",
         sort_attr="gsk",
         KeyConditionExpression="gpk = :g",
         ExpressionAttributeValues={":g": {"S": f"threads#{project}"}},
     )
-    return Page([_thread_from_item(item) for item in items], has_more)
+    return Page([_thread_from_item(item) for item in items], has_more, backwards)
 
 
 # -- messages ---------------------------------------------------------------------------------------
@@ -618,12 +619,13 @@ def list_messages(project: str, thread_id: str, limit: int, order: str, after: s
         ConsistentRead=True,
     )
     items, trimmed = _within_budget(items, cursor_at_end=backwards)
-    return Page(_messages_with_bodies(items), has_more or trimmed)
+    return Page(_messages_with_bodies(items), has_more or trimmed, backwards)
 
 
 def _within_budget(items: list[Item], cursor_at_end: bool) -> tuple[list[Item], bool]:
     """Keep a page's stored bodies under ``LIST_PAGE_MAX_BODY_BYTES`` (at least one message), cutting the
-    end farthest from the cursor, so that the response fits Lambda's 6 MB; the caller reports has_more."""
+    end farthest from the cursor; the caller reports has_more. A cheap first cut, before the parts of large
+    messages are read: the exact fit to Lambda's response limit is ``objects.list_object``'s."""
     ordered = items[::-1] if cursor_at_end else items
     kept: list[Item] = []
     total = 0

@@ -176,6 +176,27 @@ def test_bodies_nest_at_most_json_max_depth_levels() -> None:
         assert caught.value.status == 400 and "nested too deeply" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["plain", "\u0001\u001f\x7f", '"quoted" \\ back\\slash', "\b\f\n\r\t", "é漢😀", "\u2028\u2029", "</script>"],
+)
+def test_sent_size_is_what_an_object_adds_to_the_serialized_result(value: str) -> None:
+    """Measured against the runtime's own serialization: the result with and without the object."""
+    import json
+
+    from threads_api import objects
+
+    obj = {"id": "msg_x", "metadata": {value: value * 3}, "content": [{"text": {"value": value}}]}
+
+    def sent(data: list[Any]) -> int:
+        body = json.dumps({"object": "list", "data": data}, ensure_ascii=False)
+        result = {"statusCode": 200, "headers": {}, "body": body}
+        return len(json.dumps(result, ensure_ascii=False).encode())
+
+    assert sent([obj]) - sent([]) == objects.sent_size(obj)
+    assert sent([obj, obj]) - sent([obj]) == objects.sent_size(obj) + 2  # with the ", " between
+
+
 def test_error_envelope_shape() -> None:
     assert errors.invalid("bad", param="x", code="c").envelope() == {
         "error": {"message": "bad", "type": "invalid_request_error", "param": "x", "code": "c"}
