@@ -14,6 +14,7 @@ from tests.contract.schemas import assert_error
 from tests.handlers.conftest import Api
 
 
+@pytest.mark.slow  # tens of seconds on moto: `make unit` leaves it out, the full suite runs it
 def test_deleting_a_thread_of_10000_messages_leaves_nothing(api: Api) -> None:
     from threads_api import store
     from threads_api.entities import Message
@@ -143,13 +144,19 @@ def test_dynamodb_faults_past_the_retries_are_503_with_retry_after(
     ("status", "code"),
     [(400, "ThrottlingException"), (400, "ProvisionedThroughputExceededException"), (500, "InternalServerError")],
 )
-def test_faults_on_the_wire_are_retried_a_bounded_number_of_times_then_503(api: Api, status: int, code: str) -> None:
+def test_faults_on_the_wire_are_retried_a_bounded_number_of_times_then_503(
+    api: Api, monkeypatch: pytest.MonkeyPatch, status: int, code: str
+) -> None:
     """DynamoDB's error answers, injected at the HTTP layer (botocore's before-send), go through botocore's
     parsing and its standard retry mode: 3 attempts, then the client gets a 503 envelope to retry."""
     from botocore.awsrequest import AWSResponse
+    from botocore.retries.standard import ExponentialBackoff
     from moto.core.models import botocore_stubber
 
     from threads_api import store
+
+    # The same attempts without the waits between them (up to a second or two of jittered backoff).
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
 
     thread_id = api("POST", "/threads").body["id"]
     attempts: list[str] = []
