@@ -19,6 +19,7 @@ from typing import Any
 
 from threads_api import auth, errors, ids, limits
 from threads_api.errors import ApiError, BadCursor, InProgress, InvalidText, NotFound, Unavailable
+from threads_api.objects import Written
 from threads_api.observability import logger, metrics, tracer
 
 LambdaResponse = dict[str, Any]
@@ -63,7 +64,8 @@ def response(
         out["x-should-retry"] = "false"
     if headers:
         out.update(headers)
-    return {"statusCode": status, "headers": out, "body": json.dumps(body, ensure_ascii=False)}
+    text = body.text if isinstance(body, Written) else json.dumps(body, ensure_ascii=False)
+    return {"statusCode": status, "headers": out, "body": text}
 
 
 def error_response(error: ApiError, request_id: str) -> LambdaResponse:

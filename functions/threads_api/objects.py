@@ -42,42 +42,67 @@ def deleted_object(object_id: str, kind: str) -> dict[str, Any]:
     return {"id": object_id, "object": f"{kind}.deleted", "deleted": True}
 
 
-def list_object(page: Page, shape: Any) -> dict[str, Any]:
-    """A page as OpenAI's list object, cut to fit Lambda's response limit (``has_more`` then true)."""
-    data, cut = _fitted([shape(item) for item in page.items], keep_end=page.backwards)
-    return {
+class Written(dict[str, Any]):
+    """A response body whose JSON is already written (``text``, what ``json.dumps(body, ensure_ascii=False)``
+    gives): the gateway sends that text as it is instead of serializing the body again."""
+
+    def __init__(self, body: dict[str, Any], text: str) -> None:
+        super().__init__(body)
+        self.text = text
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def list_object(page: Page, shape: Any) -> Written:
+    """A page as OpenAI's list object, cut to fit Lambda's response limit (``has_more`` then true).
+
+    The objects are written once: that JSON is measured as it will be sent (``sent_size``), and the body's text
+    is made of it, so what is measured is exactly what is sent. A page over the limit is written object by
+    object (``json.dumps`` writes a list as its items' JSON joined by ", "), and cut.
+    """
+    data = [shape(item) for item in page.items]
+    data_text = _json(data)
+    kept = len(data)
+    if sent_size(data_text) > limits.LIST_PAGE_MAX_BYTES:
+        texts = [_json(obj) for obj in data]
+        kept = _fitted(texts, keep_end=page.backwards)
+        data, texts = (data[-kept:], texts[-kept:]) if page.backwards else (data[:kept], texts[:kept])
+        data_text = f"[{', '.join(texts)}]"
+    body = {
         "object": "list",
         "data": data,
         # OpenAI answers null for both on an empty page (its published schema says string).
         "first_id": data[0]["id"] if data else None,
         "last_id": data[-1]["id"] if data else None,
-        "has_more": page.has_more or cut,
+        "has_more": page.has_more or kept < len(page.items),
     }
+    text = (
+        f'{{"object": "list", "data": {data_text}, "first_id": {_json(body["first_id"])}, '
+        f'"last_id": {_json(body["last_id"])}, "has_more": {_json(body["has_more"])}}}'
+    )
+    return Written(body, text)
 
 
-def sent_size(obj: Any) -> int:
-    """The bytes ``obj`` takes in the Lambda result as the runtime sends it.
+def sent_size(text: str) -> int:
+    """The bytes a piece of a response body's JSON ``text`` takes in the Lambda result as the runtime sends it.
 
-    The response body is ``json.dumps(body, ensure_ascii=False)`` and the runtime writes the result holding
-    it with ``json.dumps(result, ensure_ascii=False)`` (python3.12+ runtimes), in UTF-8: the body's text is
-    escaped a second time. JSON text holds no raw control character (they are all written as escapes), so that
-    second escaping adds exactly one byte for each ``"`` and each ``\\`` and leaves the rest as it is.
+    The runtime writes the result, whose ``body`` is that JSON as a string, with ``json.dumps(result,
+    ensure_ascii=False)`` (python3.12+ runtimes), in UTF-8: the body's text is escaped a second time. JSON text
+    holds no raw control character (they are all written as escapes), so that second escaping adds exactly one
+    byte for each ``"`` and each ``\\`` and leaves every other character as it is.
     """
-    text = json.dumps(obj, ensure_ascii=False)
-    return len(text.encode()) + text.count('"') + text.count("\\")
+    return (len(text) if text.isascii() else len(text.encode())) + text.count('"') + text.count("\\")
 
 
-def _fitted(data: list[dict[str, Any]], keep_end: bool) -> tuple[list[dict[str, Any]], bool]:
-    """The objects of a page that fit ``LIST_PAGE_MAX_BYTES`` as sent (always at least one), cutting the end
-    farthest from the cursor: the first items are kept, or with ``keep_end`` (a ``before`` page) the last."""
-    ordered = data[::-1] if keep_end else data
-    kept: list[dict[str, Any]] = []
+def _fitted(texts: list[str], keep_end: bool) -> int:
+    """How many of a page's objects (their JSON ``texts``) fit ``LIST_PAGE_MAX_BYTES`` as sent: always at
+    least one, cutting the end farthest from the cursor (the first are kept, or with ``keep_end``, for a
+    ``before`` page, the last)."""
     total = 0
-    for obj in ordered:
-        size = sent_size(obj) + 2  # and the ", " that separates it from the next
-        if kept and total + size > limits.LIST_PAGE_MAX_BYTES:
-            break
-        kept.append(obj)
-        total += size
-    cut = len(kept) < len(data)
-    return (kept[::-1] if keep_end else kept), cut
+    for kept, text in enumerate(texts[::-1] if keep_end else texts):
+        total += sent_size(text) + 2  # and the ", " that separates it from the next
+        if kept and total > limits.LIST_PAGE_MAX_BYTES:
+            return kept
+    return len(texts)

@@ -193,8 +193,41 @@ def test_sent_size_is_what_an_object_adds_to_the_serialized_result(value: str) -
         result = {"statusCode": 200, "headers": {}, "body": body}
         return len(json.dumps(result, ensure_ascii=False).encode())
 
-    assert sent([obj]) - sent([]) == objects.sent_size(obj)
-    assert sent([obj, obj]) - sent([obj]) == objects.sent_size(obj) + 2  # with the ", " between
+    text = json.dumps(obj, ensure_ascii=False)
+    assert sent([obj]) - sent([]) == objects.sent_size(text)
+    assert sent([obj, obj]) - sent([obj]) == objects.sent_size(text) + 2  # with the ", " between
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_list_body_is_written_as_json_dumps_writes_it(count: int, backwards: bool) -> None:
+    import json
+
+    from threads_api import objects
+    from threads_api.entities import Page, Thread
+
+    threads = [Thread(f"thread_{n}", n, {"k\u0001": '"\\é😀'}, {}) for n in range(count)]
+    body = objects.list_object(Page(threads, False, backwards), objects.thread_object)
+    assert body.text == json.dumps(dict(body), ensure_ascii=False)
+    assert [t["id"] for t in body["data"]] == [t.id for t in threads]
+
+
+def test_a_list_cut_to_fit_keeps_the_end_nearest_its_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from threads_api import objects
+    from threads_api.entities import Page, Thread
+
+    threads = [Thread(f"thread_{n}", n, {}, {}) for n in range(10)]
+    one = objects.sent_size(json.dumps(objects.thread_object(threads[0]), ensure_ascii=False)) + 2
+    monkeypatch.setattr(limits, "LIST_PAGE_MAX_BYTES", one * 3)
+    after = objects.list_object(Page(threads, False), objects.thread_object)
+    assert [t["id"] for t in after["data"]] == [t.id for t in threads[:3]] and after["has_more"] is True
+    before = objects.list_object(Page(threads, False, backwards=True), objects.thread_object)
+    assert [t["id"] for t in before["data"]] == [t.id for t in threads[-3:]] and before["has_more"] is True
+    assert before.text == json.dumps(dict(before), ensure_ascii=False)
+    monkeypatch.setattr(limits, "LIST_PAGE_MAX_BYTES", 1)
+    assert len(objects.list_object(Page(threads, False), objects.thread_object)["data"]) == 1  # never empty
 
 
 def test_error_envelope_shape() -> None:
