@@ -34,6 +34,16 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
     return ApiError(400, message, param=param, code=code)
 
 
+def invalid_id(param: str, max_chars: int = 64) -> ApiError:
+    """An id that is not 1 to ``max_chars`` characters of [A-Za-z0-9_-] (``limits.ID_MAX_CHARS``)."""
+    return ApiError(
+        400,
+        f"Invalid '{param}': expected an id of 1 to {max_chars} characters of A-Z, a-z, 0-9, '_' and '-'.",
+        param=param,
+        code="invalid_value",
+    )
+
+
 def route_not_found(method: str, path: str) -> ApiError:
     return ApiError(404, f"Invalid URL ({method} {path})")
 

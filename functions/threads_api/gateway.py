@@ -244,6 +244,13 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
     return wrap
 
 
+def id_param(value: str, param: str) -> str:
+    """An id given in the query (not a path or a cursor): 1 to 64 characters of [A-Za-z0-9_-], as in bodies."""
+    if not _ID_PATTERN.fullmatch(value):
+        raise errors.invalid_id(param, limits.ID_MAX_CHARS)
+    return value
+
+
 @dataclass(slots=True)
 class PageParams:
     limit: int

@@ -273,12 +273,7 @@ def _api_error(exc: ValidationError) -> errors.ApiError:
             f"Invalid '{param}': empty string. Expected a non-empty string.", param=param, code="empty_string"
         )
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == ID_PATTERN:
-        return errors.invalid(
-            f"Invalid '{param}': expected an id of 1 to {limits.ID_MAX_CHARS} characters of A-Z, a-z, 0-9, '_' "
-            "and '-'.",
-            param=param,
-            code="invalid_value",
-        )
+        return errors.invalid_id(param, limits.ID_MAX_CHARS)
     if kind == "string_pattern_mismatch":
         return errors.invalid(f"Invalid '{param}': expected an absolute http(s) URL.", param=param, code="invalid_url")
     if kind == "string_too_long":

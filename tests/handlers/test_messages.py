@@ -88,6 +88,9 @@ def test_run_id_filter_matches_nothing(api: Api) -> None:
         ("limit=abc", "limit"),
         ("limit=%EF%BC%91", "limit"),  # a fullwidth 1: only ASCII digits are digits here
         ("limit=%D9%A3", "limit"),  # an Arabic-Indic 3
+        ("run_id=..%2Fetc", "run_id"),  # ids are 1 to 64 characters of [A-Za-z0-9_-], in the query too
+        ("run_id=%3Cscript%3E", "run_id"),
+        (f"run_id={'r' * 65}", "run_id"),
         ("order=sideways", "order"),
         ("after=msg_doesnotexist", "after"),
         ("before=thread_abc", "before"),
