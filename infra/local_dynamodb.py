@@ -42,7 +42,34 @@ def serialize_moto() -> None:
             return call_action(self)
 
     DynamoHandler.call_action = serialized  # type: ignore[method-assign]
+    DynamoHandler.transact_write_items = _idempotent_transactions(DynamoHandler.transact_write_items)  # type: ignore[method-assign,assignment]
     DynamoHandler._serialized = True  # type: ignore[attr-defined]
+
+
+def _idempotent_transactions(transact: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """DynamoDB's ``ClientRequestToken``, which moto ignores: the same token with the same items answers the
+    first success again instead of running the transaction twice. Without it, botocore's retry of a
+    transaction whose answer was lost (a read timeout on a busy machine) fails its own conditions here,
+    where DynamoDB would answer success. Calls are serialized (above), so a plain dict is safe."""
+    import hashlib
+    import json
+
+    seen: dict[str, tuple[str, Any]] = {}
+
+    def idempotent(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return transact(self)
+        digest = hashlib.sha256(json.dumps(self.body["TransactItems"], sort_keys=True).encode()).hexdigest()
+        if token in seen and seen[token][0] == digest:
+            return seen[token][1]
+        response = transact(self)
+        if len(seen) > 10_000:  # DynamoDB remembers a token for 10 minutes; a bound is enough here
+            seen.clear()
+        seen[token] = (digest, response)
+        return response
+
+    return idempotent
 
 
 def start_embedded() -> str:
