@@ -60,7 +60,8 @@ def _idempotent_transactions(transact: Callable[[Any], Any]) -> Callable[[Any], 
         token = self.body.get("ClientRequestToken")
         if not token:
             return transact(self)
-        digest = hashlib.sha256(json.dumps(self.body["TransactItems"], sort_keys=True).encode()).hexdigest()
+        items = json.dumps(self.body["TransactItems"], sort_keys=True, default=repr)  # binary values are bytes
+        digest = hashlib.sha256(items.encode()).hexdigest()
         if token in seen and seen[token][0] == digest:
             return seen[token][1]
         response = transact(self)

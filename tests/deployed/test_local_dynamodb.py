@@ -20,7 +20,7 @@ def client() -> object:
 
 
 def test_a_retried_transaction_with_its_token_succeeds_once(client: object) -> None:
-    item = {"pk": {"S": f"thread_{uuid.uuid4().hex}"}, "sk": {"S": "thread"}}
+    item = {"pk": {"S": f"thread_{uuid.uuid4().hex}"}, "sk": {"S": "thread"}, "data": {"B": b"\x00binary"}}
     put = {"Put": {"TableName": "tokens", "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
     token = str(uuid.uuid4())
     client.transact_write_items(TransactItems=[put], ClientRequestToken=token)  # type: ignore[attr-defined]
