@@ -196,6 +196,8 @@ def _serve(args: argparse.Namespace) -> None:
 
     api = LocalApi()
     server = make_server(args.host, args.port, GatewayApp(api, invoke), threaded=True, request_handler=QuietHandler)
+    server.daemon_threads = True  # stopping does not wait for idle client connections
+    server.block_on_close = False
     base_url = f"http://{args.host}:{args.port}/{api.stage}"
     mode = f"deployed (Tracing={args.tracing})" if args.deployed else "in-process"
     STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
