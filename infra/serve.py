@@ -156,7 +156,7 @@ def _configure_dynamodb() -> tuple[str | None, str]:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -195,7 +195,7 @@ def _serve(args: argparse.Namespace) -> None:
             pass  # the handlers log each request
 
     api = LocalApi()
-    server = make_server(args.host, args.port, GatewayApp(api, invoke), threaded=True, request_handler=QuietHandler)
+    server = ThreadedWSGIServer(args.host, args.port, GatewayApp(api, invoke), handler=QuietHandler)
     server.daemon_threads = True  # stopping does not wait for idle client connections
     server.block_on_close = False
     base_url = f"http://{args.host}:{args.port}/{api.stage}"
