@@ -205,18 +205,20 @@ class GatewayApp:
         if proxy is None:
             kind, status, message = _INVOKE_FAILURES.get(outcome.error or "", _DEFAULT_FAILURE)
             status, headers, data = gateway_response(kind, status, {**context, "message": message})
-            return self._send(start_response, status, headers, data)
+            return self._send(start_response, status, headers, data, cause=outcome.error or "MalformedProxyResponse")
         status, headers, data = proxy
         headers.setdefault("x-amzn-RequestId", context["requestId"])
         return self._send(start_response, status, headers, b"" if method == "HEAD" else data)
 
     @staticmethod
-    def _send(start_response: Callable[..., Any], status: int, headers: dict[str, str], data: bytes) -> Iterable[bytes]:
+    def _send(
+        start_response: Callable[..., Any], status: int, headers: dict[str, str], data: bytes, cause: str = ""
+    ) -> Iterable[bytes]:
         from http import HTTPStatus
 
         if status >= 500:  # one line per 5xx, whoever answered it: the end-to-end suite fails on any
             request_id = headers.get("x-request-id") or headers.get("x-amzn-RequestId")
-            print(json.dumps({"gateway_5xx": status, "request_id": request_id}), flush=True)
+            print(json.dumps({"gateway_5xx": status, "request_id": request_id, "lambda_error": cause}), flush=True)
 
         try:
             reason = HTTPStatus(status).phrase

@@ -12,9 +12,11 @@ from tests.e2e.test_http import send
 
 pytestmark = pytest.mark.e2e
 
-# The largest metadata OpenAI allows, in the characters JSON escapes the most (6 bytes each, then escaped
-# again inside Lambda's result): 100 such objects are about 6.5 MB once serialized.
+# The largest metadata OpenAI allows, in the characters JSON escapes the most (6 bytes each, then 7 once
+# escaped again inside Lambda's result): about 59 KB an object, so 100 threads are 5.9 MB once serialized,
+# and 100 messages with 2,000 such characters of text as well are 7.3 MB.
 HOSTILE_METADATA = {f"{n:02d}".ljust(64, "k"): "\u0001" * 512 for n in range(16)}
+HOSTILE_TEXT = "\u0001" * 2_000
 COUNT = 100
 
 
@@ -38,7 +40,7 @@ def test_a_page_of_messages_fits_lambdas_result_limit(server: Server) -> None:
     thread = send(server, "POST", "/threads").json()
     created = []
     for _ in range(COUNT):
-        body: dict[str, Any] = {"role": "user", "content": "m", "metadata": HOSTILE_METADATA}
+        body: dict[str, Any] = {"role": "user", "content": HOSTILE_TEXT, "metadata": HOSTILE_METADATA}
         created.append(send(server, "POST", f"/threads/{thread['id']}/messages", json=body).json()["id"])
     ids, pages = _all_pages(server, f"/threads/{thread['id']}/messages")
     assert ids == created
@@ -52,4 +54,3 @@ def test_a_page_of_threads_fits_lambdas_result_limit(server: Server) -> None:
         created.append(send(server, "POST", "/threads", key=key, json={"metadata": HOSTILE_METADATA}).json()["id"])
     ids, pages = _all_pages(server, "/threads", key)
     assert sorted(ids) == sorted(created)  # each once (threads of one millisecond may sort either way)
-    assert pages > 1
