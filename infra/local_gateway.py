@@ -23,6 +23,22 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra import template
 
+# The caller's identity fields of a request with no IAM or Cognito authorization, as API Gateway sends them.
+_NO_IDENTITY = dict.fromkeys(
+    [
+        "accessKey",
+        "accountId",
+        "caller",
+        "cognitoAuthenticationProvider",
+        "cognitoAuthenticationType",
+        "cognitoIdentityId",
+        "cognitoIdentityPoolId",
+        "principalOrgId",
+        "user",
+        "userArn",
+    ]
+)
+
 # API Gateway's payload limit for a REST API request.
 REQUEST_MAX_BYTES = 10 * 1024 * 1024
 
@@ -78,6 +94,8 @@ class LocalApi:
         multi_query: dict[str, list[str]] = {}
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
             multi_query.setdefault(key, []).append(value)
+        request_id, now = str(uuid.uuid4()), time.time()
+        user_agent = headers.get("User-Agent") or headers.get("user-agent")
         try:
             text: str | None = body.decode("utf-8") if body else None
             encoded = False
@@ -94,16 +112,21 @@ class LocalApi:
             "pathParameters": params or None,
             "stageVariables": None,
             "requestContext": {
-                "resourcePath": route.path,
-                "httpMethod": method,
-                "path": parts.path,
-                "stage": self.stage,
-                "requestId": str(uuid.uuid4()),
-                "requestTimeEpoch": int(time.time() * 1000),
                 "accountId": "123456789012",
                 "apiId": "local",
+                "domainName": headers.get("Host") or headers.get("host") or "localhost",
+                "domainPrefix": "local",
+                "extendedRequestId": request_id,
+                "httpMethod": method,
+                "identity": {**_NO_IDENTITY, "sourceIp": client_ip, "userAgent": user_agent},
+                "path": parts.path,
                 "protocol": "HTTP/1.1",
-                "identity": {"sourceIp": client_ip},
+                "requestId": request_id,
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "requestTimeEpoch": int(now * 1000),
+                "resourceId": "local",
+                "resourcePath": route.path,
+                "stage": self.stage,
             },
             "body": text,
             "isBase64Encoded": encoded,
