@@ -37,7 +37,9 @@ def _pip_install(requirements: Path, target: Path, *, no_deps: bool) -> None:
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--only-binary=:all:"]
     command += ["--no-deps"] if no_deps else []
     command += ["--target", str(partial / "python" if no_deps else partial), "-r", str(requirements)]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"pip could not install {requirements.name}:\n{result.stderr[-3000:]}")
     partial.rename(target)
     _progress(f"  done in {time.monotonic() - started:.0f} s")
 
@@ -62,9 +64,23 @@ def host_layer(content_dir: Path) -> Path:
     return target
 
 
+def _sources_digest() -> str:
+    """What ``sam build`` reads: the template and every file under ``functions/``."""
+    digest = hashlib.sha256(template.TEMPLATE.read_bytes())
+    for path in sorted((template.ROOT / "functions").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(template.ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def sam_build() -> Path:
-    """``sam build`` into ``.local/deployed/sam``; returns the built template (what ``sam deploy`` ships)."""
+    """``sam build`` into ``.local/deployed/sam``; returns the built template (what ``sam deploy`` ships).
+    Skipped when the template and ``functions/`` are what the last build read."""
     build_dir = BUILD_ROOT / "sam"
+    stamp = build_dir / ".sources-sha256"
+    digest = _sources_digest()
+    if stamp.exists() and stamp.read_text() == digest and (build_dir / "template.yaml").exists():
+        return build_dir / "template.yaml"
     started = time.monotonic()
     _progress("Packaging the functions with sam build ...")
     sam = Path(sys.executable).parent / "sam"
@@ -80,5 +96,6 @@ def sam_build() -> Path:
     )
     if result.returncode != 0:
         raise RuntimeError(f"sam build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    stamp.write_text(digest)
     _progress(f"  done in {time.monotonic() - started:.0f} s")
     return build_dir / "template.yaml"
