@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -71,7 +70,7 @@ class Api:
 
     def items(self, thread_id: str) -> list[dict[str, Any]]:
         """Every item left in a thread's partition."""
-        client = boto3.client("dynamodb")
+        client = local_dynamodb.client(None)
         pages = client.get_paginator("query").paginate(
             TableName=os.environ["TABLE_NAME"],
             KeyConditionExpression="pk = :t",
@@ -127,7 +126,7 @@ def dynamodb() -> Iterator[Any]:
     store.client.meta.events.register("before-parameter-build.dynamodb", least_privilege.check_call, unique_id="iam")
     denied_before = len(least_privilege.denied)
     with mock_aws():
-        client = boto3.client("dynamodb")
+        client = local_dynamodb.client(None)
         local_dynamodb.create_table(client, os.environ["TABLE_NAME"])
         yield client
     # A denial fails the test that caused it, even where the code turned the error into a response.
