@@ -1,12 +1,12 @@
 """DELETE /threads/{thread_id}/messages/{message_id}"""
 
 from threads_api import objects, store
-from threads_api.gateway import Request, endpoint
+from threads_api.gateway import Body, Request, endpoint
 
 
 @endpoint("delete_message")
-def handler(request: Request) -> tuple[int, dict[str, object]]:
+def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     message_id = request.object_id("message_id", "message")
     store.delete_message(request.project, thread_id, message_id)
-    return 200, objects.deleted_object(message_id, "thread.message")
+    return objects.deleted_object(message_id, "thread.message")

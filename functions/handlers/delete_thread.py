@@ -1,11 +1,11 @@
 """DELETE /threads/{thread_id}: the thread answers 404 at once; its messages are purged from the stream."""
 
 from threads_api import objects, store
-from threads_api.gateway import Request, endpoint
+from threads_api.gateway import Body, Request, endpoint
 
 
 @endpoint("delete_thread")
-def handler(request: Request) -> tuple[int, dict[str, object]]:
+def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     store.delete_thread(request.project, thread_id)
-    return 200, objects.deleted_object(thread_id, "thread")
+    return objects.deleted_object(thread_id, "thread")

@@ -2,17 +2,17 @@
 
 from threads_api import objects, store
 from threads_api.entities import Page
-from threads_api.gateway import Request, endpoint, id_param, page_params
+from threads_api.gateway import Body, Request, endpoint, id_param, page_params
 
 
 @endpoint("list_messages")
-def handler(request: Request) -> tuple[int, dict[str, object]]:
+def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     page = page_params(request.query, "msg_")
     if request.query.get("run_id"):
         id_param(request.query["run_id"], "run_id")
         # There are no runs here, so no message was made by one: the thread must exist, the page is empty.
         store.get_thread(request.project, thread_id)
-        return 200, objects.list_object(Page([], False), objects.message_object)
+        return objects.list_object(Page([], False), objects.message_object)
     messages = store.list_messages(request.project, thread_id, page.limit, page.order, page.after, page.before)
-    return 200, objects.list_object(messages, objects.message_object)
+    return objects.list_object(messages, objects.message_object)

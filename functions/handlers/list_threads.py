@@ -1,11 +1,11 @@
 """GET /threads: the key's project's threads, newest first (beyond OpenAI, which never listed them)."""
 
 from threads_api import objects, store
-from threads_api.gateway import Request, endpoint, page_params
+from threads_api.gateway import Body, Request, endpoint, page_params
 
 
 @endpoint("list_threads")
-def handler(request: Request) -> tuple[int, dict[str, object]]:
+def handler(request: Request) -> Body:
     page = page_params(request.query, "thread_")
     threads = store.list_threads(request.project, page.limit, page.order, page.after, page.before)
-    return 200, objects.list_object(threads, objects.thread_object)
+    return objects.list_object(threads, objects.thread_object)

@@ -1,11 +1,11 @@
 """POST /threads/{thread_id}/messages/{message_id}: metadata only, as on OpenAI."""
 
 from threads_api import models, objects, store
-from threads_api.gateway import Request, endpoint
+from threads_api.gateway import Body, Request, endpoint
 
 
-@endpoint("modify_message", with_body=True)
-def handler(request: Request) -> tuple[int, dict[str, object]]:
+@endpoint("modify_message", parses_body=True, idempotent=True)
+def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     message_id = request.object_id("message_id", "message")
     body = models.parse(models.ModifyMessageIn, request.body)
@@ -13,4 +13,4 @@ def handler(request: Request) -> tuple[int, dict[str, object]]:
         message = store.get_message(request.project, thread_id, message_id)
     else:
         message = store.update_message_metadata(request.project, thread_id, message_id, body.metadata or {})
-    return 200, objects.message_object(message)
+    return objects.message_object(message)

@@ -1,8 +1,10 @@
 """API Gateway (REST, proxy integration) events in, responses out, and the error envelope on every path.
 
-Each handler module is ``handler = endpoint(operation)(fn)`` where ``fn(request) -> (status, body)``.
-``endpoint`` authenticates, parses, logs one line per request (never a key or content), maps the domain's
-failures to OpenAI's envelopes and statuses, and sets ``x-request-id`` on every response.
+Each handler module is ``handler = endpoint(operation, ...)(fn)`` where ``fn(request)`` returns the response
+body (a 200), or ``(status, body)`` for any other success status. ``endpoint`` authenticates, parses the body
+when the operation takes one, runs a request that carries an ``Idempotency-Key`` once when the operation is
+idempotent, logs one line per request (never a key or content), maps the domain's failures to OpenAI's
+envelopes and statuses, and sets ``x-request-id`` on every response.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from threads_api.observability import logger, metrics, tracer
 
 LambdaResponse = dict[str, Any]
 LOGGED_FRAMES = 10  # of a 500's traceback, the innermost
-Operation = Callable[["Request"], tuple[int, dict[str, Any]]]
+Body = dict[str, Any]
+# A body is a 200; a (status, body) pair is only for another status.
+Operation = Callable[["Request"], Body | tuple[int, Body]]
 
 _ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.ID_MAX_CHARS}}}")
 # ASCII only: ``\d`` and ``int()`` would take any Unicode digit (U+FF11, U+0663), ``str.strip()`` any space.
@@ -165,8 +169,15 @@ def _json_type(value: Any) -> str:
     return "null" if value is None else names.get(type(value), "a value")
 
 
-def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation], Callable[..., LambdaResponse]]:
-    """Wrap ``fn(request) -> (status, body)`` into a Lambda handler for API Gateway's proxy events."""
+def endpoint(
+    operation: str, *, parses_body: bool = False, idempotent: bool = False
+) -> Callable[[Operation], Callable[..., LambdaResponse]]:
+    """Wrap ``fn(request)`` into a Lambda handler for API Gateway's proxy events.
+
+    ``parses_body``: the request's JSON body is parsed into ``request.body`` (otherwise a body is ignored).
+    ``idempotent``: a request that carries an ``Idempotency-Key`` header runs once per key (otherwise the
+    header is ignored); see ``threads_api.idempotency``.
+    """
 
     def wrap(fn: Operation) -> Callable[..., LambdaResponse]:
         def handler(event: dict[str, Any], context: Any = None) -> LambdaResponse:
@@ -182,53 +193,19 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
                     request_id=request_id,
                     path=dict(event.get("pathParameters") or {}),
                     query=_query(event),
-                    body=parse_body(event) if with_body else {},
+                    body=parse_body(event) if parses_body else {},
                 )
-                idempotency_key = headers.get("idempotency-key") if with_body else None
+                idempotency_key = headers.get("idempotency-key") if idempotent else None
                 if idempotency_key is None:
-                    status, body = fn(request)
-                    result = response(status, body, request_id)
+                    result = response(*_status_and_body(fn(request)), request_id)
                 else:
-                    from threads_api import idempotency
-
-                    method, path = str(event.get("httpMethod")), str(event.get("path"))
-                    request.idempotency_seed = idempotency.seed(idempotency_key, project, method, path, request.body)
-                    status, body, replayed = idempotency.run_once(
-                        idempotency_key, project, method, path, request.body, lambda: fn(request), context
-                    )
-                    result = response(status, body, request_id, {"idempotent-replayed": str(replayed).lower()})
+                    result = _run_once(fn, request, idempotency_key, event, context)
             except Exception as exc:  # every failure becomes an envelope; no trace reaches the client
                 error = _as_api_error(exc)
                 if error.status >= 500:
-                    # The type and the frames, never the message: it may quote content.
-                    logger.error(
-                        "request failed",
-                        extra={
-                            "error_type": type(exc).__name__,
-                            "error_code": getattr(exc, "response", {}).get("Error", {}).get("Code"),  # botocore's
-                            # The innermost frames only: a deep recursion's would make one huge line.
-                            "frames": traceback.format_list(
-                                traceback.extract_tb(exc.__traceback__, limit=-LOGGED_FRAMES)
-                            ),
-                        },
-                    )
-                    metrics.add_metric(name="ServerErrors", unit="Count", value=1)
+                    _log_server_error(exc)
                 result = error_response(error, request_id)
-            # One line per request: at INFO for failures; at DEBUG for successes, whose count, latency and
-            # status API Gateway's and Lambda's own metrics already give (a JSON log line costs ~10% of a
-            # warm request; POWERTOOLS_LOG_LEVEL=DEBUG turns these on).
-            status = result["statusCode"]
-            if status >= 400 or logger.log_level <= logging.DEBUG:
-                log = logger.info if status >= 400 else logger.debug
-                log(
-                    "request",
-                    extra={
-                        "operation": operation,
-                        "status": status,
-                        "project": project,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
+            _log_request(operation, result["statusCode"], project, started)
             if metrics.metric_set:
                 metrics.flush_metrics()
             return result
@@ -242,6 +219,54 @@ def endpoint(operation: str, *, with_body: bool = False) -> Callable[[Operation]
         )
 
     return wrap
+
+
+def _status_and_body(result: Body | tuple[int, Body]) -> tuple[int, Body]:
+    return result if isinstance(result, tuple) else (200, result)
+
+
+def _run_once(fn: Operation, request: Request, key: str, event: dict[str, Any], context: Any) -> LambdaResponse:
+    """A request with an ``Idempotency-Key``: run once per key, or the first run's response replayed."""
+    from threads_api import idempotency  # loaded on the first keyed request: the functions start without it
+
+    method, path = str(event.get("httpMethod")), str(event.get("path"))
+    request.idempotency_seed = idempotency.seed(key, request.project, method, path, request.body)
+    status, body, replayed = idempotency.run_once(
+        key, request.project, method, path, request.body, lambda: _status_and_body(fn(request)), context
+    )
+    return response(status, body, request.request_id, {"idempotent-replayed": str(replayed).lower()})
+
+
+def _log_server_error(exc: Exception) -> None:
+    """A 5xx's line: the type and the frames, never the message (it may quote content)."""
+    logger.error(
+        "request failed",
+        extra={
+            "error_type": type(exc).__name__,
+            "error_code": getattr(exc, "response", {}).get("Error", {}).get("Code"),  # botocore's
+            # The innermost frames only: a deep recursion's would make one huge line.
+            "frames": traceback.format_list(traceback.extract_tb(exc.__traceback__, limit=-LOGGED_FRAMES)),
+        },
+    )
+    metrics.add_metric(name="ServerErrors", unit="Count", value=1)
+
+
+def _log_request(operation: str, status: int, project: str | None, started: float) -> None:
+    """One line per request: at INFO for failures; at DEBUG for successes, whose count, latency and status
+    API Gateway's and Lambda's own metrics already give (a JSON log line costs ~10% of a warm request;
+    POWERTOOLS_LOG_LEVEL=DEBUG turns these on)."""
+    if status < 400 and logger.log_level > logging.DEBUG:
+        return
+    log = logger.info if status >= 400 else logger.debug
+    log(
+        "request",
+        extra={
+            "operation": operation,
+            "status": status,
+            "project": project,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
 
 
 def id_param(value: str, param: str) -> str:
