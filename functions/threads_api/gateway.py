@@ -231,10 +231,11 @@ def _run_once(fn: Operation, request: Request, key: str, event: dict[str, Any], 
 
     method, path = str(event.get("httpMethod")), str(event.get("path"))
     request.idempotency_seed = idempotency.seed(key, request.project, method, path, request.body)
-    status, body, replayed = idempotency.run_once(
+    outcome = idempotency.run_once(
         key, request.project, method, path, request.body, lambda: _status_and_body(fn(request)), context
     )
-    return response(status, body, request.request_id, {"idempotent-replayed": str(replayed).lower()})
+    replayed = {"idempotent-replayed": str(outcome.replayed).lower()}
+    return response(outcome.status, outcome.body, request.request_id, replayed)
 
 
 def _log_server_error(exc: Exception) -> None:

@@ -26,60 +26,129 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, override
 
 from threads_api import errors, store
 from threads_api.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 EXPIRES_AFTER_SECONDS = 24 * 3600
 RECORD_PREFIX = "request"  # not the operation's name: a key is one request, on whichever route
 KEY_MAX_CHARS = 255
 
-Execute = Callable[[], tuple[int, dict[str, Any]]]
+Response = tuple[int, dict[str, Any]]  # (status, body)
+Execute = Callable[[], Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    replayed: bool  # the first response to this key, not this request's own
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """One request's run: what it executes, and what that returned when it ran here (None: not run here)."""
+
+    execute: Execute
+    response: Response | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        self.response = self.execute()
+        return _remembered(*self.response)
+
+
+class Runner:
+    """Powertools' idempotent function on the API's table: one record per (project, key), whatever the
+    operation, so that a key used for one request is refused on any other (the method, path and body are
+    validated against the record). Built once per container, on the first request with a key."""
+
+    def __init__(self) -> None:
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        class OwnPartitions(DynamoDBPersistenceLayer):
+            """A record per partition (pk "idempotency#<key>"): Powertools' default puts every record under one
+            partition key, which a table with a local index caps at 10 GB and one partition's throughput."""
+
+            @override  # Powertools' private hook: test_idempotency.py fails if it changes
+            def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+                return {"pk": {"S": f"idempotency#{idempotency_key}"}, "sk": {"S": "idempotency"}}
+
+        self.persistence: DynamoDBPersistenceLayer = OwnPartitions(
+            table_name=store.TABLE,
+            key_attr="pk",
+            sort_key_attr="sk",
+            expiry_attr="expires_at",  # the table's TTL attribute: DynamoDB removes records after 24 h
+            boto3_client=store.client,  # type: ignore[arg-type]  # the botocore client is that client
+        )
+        self.config = IdempotencyConfig(
+            event_key_jmespath="[project, key]",
+            payload_validation_jmespath="[method, path, body]",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=EXPIRES_AFTER_SECONDS,
+            hash_function="sha256",
+        )
+        self._run: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=self.persistence,
+            config=self.config,
+            key_prefix=RECORD_PREFIX,
+        )(_attempted)
+
+    def run(self, request: dict[str, Any], execute: Execute, lambda_context: Any) -> Outcome:
+        """Run ``execute`` unless the record of ``request``'s key says it already ran; errors as the API's."""
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
+            IdempotencyValidationError,
+        )
+
+        if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+            # An in-flight record then expires with the invocation, so a crashed request does not block retries.
+            self.config.register_lambda_context(lambda_context)
+        attempt = _Attempt(execute)
+        try:
+            result = self._run(request=request, attempt=attempt)
+        except IdempotencyValidationError:
+            raise errors.ApiError(
+                400,
+                "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+                type="idempotency_error",
+                param="Idempotency-Key",
+                code="idempotency_key_reused",
+            ) from None
+        except IdempotencyAlreadyInProgressError:
+            raise errors.in_progress() from None
+        except IdempotencyPersistenceLayerError as exc:
+            if attempt.response is None:
+                raise errors.Unavailable("idempotency") from exc
+            # The operation succeeded (its write committed) and only saving the record failed: the answer is
+            # that success, never a retryable error. The record stays in progress until this invocation's
+            # deadline; a retry after it runs again and finds what this one created (``seed``).
+            logger.warning("idempotency record not saved", extra={"error_type": type(exc.__cause__).__name__})
+            return Outcome(*attempt.response, replayed=False)
+        if attempt.response is not None:
+            return Outcome(*attempt.response, replayed=False)
+        return Outcome(*_replayed(result, request["project"]), replayed=True)
+
+
+def _attempted(request: dict[str, Any], attempt: _Attempt) -> dict[str, Any]:
+    """The function Powertools makes idempotent on ``request``: runs the attempt, returns what is remembered."""
+    return attempt()
 
 
 @cache
-def _runner() -> Callable[..., dict[str, Any]]:
-    """The idempotent runner: one record per (project, key), whatever the operation, so that a key used
-    for one request is refused on any other (the method, path and body are validated against the record)."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    class OwnPartitions(DynamoDBPersistenceLayer):
-        """A record per partition (pk "idempotency#<key>"): Powertools' default puts every record under one
-        partition key, which a table with a local index caps at 10 GB and one partition's throughput."""
-
-        def _get_key(self, idempotency_key: str) -> dict[str, Any]:
-            return {"pk": {"S": f"idempotency#{idempotency_key}"}, "sk": {"S": "idempotency"}}
-
-    persistence = OwnPartitions(
-        table_name=store.TABLE,
-        key_attr="pk",
-        sort_key_attr="sk",
-        expiry_attr="expires_at",  # the table's TTL attribute: DynamoDB removes records after 24 h
-        boto3_client=store.client,  # type: ignore[arg-type]  # the botocore client is that client
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[project, key]",
-        payload_validation_jmespath="[method, path, body]",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=EXPIRES_AFTER_SECONDS,
-        hash_function="sha256",
-    )
-
-    @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="request", persistence_store=persistence, config=config, key_prefix=RECORD_PREFIX
-    )
-    def run(request: dict[str, Any], execute: Execute, outcome: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
-        outcome.append(execute())
-        return _remembered(*outcome[0])
-
-    run.config = config
-    return cast(Callable[..., dict[str, Any]], run)
+def runner() -> Runner:
+    return Runner()
 
 
 SAVED_BODY_MAX_CHARS = 100_000  # kept as it is, ASCII-escaped JSON
@@ -123,45 +192,11 @@ def run_once(
     body: dict[str, Any],
     execute: Execute,
     lambda_context: Any = None,
-) -> tuple[int, dict[str, Any], bool]:
-    """Run ``execute`` once per (project, key); returns (status, body, replayed)."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyPersistenceLayerError,
-        IdempotencyValidationError,
-    )
-
+) -> Outcome:
+    """Run ``execute`` once per (project, key): its response, or the first response to the key replayed."""
     if not key or len(key) > KEY_MAX_CHARS:
         raise errors.invalid(
             f"Invalid 'Idempotency-Key' header: expected 1 to {KEY_MAX_CHARS} characters.", param="Idempotency-Key"
         )
-    runner = _runner()
-    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
-        # An in-flight record then expires with the invocation, so a crashed request does not block retries.
-        runner.config.register_lambda_context(lambda_context)  # type: ignore[attr-defined]
-    outcome: list[tuple[int, dict[str, Any]]] = []  # this invocation's own (status, body), if it ran
     request = {"project": project, "key": key, "method": method, "path": path, "body": body}
-    try:
-        result = runner(request=request, execute=execute, outcome=outcome)
-    except IdempotencyValidationError:
-        raise errors.ApiError(
-            400,
-            "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
-            type="idempotency_error",
-            param="Idempotency-Key",
-            code="idempotency_key_reused",
-        ) from None
-    except IdempotencyAlreadyInProgressError:
-        raise errors.in_progress() from None
-    except IdempotencyPersistenceLayerError as exc:
-        if outcome:
-            # The operation succeeded (its write committed) and only saving the record failed: the answer is
-            # that success, never a retryable error. The record stays in progress until this invocation's
-            # deadline; a retry after it runs again and finds what this one created (``seed``).
-            logger.warning("idempotency record not saved", extra={"error_type": type(exc.__cause__).__name__})
-            return *outcome[0], False
-        raise errors.Unavailable("idempotency") from exc
-    if outcome:
-        return *outcome[0], False
-    status, body = _replayed(result, project)
-    return status, body, True
+    return runner().run(request, execute, lambda_context)

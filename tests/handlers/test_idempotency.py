@@ -218,3 +218,39 @@ def test_a_retry_that_finds_its_staged_thread_still_being_written_is_409(
     assert [t["id"] for t in api("GET", "/threads").body["data"]] == [results[0].body["id"]]
     listed = api("GET", f"/threads/{results[0].body['id']}/messages?limit=100&order=asc").body["data"]
     assert [m["content"][0]["text"]["value"] for m in listed] == [m["content"] for m in body["messages"]]
+
+
+def test_records_have_partitions_of_their_own_through_powertools_private_hook(api: Api, dynamodb: Any) -> None:
+    """Each record is its own partition (pk "idempotency#request#<hash>", sk "idempotency") only because
+    ``idempotency.Runner`` overrides Powertools' private ``DynamoDBPersistenceLayer._get_key``. An upgrade that
+    renames the hook, changes its signature or stops reading, writing, updating or deleting records through it
+    would silently put every record back under one partition: this test fails instead."""
+    import hashlib
+    import inspect
+    import json
+
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from threads_api import idempotency, store
+
+    hook = vars(DynamoDBPersistenceLayer).get("_get_key")
+    assert hook is not None, "Powertools' DynamoDBPersistenceLayer._get_key is gone"
+    assert list(inspect.signature(hook).parameters) == ["self", "idempotency_key"]
+    ours = type(idempotency.runner().persistence)._get_key
+    assert ours is not hook
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(hook).parameters)
+
+    headers = {"Idempotency-Key": "own-partition"}
+    first = api("POST", "/threads", {}, headers=headers)  # reads, writes, then updates its record
+    again = api("POST", "/threads", {}, headers=headers)  # reads it
+    assert (first.status, again.status, again.headers["idempotent-replayed"]) == (200, 200, "true")
+    failed = api("POST", "/threads", {"metadata": "bad"}, headers={"Idempotency-Key": "failed"})  # deletes it
+    assert failed.status == 400
+
+    items = dynamodb.scan(TableName=store.TABLE)["Items"]
+    records = [item for item in items if item["pk"]["S"].startswith("idempotency#")]
+    # Powertools' hash of the key's data: were it to change, a deployment would not find the records in flight.
+    digest = hashlib.sha256(json.dumps(["alpha", "own-partition"]).encode()).hexdigest()
+    assert [(r["pk"]["S"], r["sk"]["S"], r["status"]["S"]) for r in records] == [
+        (f"idempotency#{idempotency.RECORD_PREFIX}#{digest}", "idempotency", "COMPLETED")
+    ]
