@@ -1,0 +1,70 @@
+"""DynamoDB persistence: one table, every item of a thread in the thread's partition.
+
+One module a job; callers use the names below, as ``store.create_thread(...)``:
+- ``dynamodb``: the client, the one call path with its error mapping, the backoff of the store's own retries.
+- ``items``: the items and their encoding (pure; the table's layout is in its docstring).
+- ``threads``: threads, and the order of a project's threads.
+- ``messages``: messages, and the order protocol of a thread's messages.
+- ``paging``: a list's page behind a cursor, its body budget, every page of a query.
+- ``purge``: what deletions leave, removed by the stream-driven cleanup.
+- ``api_keys``: API keys, by their SHA-256.
+
+Two names are looked up on this package when they are called, not imported by the modules that call them:
+``now_ms`` (the clock) and ``batch_write``. A test that replaces ``store.now_ms`` or ``store.batch_write``
+(``monkeypatch.setattr(store, ...)``) so reaches every caller. ``store.client`` is the one botocore client
+every call goes through: patching its methods or events reaches every call too.
+"""
+
+from threads_api.errors import Unavailable
+from threads_api.ids import now_ms
+from threads_api.store.api_keys import delete_key, get_key_project, list_keys, put_key
+from threads_api.store.dynamodb import CLIENT_CONFIG, TABLE, batch_write, client
+from threads_api.store.items import THREAD_SK, Item, item_size, message_items
+from threads_api.store.messages import (
+    append_message,
+    delete_message,
+    get_message,
+    list_messages,
+    update_message_metadata,
+)
+from threads_api.store.purge import delete_message_parts, purge_thread
+from threads_api.store.threads import (
+    PENDING_TTL_SECONDS,
+    create_thread,
+    delete_thread,
+    get_thread,
+    list_threads,
+    update_thread,
+)
+
+_message_items = message_items  # the name the volume tests (test_domain, test_pages, test_storage) write with
+
+__all__ = [
+    "CLIENT_CONFIG",
+    "PENDING_TTL_SECONDS",
+    "TABLE",
+    "THREAD_SK",
+    "Item",
+    "Unavailable",
+    "append_message",
+    "batch_write",
+    "client",
+    "create_thread",
+    "delete_key",
+    "delete_message",
+    "delete_message_parts",
+    "delete_thread",
+    "get_key_project",
+    "get_message",
+    "get_thread",
+    "item_size",
+    "list_keys",
+    "list_messages",
+    "list_threads",
+    "message_items",
+    "now_ms",
+    "purge_thread",
+    "put_key",
+    "update_message_metadata",
+    "update_thread",
+]

@@ -1,0 +1,211 @@
+"""Messages: append (the order protocol), read, modify, delete, and a thread's list.
+
+The order protocol: every message has an order key ``ok`` (``ids.next_order_key``), and an append is one
+transaction that puts the message and advances its thread's ``last_ok`` under the condition
+``last_ok < ok``. Order keys so strictly increase per thread, whatever the clocks of concurrent writers,
+and an append to a thread deleted meanwhile fails its condition: no message outlives its thread.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from threads_api import ids, store
+from threads_api.entities import JsonObject, Message, Page
+from threads_api.errors import BadCursor, NotFound, Unavailable
+from threads_api.store import dynamodb
+from threads_api.store.items import (
+    MESSAGE_PREFIX,
+    THREAD_SK,
+    dumps,
+    message_from_item,
+    message_items,
+    message_key,
+    part_keys,
+    thread_key,
+    visible_thread,
+)
+from threads_api.store.paging import query_page, within_budget
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from threads_api.store.items import Item
+
+_BATCH_GET_MAX_KEYS = 100
+
+
+def append_message(
+    project: str,
+    thread_id: str,
+    role: str,
+    content: list[JsonObject],
+    attachments: list[JsonObject],
+    metadata: dict[str, str],
+    message_id: str | None = None,
+) -> Message:
+    """Append a message in one transaction that also advances the thread's ``last_ok`` (the order protocol).
+
+    The message's put is conditional too (no message under its id yet): ``message_id`` is given by a request
+    with an Idempotency-Key (derived from it), and a message already under it was written by an earlier run
+    of that same request, so it is returned as it is instead of written again.
+    """
+    last_ok: str | None = None
+    message_id = message_id or ids.new_id("msg_")
+    for _ in dynamodb.APPEND_CONTENTION:
+        ms = store.now_ms()  # through the package: a test's clock (store.now_ms) reaches it
+        ok = ids.next_order_key(ms, last_ok)
+        message = Message(message_id, thread_id, ms // 1000, role, content, attachments, metadata)
+        item, *parts = message_items(thread_id, message, ok)
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": dynamodb.TABLE,
+                    "Key": thread_key(thread_id),
+                    "UpdateExpression": "SET last_ok = :k",
+                    "ConditionExpression": "prj = :p AND attribute_not_exists(pending) "
+                    "AND (attribute_not_exists(last_ok) OR last_ok < :k)",
+                    "ExpressionAttributeValues": {":p": {"S": project}, ":k": {"S": ok}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": dynamodb.TABLE,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ]
+        writes.extend({"Put": {"TableName": dynamodb.TABLE, "Item": part}} for part in parts)
+        try:
+            # The token makes botocore's own retry of a transaction that did commit a success, not a failure.
+            dynamodb.transact_write(writes, token=str(uuid.uuid4()))
+            return message
+        except ClientError as exc:
+            reasons = dynamodb.cancellation_reasons(exc)  # [(code, item)]: the thread's update, the message's put
+            if not reasons:
+                raise
+            if dynamodb.condition_failed(exc, 0):
+                old = reasons[0][1] or dynamodb.get_item(thread_key(thread_id))
+                if not visible_thread(old, project):
+                    raise NotFound("thread", thread_id) from exc
+                last_ok = old.get("last_ok", {}).get("S")
+                if last_ok == ok:  # our own write, committed by an attempt whose answer was lost
+                    return message
+            if dynamodb.condition_failed(exc, 1):
+                # This request's message, written by an earlier run of it (its Idempotency-Key's id).
+                existing = reasons[1][1] or dynamodb.get_item(message_key(thread_id, message_id))
+                if existing is not None:
+                    return messages_with_bodies([existing])[0]
+            elif not dynamodb.condition_failed(exc, 0) and all(code != "TransactionConflict" for code, _ in reasons):
+                raise  # not something a retry can cure
+            # A concurrent append (conflict) or a stale last_ok: go again, after a backoff.
+    raise Unavailable("transact_write_items")
+
+
+def messages_with_bodies(items: list[Item]) -> list[Message]:
+    """Messages from their items, fetching the parts of the (rare) large ones in one more round trip."""
+    keys = part_keys(items)
+    parts: dict[str, bytes] = {}
+    for start in range(0, len(keys), _BATCH_GET_MAX_KEYS):
+        for part in dynamodb.batch_get(keys[start : start + _BATCH_GET_MAX_KEYS]):
+            parts[part["sk"]["S"]] = part["data"]["B"]
+    return [message_from_item(item, parts) for item in items]
+
+
+def get_message(project: str, thread_id: str, message_id: str) -> Message:
+    items = dynamodb.batch_get([thread_key(thread_id), message_key(thread_id, message_id)])
+    by_sk = {item["sk"]["S"]: item for item in items}
+    if not visible_thread(by_sk.get(THREAD_SK), project):
+        raise NotFound("thread", thread_id)
+    item = by_sk.get(f"{MESSAGE_PREFIX}{message_id}")
+    if item is None:
+        raise NotFound("message", message_id)
+    return messages_with_bodies([item])[0]
+
+
+def _write_message_if_thread(project: str, thread_id: str, message_id: str, write: TransactWriteItemTypeDef) -> None:
+    """A conditional write to a message, in a transaction with a check that its thread is the caller's."""
+    check: TransactWriteItemTypeDef = {
+        "ConditionCheck": {
+            "TableName": dynamodb.TABLE,
+            "Key": thread_key(thread_id),
+            "ConditionExpression": "prj = :p AND attribute_not_exists(pending)",
+            "ExpressionAttributeValues": {":p": {"S": project}},
+        }
+    }
+    try:
+        dynamodb.transact_write([check, write])
+    except ClientError as exc:
+        if dynamodb.error_code(exc) != "TransactionCanceledException":
+            raise
+        if dynamodb.condition_failed(exc, 0):
+            raise NotFound("thread", thread_id) from exc
+        if dynamodb.condition_failed(exc, 1):
+            raise NotFound("message", message_id) from exc
+        raise Unavailable("transact_write_items") from exc
+
+
+def update_message_metadata(project: str, thread_id: str, message_id: str, metadata: dict[str, str]) -> Message:
+    update: TransactWriteItemTypeDef = {
+        "Update": {
+            "TableName": dynamodb.TABLE,
+            "Key": message_key(thread_id, message_id),
+            "UpdateExpression": "SET meta = :m",
+            "ConditionExpression": "attribute_exists(sk)",
+            "ExpressionAttributeValues": {":m": {"S": dumps(metadata)}},
+        }
+    }
+    _write_message_if_thread(project, thread_id, message_id, update)
+    item = dynamodb.get_item(message_key(thread_id, message_id))
+    if item is None:  # deleted between the two calls
+        raise NotFound("message", message_id)
+    return messages_with_bodies([item])[0]
+
+
+def delete_message(project: str, thread_id: str, message_id: str) -> None:
+    """Delete a message; the parts of a large one go with the stream-driven cleanup."""
+    delete: TransactWriteItemTypeDef = {
+        "Delete": {
+            "TableName": dynamodb.TABLE,
+            "Key": message_key(thread_id, message_id),
+            "ConditionExpression": "attribute_exists(sk)",
+        }
+    }
+    _write_message_if_thread(project, thread_id, message_id, delete)
+
+
+def list_messages(project: str, thread_id: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
+    """A page of a thread's messages: one BatchGetItem (thread and cursor), one Query of ``by_order``."""
+    cursor = after or before
+    keys = [thread_key(thread_id)]
+    if cursor is not None:
+        keys.append(message_key(thread_id, cursor))
+    by_sk = {item["sk"]["S"]: item for item in dynamodb.batch_get(keys)}
+    if not visible_thread(by_sk.get(THREAD_SK), project):
+        raise NotFound("thread", thread_id)
+    backwards = before is not None and after is None  # a ``before`` page reads away from the cursor
+    cursor_ok = None
+    if cursor is not None:
+        cursor_item = by_sk.get(f"{MESSAGE_PREFIX}{cursor}")
+        if cursor_item is None:
+            raise BadCursor("after" if after else "before", cursor)
+        cursor_ok = cursor_item["ok"]["S"]
+    items, has_more = query_page(
+        cursor_ok,
+        limit,
+        order,
+        backwards,
+        sort_attr="ok",
+        key_condition="pk = :t",
+        IndexName="by_order",
+        ExpressionAttributeValues={":t": {"S": thread_id}},
+        ConsistentRead=True,
+    )
+    items, trimmed = within_budget(items, cursor_at_end=backwards)
+    return Page(messages_with_bodies(items), has_more or trimmed, backwards)

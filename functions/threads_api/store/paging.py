@@ -1,0 +1,78 @@
+"""Queries page by page: a list's page behind a cursor, a page's body budget, and every page of a query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from threads_api import limits
+from threads_api.store import dynamodb
+from threads_api.store.items import stored_body_size
+
+if TYPE_CHECKING:
+    from threads_api.store.items import Item
+
+
+def query_page(
+    cursor_ok: str | None,
+    limit: int,
+    order: str,
+    before: bool,
+    *,
+    sort_attr: str,
+    key_condition: str,
+    **query: Any,
+) -> tuple[list[Item], bool]:
+    """One page of an ordered query and whether more follow: ``order`` is the list's order, ``cursor_ok`` the
+    cursor's ``sort_attr`` value; a ``before`` page reads backwards from it, and is returned in ``order``.
+    ``query`` holds the Query's other parameters (IndexName, ExpressionAttributeValues for ``key_condition``)."""
+    forward = (order == "asc") != before
+    condition = key_condition
+    if cursor_ok is not None:
+        condition += f" AND {sort_attr} {'>' if forward else '<'} :c"
+        query["ExpressionAttributeValues"] = {**query["ExpressionAttributeValues"], ":c": {"S": cursor_ok}}
+    items: list[Item] = []
+    # A Query page stops at 1 MB; large messages can cut it short of the limit, so read on until full.
+    while True:
+        response = dynamodb.query(
+            KeyConditionExpression=condition,
+            ScanIndexForward=forward,
+            Limit=limit + 1 - len(items),
+            **query,
+        )
+        items.extend(response.get("Items", []))
+        if len(items) > limit or "LastEvaluatedKey" not in response:
+            break
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    has_more = len(items) > limit
+    items = items[:limit]
+    if before:
+        items.reverse()
+    return items, has_more
+
+
+def within_budget(items: list[Item], cursor_at_end: bool) -> tuple[list[Item], bool]:
+    """Keep a page's stored bodies under ``LIST_PAGE_MAX_BODY_BYTES`` (at least one message), cutting the
+    end farthest from the cursor; the caller reports has_more. A cheap first cut, before the parts of large
+    messages are read: the exact fit to Lambda's response limit is ``objects.list_object``'s."""
+    ordered = items[::-1] if cursor_at_end else items
+    kept: list[Item] = []
+    total = 0
+    for item in ordered:
+        size = stored_body_size(item)
+        if kept and total + size > limits.LIST_PAGE_MAX_BODY_BYTES:
+            break
+        kept.append(item)
+        total += size
+    trimmed = len(kept) < len(items)
+    return (kept[::-1] if cursor_at_end else kept), trimmed
+
+
+def every_page(**query: Any) -> Iterator[list[Item]]:
+    """The items of a query, a page (up to 1 MB) at a time, to its end."""
+    while True:
+        page = dynamodb.query(**query)
+        yield page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

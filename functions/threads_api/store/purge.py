@@ -1,0 +1,29 @@
+"""What a deletion leaves behind, removed by the stream-driven cleanup: a thread's partition, a message's parts.
+
+Deleting a thread deletes its thread item only; the stream's REMOVE record drives ``purge_thread``.
+"""
+
+from __future__ import annotations
+
+from threads_api import store
+from threads_api.store.items import THREAD_SK, part_key
+from threads_api.store.paging import every_page
+
+
+def purge_thread(thread_id: str) -> int:
+    """Delete every item left in a deleted thread's partition; safe to run again. Returns the count."""
+    count = 0
+    for page in every_page(
+        KeyConditionExpression="pk = :t",
+        ExpressionAttributeValues={":t": {"S": thread_id}},
+        ProjectionExpression="pk, sk",
+        ConsistentRead=True,  # a message committed just before the delete must not be missed
+    ):
+        keys = [key for key in page if key["sk"]["S"] != THREAD_SK]  # a live thread item is not ours
+        store.batch_write([{"DeleteRequest": {"Key": key}} for key in keys])  # through the package, as tests patch
+        count += len(keys)
+    return count
+
+
+def delete_message_parts(thread_id: str, message_id: str, parts: int) -> None:
+    store.batch_write([{"DeleteRequest": {"Key": part_key(thread_id, message_id, n)}} for n in range(1, parts + 1)])

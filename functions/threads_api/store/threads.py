@@ -1,0 +1,234 @@
+"""Threads: create (with their first messages, all or nothing), read, modify, delete, and a project's list.
+
+A project's threads are listed by ``gsk``, a key from ``ids.CreationOrder``: in creation order, strictly so
+for the threads one container creates (even within one millisecond), and by millisecond across containers.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from threads_api import ids, limits, store
+from threads_api.entities import JsonObject, Message, Page, Thread
+from threads_api.errors import BadCursor, InProgress, NotFound
+from threads_api.store import dynamodb
+from threads_api.store.items import (
+    dumps,
+    item_size,
+    message_items,
+    thread_from_item,
+    thread_item,
+    thread_key,
+    visible_thread,
+)
+from threads_api.store.paging import query_page
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from threads_api.store.items import Item
+
+PENDING_TTL_SECONDS = 3600
+NEW_ITEM = "attribute_not_exists(pk)"
+creation_order = ids.CreationOrder()  # per container: see ``ids.CreationOrder`` for what it guarantees
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a keyed creation finds under its id instead of writing: an earlier run's thread (None: gone since)."""
+
+    item: Item | None
+
+
+def create_thread(
+    project: str,
+    metadata: dict[str, str],
+    tool_resources: JsonObject,
+    messages: list[tuple[str, list[JsonObject], list[JsonObject], dict[str, str]]],
+    thread_id: str | None = None,
+) -> tuple[Thread, list[Message]]:
+    """Write a thread and its first messages (role, content, attachments, metadata), all or nothing.
+
+    ``thread_id`` is given by a request with an Idempotency-Key (derived from it): when a thread with that id
+    exists already, that same request created it, and it is returned as it is (with no messages) instead of
+    written again; one still being written in stages is ``InProgress``.
+    """
+    ms = store.now_ms()  # through the package: a test's clock (store.now_ms) reaches it
+    created_at = ms // 1000
+    thread = Thread(thread_id or ids.new_id("thread_"), created_at, metadata, tool_resources)
+    item = thread_item(project, thread, creation_order.next_key(ms))
+    created: list[Message] = []
+    items: list[Item] = []
+    for seq, (role, content, attachments, meta) in enumerate(messages):
+        message = Message(ids.new_id("msg_"), thread.id, created_at, role, content, attachments, meta)
+        created.append(message)
+        items.extend(message_items(thread.id, message, ids.order_key(ms, seq)))
+    if created:
+        item["last_ok"] = {"S": ids.order_key(ms, len(created) - 1)}
+
+    keyed = thread_id is not None
+    if not items:
+        found = _put_thread(item, keyed)
+    elif len(items) + 1 <= limits.TRANSACTION_MAX_ITEMS and sum(map(item_size, [item, *items])) <= (
+        limits.TRANSACTION_MAX_BYTES
+    ):
+        found = _transact_thread(item, items, keyed)
+    else:
+        found = _create_in_stages(item, items, keyed)
+    if found is None:
+        return thread, created
+    return _created_before(project, found.item, thread.id), []
+
+
+def _put_thread(item: Item, keyed: bool) -> _Found | None:
+    """A thread alone, in one conditional put; None once it is written."""
+    try:
+        dynamodb.call("put_item", Item=item, ConditionExpression=NEW_ITEM)
+        return None
+    except ClientError as exc:
+        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
+            raise  # as it is, and without a read
+        existing = dynamodb.get_item(thread_key(item["pk"]["S"]))
+        if existing is not None and existing.get("gsk") == item["gsk"]:
+            return None  # botocore's retry of our put, which had landed (its answer lost): ours, by its gsk
+        if not keyed:
+            raise
+        return _Found(existing)
+
+
+def _transact_thread(item: Item, items: list[Item], keyed: bool) -> _Found | None:
+    """A thread and its messages in one transaction; None once it is written."""
+    writes: list[TransactWriteItemTypeDef] = [
+        {"Put": {"TableName": dynamodb.TABLE, "Item": item, "ConditionExpression": NEW_ITEM}}
+    ]
+    writes += [{"Put": {"TableName": dynamodb.TABLE, "Item": message}} for message in items]
+    try:
+        dynamodb.transact_write(writes, token=str(uuid.uuid4()))
+        return None
+    except ClientError as exc:
+        if not keyed or not dynamodb.condition_failed(exc, 0):
+            raise
+        return _Found(dynamodb.get_item(thread_key(item["pk"]["S"])))
+
+
+def _create_in_stages(item: Item, items: list[Item], keyed: bool) -> _Found | None:
+    """A thread too large for one transaction: a hidden thread item, its messages, then the reveal.
+
+    Until the last step the thread item is ``pending`` (every read treats it as absent) and carries a TTL,
+    so a crash at any step leaves nothing forever: the TTL removes the thread item and the stream's REMOVE
+    record purges whatever messages were written. None once it is written.
+    """
+    key = thread_key(item["pk"]["S"])
+    hidden = {name: value for name, value in item.items() if name not in ("gpk", "gsk")}
+    hidden["pending"] = {"BOOL": True}
+    hidden["expires_at"] = {"N": str(int(time.time()) + PENDING_TTL_SECONDS)}
+    try:
+        dynamodb.call("put_item", Item=hidden, ConditionExpression=NEW_ITEM)
+    except ClientError as exc:
+        if keyed and dynamodb.error_code(exc) == "ConditionalCheckFailedException":
+            return _Found(dynamodb.get_item(key))
+        raise
+    try:
+        # Through the package: a test's store.batch_write reaches it.
+        store.batch_write([{"PutRequest": {"Item": message}} for message in items])
+        dynamodb.call(
+            "update_item",
+            Key=key,
+            UpdateExpression="SET gpk = :gpk, gsk = :gsk REMOVE pending, expires_at",
+            ConditionExpression="attribute_exists(pending)",
+            ExpressionAttributeValues={":gpk": item["gpk"], ":gsk": item["gsk"]},
+        )
+    except Exception:
+        # Best effort: removing the hidden thread now starts the purge at once instead of at TTL.
+        try:
+            dynamodb.call("delete_item", Key=key)
+        finally:
+            raise
+    return None
+
+
+def _created_before(project: str, item: Item | None, thread_id: str) -> Thread:
+    """The thread a keyed creation finds under its id: written by an earlier run of the same request."""
+    if visible_thread(item, project):
+        return thread_from_item(item)
+    # Still being written in stages (or, in a rare race, just gone): a retry will know.
+    raise InProgress(thread_id)
+
+
+def get_thread(project: str, thread_id: str) -> Thread:
+    item = dynamodb.get_item(thread_key(thread_id))
+    if not visible_thread(item, project):
+        raise NotFound("thread", thread_id)
+    return thread_from_item(item)
+
+
+def update_thread(
+    project: str, thread_id: str, metadata: dict[str, str] | None, tool_resources: JsonObject | None
+) -> Thread:
+    """Replace what is given (None keeps the stored value) in one conditional write: never resurrects."""
+    sets, values = [], {":p": {"S": project}}
+    if metadata is not None:
+        sets.append("meta = :m")
+        values[":m"] = {"S": dumps(metadata)}
+    if tool_resources is not None:
+        sets.append("tools = :t")
+        values[":t"] = {"S": dumps(tool_resources)}
+    if not sets:
+        return get_thread(project, thread_id)
+    try:
+        item = dynamodb.call(
+            "update_item",
+            Key=thread_key(thread_id),
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="prj = :p AND attribute_not_exists(pending)",
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    except ClientError as exc:
+        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
+            raise NotFound("thread", thread_id) from exc
+        raise
+    return thread_from_item(item)
+
+
+def delete_thread(project: str, thread_id: str) -> None:
+    """Delete the thread item; its messages go with the stream-driven purge."""
+    try:
+        dynamodb.call(
+            "delete_item",
+            Key=thread_key(thread_id),
+            ConditionExpression="prj = :p AND attribute_not_exists(pending)",
+            ExpressionAttributeValues={":p": {"S": project}},
+        )
+    except ClientError as exc:
+        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
+            raise NotFound("thread", thread_id) from exc
+        raise
+
+
+def list_threads(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
+    """A project's threads from the ``by_owner`` index: cost follows the page, not the table."""
+    cursor_ok = None
+    cursor = after or before
+    if cursor is not None:
+        item = dynamodb.get_item(thread_key(cursor))
+        if not visible_thread(item, project) or "gsk" not in item:
+            raise BadCursor("after" if after else "before", cursor)
+        cursor_ok = item["gsk"]["S"]
+    backwards = before is not None and after is None
+    items, has_more = query_page(
+        cursor_ok,
+        limit,
+        order,
+        backwards,
+        sort_attr="gsk",
+        key_condition="gpk = :g",
+        IndexName="by_owner",
+        ExpressionAttributeValues={":g": {"S": f"threads#{project}"}},
+    )
+    return Page([thread_from_item(item) for item in items], has_more, backwards)
