@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from threads_api import store
-from threads_api.observability import logger, metrics
+from threads_api.observability import logger, metrics, with_lambda_context
 
 
 def _cleanup(record: dict[str, Any]) -> None:
@@ -31,6 +31,7 @@ def _cleanup(record: dict[str, Any]) -> None:
         store.delete_message_parts(thread_id, sk[4:], parts)
 
 
+@with_lambda_context
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     for record in event.get("Records", []):
         try:

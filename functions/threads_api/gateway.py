@@ -3,8 +3,8 @@
 Each handler module is ``handler = endpoint(operation, ...)(fn)`` where ``fn(request)`` returns the response
 body (a 200), or ``(status, body)`` for any other success status. ``endpoint`` authenticates, parses the body
 when the operation takes one, runs a request that carries an ``Idempotency-Key`` once when the operation is
-idempotent, logs one line per request (never a key or content), maps the domain's failures to OpenAI's
-envelopes and statuses, and sets ``x-request-id`` on every response.
+idempotent, logs one line per request (never a key or content; with Lambda's request id and cold start), maps
+the domain's failures to OpenAI's envelopes and statuses, and sets ``x-request-id`` on every response.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from threads_api import auth, errors, ids, limits
 from threads_api.errors import ApiError, BadCursor, InProgress, InvalidText, NotFound, Unavailable
 from threads_api.objects import Written
-from threads_api.observability import logger, metrics, tracer
+from threads_api.observability import logger, metrics, tracer, with_lambda_context
 
 LambdaResponse = dict[str, Any]
 LOGGED_FRAMES = 10  # of a 500's traceback, the innermost
@@ -210,12 +210,13 @@ def endpoint(
                 metrics.flush_metrics()
             return result
 
+        logged = with_lambda_context(handler)
         traced = tracer()
         # Never the response or the error: both may quote message content.
         return (
-            traced.capture_lambda_handler(handler, capture_response=False, capture_error=False)
+            traced.capture_lambda_handler(logged, capture_response=False, capture_error=False)
             if traced is not None
-            else handler
+            else logged
         )
 
     return wrap

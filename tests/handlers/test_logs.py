@@ -54,11 +54,13 @@ class Session:
 
     api: Api
     expected: list[tuple[str, int]] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)  # each request's, in the same order
 
     def __call__(self, method: str, path: str, body: Any = None, *, status: int = 200, **kwargs: Any) -> Reply:
         reply = self.api(method, path, body, **kwargs)
         assert reply.status == status, (method, path, reply.body)
         self.expected.append((_operation(method, path), status))
+        self.request_ids.append(reply.headers["x-request-id"])
         return reply
 
 
@@ -194,11 +196,12 @@ def test_a_whole_session_logs_each_request_and_no_secret(
     lines = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
     requests = [line for line in lines if line["message"] == "request"]
     assert [(line["operation"], line["status"]) for line in requests] == session.expected
-    for line in requests:
+    for line, request_id in zip(requests, session.request_ids, strict=True):
         assert line["level"] == ("INFO" if line["status"] >= 400 else "DEBUG")
         assert (line.get("project") is None) == (line["status"] == 401)  # Powertools drops None fields
         assert isinstance(line["duration_ms"], float | int)
-        assert line["correlation_id"]
+        assert line["correlation_id"] == request_id
+        _assert_lambda_context(line, request_id)
     assert {line.get("project") for line in requests} == {None, "alpha", "beta"}
 
     failures = [line for line in lines if line["message"] == "request failed"]
@@ -217,6 +220,14 @@ def test_a_whole_session_logs_each_request_and_no_secret(
             assert secret not in text, f"{secret!r} is in the {where}"
 
 
+def _assert_lambda_context(line: dict[str, Any], request_id: str) -> None:
+    """Lambda's context, as Powertools' ``inject_lambda_context`` writes it. The local gateway's context gives
+    API Gateway's request id as Lambda's (in AWS they differ: ``correlation_id`` is API Gateway's)."""
+    assert line["function_request_id"] == request_id
+    assert isinstance(line["cold_start"], bool)
+    assert line["function_name"].endswith("Function") and line["function_arn"].endswith(line["function_name"])
+
+
 def test_at_the_deployed_level_only_failures_are_logged(
     api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], debug_logs: None
 ) -> None:
@@ -226,9 +237,16 @@ def test_at_the_deployed_level_only_failures_are_logged(
     session = _session(api, monkeypatch)
     captured = capsys.readouterr()
     lines = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
-    requests = [(line["operation"], line["status"]) for line in lines if line["message"] == "request"]
-    assert requests == [(operation, status) for operation, status in session.expected if status >= 400]
-    assert requests and all(line["level"] != "DEBUG" for line in lines)
+    failed = [line for line in lines if line["message"] == "request"]
+    logged = [
+        (sent, request_id)
+        for sent, request_id in zip(session.expected, session.request_ids, strict=True)
+        if sent[1] >= 400
+    ]
+    assert [(line["operation"], line["status"]) for line in failed] == [sent for sent, _ in logged]
+    assert failed and all(line["level"] != "DEBUG" for line in lines)
+    for line, (_, request_id) in zip(failed, logged, strict=True):
+        _assert_lambda_context(line, request_id)
     for secret in _secrets(api):
         assert secret not in captured.out + captured.err, secret
 
@@ -258,3 +276,27 @@ def test_a_500_logs_one_short_line_whatever_the_depth_of_its_traceback(
     assert 1 <= len(failures[0]["frames"]) <= 10
     assert "in pong" in failures[0]["frames"][-1] or "in ping" in failures[0]["frames"][-1]
     assert max(len(line) for line in lines) < 8_000
+
+
+def test_a_failed_requests_line_says_whether_it_was_a_cold_start(
+    api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], debug_logs: None
+) -> None:
+    """The first invocation of a process is its cold start; a call without a Lambda context (a tool's, or a
+    test's) logs without the context's fields, and without the previous invocation's."""
+    from aws_lambda_powertools.logging import logger as powertools_logger
+
+    from handlers import retrieve_thread
+
+    monkeypatch.setattr(powertools_logger, "is_cold_start", True)  # a new process
+    missing = "/threads/thread_doesnotexist"
+    capsys.readouterr()
+    first, second = api("GET", missing), api("GET", missing)
+    event = {"httpMethod": "GET", "requestContext": {"requestId": "no-context"}, "headers": {}}
+    assert retrieve_thread.handler(event, None)["statusCode"] == 401
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    requests = [line for line in lines if line["message"] == "request"]
+    assert [(line["status"], line.get("cold_start")) for line in requests] == [(404, True), (404, False), (401, None)]
+    for line, reply in zip(requests, (first, second), strict=False):
+        _assert_lambda_context(line, reply.headers["x-request-id"])
+    assert requests[2]["correlation_id"] == "no-context"
+    assert not set(requests[2]) & {"function_request_id", "function_name", "function_arn", "function_memory_size"}
