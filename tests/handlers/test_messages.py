@@ -116,6 +116,30 @@ def test_modify_message_metadata_only(api: Api) -> None:
     assert_error(refused.body, 400, param="content", contains="Unrecognized request argument")
 
 
+def test_modify_message_without_metadata_keeps_it_and_writes_nothing(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modify that sends no ``metadata`` (``{}``) returns the message as it is, with one read and no write;
+    ``"metadata": null`` is sent, and clears it."""
+    from threads_api import store
+
+    thread_id = api("POST", "/threads").body["id"]
+    message = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "m", "metadata": {"k": "v"}})
+    path = f"/threads/{thread_id}/messages/{message.body['id']}"
+    real = store.client._make_api_call
+    calls: list[str] = []
+    monkeypatch.setattr(store.client, "_make_api_call", lambda op, params: calls.append(op) or real(op, params))
+    kept = api("POST", path, {})
+    assert calls == ["BatchGetItem"]  # the thread and the message, read; nothing written
+    assert kept.status == 200
+    assert_valid(kept.body, "MessageObject")
+    assert kept.body == message.body == api("GET", path).body
+    assert api("POST", path, {}, key=api.other_key).status == 404
+    missing = api("POST", f"/threads/{thread_id}/messages/msg_missing", {})
+    assert missing.status == 404
+    assert_error(missing.body, 404, contains="No message found with id 'msg_missing'.")
+    cleared = api("POST", path, {"metadata": None})
+    assert cleared.status == 200 and cleared.body["metadata"] == {}
+
+
 def test_delete_message(api: Api) -> None:
     thread_id, ids = _thread_with(api, 2)
     reply = api("DELETE", f"/threads/{thread_id}/messages/{ids[0]}")
@@ -170,13 +194,31 @@ def test_deleting_a_large_message_removes_its_parts(api: Api) -> None:
     assert [item["sk"]["S"] for item in api.items(thread_id)] == ["thread"]
 
 
-def test_list_threads_pages_through_the_projects_threads(api: Api) -> None:
+@pytest.fixture(params=["real", "pinned", "stepping-back"])
+def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store's clock: the real one; one pinned to a millisecond (every thread created in it); or one
+    that steps back a millisecond a call, as a clock corrected by NTP might."""
+    from threads_api import store
+
+    later = store.now_ms() + 86_400_000  # past every key this process has made: a millisecond of its own
+    if request.param == "pinned":
+        monkeypatch.setattr(store, "now_ms", lambda: later)
+    elif request.param == "stepping-back":
+        ticks = iter(range(later, 0, -1))
+        monkeypatch.setattr(store, "now_ms", lambda: next(ticks))
+    return str(request.param)
+
+
+def test_list_threads_pages_through_the_projects_threads(api: Api, clock: str) -> None:
+    """A project's threads in creation order, even those created in one millisecond (by one container)."""
     ids = [api("POST", "/threads").body["id"] for _ in range(7)]
     api("POST", "/threads", key=api.other_key)  # another project's thread never shows
     assert _walk(api, "/threads", "desc", 3) == ids[::-1]
     assert _walk(api, "/threads", "asc", 2) == ids
     page = api("GET", f"/threads?limit=2&before={ids[4]}&order=asc").body
     assert [t["id"] for t in page["data"]] == ids[2:4]
+    page = api("GET", f"/threads?limit=2&after={ids[4]}&order=desc").body
+    assert [t["id"] for t in page["data"]] == ids[3:1:-1]
     for thread in api("GET", "/threads?limit=100").body["data"]:
         assert_valid(thread, "ThreadObject")
     assert api("GET", "/threads", key=api.other_key).body["data"][0]["id"] not in ids

@@ -25,7 +25,7 @@ def test_deleting_a_thread_of_10000_messages_leaves_nothing(api: Api) -> None:
     items = []
     for n in range(10_000):
         message = Message(f"msg_bulk{n:016d}", thread_id, 0, "user", [], [], {})
-        items += store._message_items(thread_id, message, f"{n:020x}")
+        items += store.message_items(thread_id, message, f"{n:020x}")
     store.batch_write([{"PutRequest": {"Item": item}} for item in items])
     assert len(api.items(thread_id)) > 10_000
 
@@ -367,3 +367,94 @@ def test_an_incompressible_message_too_large_for_a_record_is_remembered_by_refer
     assert again.headers["idempotent-replayed"] == "true" and again.body == first.body
     assert len(api("GET", f"/threads/{thread_id}/messages").body["data"]) == 1
     assert first.body["id"] in json.dumps([item.get("data") for item in _record_items()])
+
+
+def _calls(monkeypatch: pytest.MonkeyPatch, answer: Any = None) -> list[str]:
+    """Record the store's DynamoDB operations; ``answer(operation, params, real)`` may stand in for DynamoDB."""
+    from threads_api import store
+
+    real = store.client._make_api_call
+    calls: list[str] = []
+
+    def record(operation: str, params: dict[str, Any]) -> Any:
+        calls.append(operation)
+        return (answer or (lambda operation, params, real: real(operation, params)))(operation, params, real)
+
+    monkeypatch.setattr(store.client, "_make_api_call", record)
+    return calls
+
+
+def test_a_thread_put_whose_answer_was_lost_is_recognised_as_ours_by_its_gsk(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore retries a put whose answer timed out; if the first attempt had landed, the retry fails its
+    condition on our own item: one read, and the item's gsk (ours) makes it a success."""
+
+    def land_then_lose_the_answer(operation: str, params: dict[str, Any], real: Any) -> Any:
+        if operation == "PutItem" and params["Item"]["pk"]["S"].startswith("thread_"):
+            real(operation, params)  # it lands, the answer is lost, and botocore's retry finds our own item
+        return real(operation, params)
+
+    calls = _calls(monkeypatch, land_then_lose_the_answer)
+    reply = api("POST", "/threads", {"metadata": {"once": "yes"}})
+    assert reply.status == 200, reply.body
+    assert calls[calls.index("PutItem") :] == ["PutItem", "GetItem"]  # one read recognised the item
+    monkeypatch.undo()
+    assert [t["id"] for t in api("GET", "/threads").body["data"]] == [reply.body["id"]]
+    assert api("GET", f"/threads/{reply.body['id']}").body == reply.body
+
+
+def test_a_thread_put_that_finds_another_item_under_its_id_raises_the_original_error(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A condition that fails on an item that is not ours (another gsk) is not a success: the first error."""
+    from threads_api import store
+
+    def foreign_item(operation: str, params: dict[str, Any], real: Any) -> Any:
+        if operation == "PutItem":
+            real(operation, {**params, "Item": {**params["Item"], "gsk": {"S": "another"}}})
+        return real(operation, params)
+
+    calls = _calls(monkeypatch, foreign_item)
+    with pytest.raises(ClientError) as raised:
+        store.create_thread("alpha", {}, {}, [])
+    assert raised.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert calls == ["PutItem", "GetItem"]
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["unkeyed", "keyed"])
+def test_a_thread_put_that_fails_otherwise_raises_that_error_unchanged_and_reads_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch, keyed: bool
+) -> None:
+    from threads_api import store
+
+    refused = ClientError({"Error": {"Code": "ValidationException", "Message": "no"}}, "PutItem")
+
+    def refuse(operation: str, params: dict[str, Any], real: Any) -> Any:
+        if operation == "PutItem":
+            raise refused
+        return real(operation, params)
+
+    calls = _calls(monkeypatch, refuse)
+    with pytest.raises(ClientError) as raised:
+        store.create_thread("alpha", {}, {}, [], thread_id="thread_keyed" if keyed else None)
+    assert raised.value is refused
+    assert calls == ["PutItem"]
+
+
+def test_list_keys_reads_every_page(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from threads_api import auth, store
+
+    made = [api.key, api.other_key] + [auth.create_key(f"project-{n}") for n in range(5)]
+
+    def pages_of_two(operation: str, params: dict[str, Any], real: Any) -> Any:
+        if operation == "Query":
+            params = {**params, "Limit": 2}  # as DynamoDB cuts a page at 1 MB, only sooner
+        return real(operation, params)
+
+    calls = _calls(monkeypatch, pages_of_two)
+    listed = store.list_keys()
+    assert calls == ["Query"] * 4  # 7 keys, 2 a page: the last page ends the query
+    assert sorted(key["id"] for key in listed) == sorted(auth.hash_key(key) for key in made)
+    assert {key["project"] for key in listed} == {"alpha", "beta"} | {f"project-{n}" for n in range(5)}
+    assert all(key["prefix"] and isinstance(key["created_at"], int) for key in listed)
