@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +94,17 @@ def _alpha_view(api: Api, world: World) -> tuple[Any, ...]:
     )
 
 
+@contextmanager
+def _nothing_changes(api: Api, dynamodb: Any, world: World) -> Iterator[None]:
+    """The table and what alpha sees are the same after the block, once the stream is drained (a deletion that
+    slipped through would purge the partition then)."""
+    seen, before = _alpha_view(api, world), _table(dynamodb)
+    yield
+    api.stream.drain()
+    assert _table(dynamodb) == before
+    assert _alpha_view(api, world) == seen
+
+
 def _path(route: template.Route, thread_id: str, message_id: str) -> str:
     return route.path.format(thread_id=thread_id, message_id=message_id)
 
@@ -108,22 +121,18 @@ def test_every_authenticated_route_has_an_isolation_test() -> None:
 @pytest.mark.parametrize("route", OBJECT_ROUTES, ids=_id)
 def test_another_projects_key_gets_404_and_changes_nothing(api: Api, dynamodb: Any, route: template.Route) -> None:
     world = _world(api)
-    seen, before = _alpha_view(api, world), _table(dynamodb)
     body = BODIES.get(route.path) if route.method == "POST" else None
+    with _nothing_changes(api, dynamodb, world):
+        reply = api(route.method, _path(route, world.thread["id"], world.message["id"]), body, key=api.other_key)
+        assert reply.status == 404
+        assert_error(reply.body, 404, contains=f"No thread found with id '{world.thread['id']}'.")
+        assert reply.headers["x-should-retry"] == "false"
 
-    reply = api(route.method, _path(route, world.thread["id"], world.message["id"]), body, key=api.other_key)
-    assert reply.status == 404
-    assert_error(reply.body, 404, contains=f"No thread found with id '{world.thread['id']}'.")
-    assert reply.headers["x-should-retry"] == "false"
-
-    # No oracle: alpha's real thread answers exactly as a thread that never existed.
-    never = api(route.method, _path(route, NEVER_THREAD, NEVER_MESSAGE), body, key=api.other_key)
-    assert never.status == reply.status
-    assert never.body["error"]["message"].replace(NEVER_THREAD, world.thread["id"]) == reply.body["error"]["message"]
-
-    api.stream.drain()  # a deletion that slipped through would purge the partition now
-    assert _table(dynamodb) == before
-    assert _alpha_view(api, world) == seen
+        # No oracle: alpha's real thread answers exactly as a thread that never existed.
+        never = api(route.method, _path(route, NEVER_THREAD, NEVER_MESSAGE), body, key=api.other_key)
+        assert never.status == reply.status
+        message = never.body["error"]["message"]
+        assert message.replace(NEVER_THREAD, world.thread["id"]) == reply.body["error"]["message"]
 
 
 @pytest.mark.parametrize("route", MESSAGE_ROUTES, ids=_id)
@@ -131,19 +140,16 @@ def test_another_projects_message_through_ones_own_thread_is_404(
     api: Api, dynamodb: Any, route: template.Route
 ) -> None:
     world = _world(api)
-    seen, before = _alpha_view(api, world), _table(dynamodb)
     body = BODIES.get(route.path) if route.method == "POST" else None
-
-    reply = api(route.method, _path(route, world.beta_thread["id"], world.message["id"]), body, key=api.other_key)
-    assert reply.status == 404
-    assert_error(reply.body, 404, contains=f"No message found with id '{world.message['id']}'.")
-    never = api(route.method, _path(route, world.beta_thread["id"], NEVER_MESSAGE), body, key=api.other_key)
-    assert never.status == 404
-    assert never.body["error"]["message"].replace(NEVER_MESSAGE, world.message["id"]) == reply.body["error"]["message"]
-
-    api.stream.drain()
-    assert _table(dynamodb) == before
-    assert _alpha_view(api, world) == seen
+    with _nothing_changes(api, dynamodb, world):
+        path = _path(route, world.beta_thread["id"], world.message["id"])
+        reply = api(route.method, path, body, key=api.other_key)
+        assert reply.status == 404
+        assert_error(reply.body, 404, contains=f"No message found with id '{world.message['id']}'.")
+        never = api(route.method, _path(route, world.beta_thread["id"], NEVER_MESSAGE), body, key=api.other_key)
+        assert never.status == 404
+        message = never.body["error"]["message"]
+        assert message.replace(NEVER_MESSAGE, world.message["id"]) == reply.body["error"]["message"]
 
 
 def test_create_thread_belongs_to_the_callers_project_only(api: Api, dynamodb: Any) -> None:
@@ -258,17 +264,14 @@ def test_bad_credentials_are_401_and_change_nothing(api: Api, dynamodb: Any, rou
     revoked = _revoked_alpha_key(api)
     path = _path(route, world.thread["id"], world.message["id"])
     body = BODIES.get(route.path) if route.method == "POST" else None
-    seen, before = _alpha_view(api, world), _table(dynamodb)
-    for what, headers, message in _bad_credentials(api, revoked):
-        reply = api(route.method, path, body, key=None, headers=headers)
-        assert reply.status == 401, what
-        assert_error(reply.body, 401, contains=message)
-        assert reply.headers["x-should-retry"] == "false", what
-        if message == INCORRECT:
-            assert reply.body["error"]["code"] == "invalid_api_key", what
-    api.stream.drain()
-    assert _table(dynamodb) == before
-    assert _alpha_view(api, world) == seen
+    with _nothing_changes(api, dynamodb, world):
+        for what, headers, message in _bad_credentials(api, revoked):
+            reply = api(route.method, path, body, key=None, headers=headers)
+            assert reply.status == 401, what
+            assert_error(reply.body, 401, contains=message)
+            assert reply.headers["x-should-retry"] == "false", what
+            if message == INCORRECT:
+                assert reply.body["error"]["code"] == "invalid_api_key", what
 
 
 @pytest.mark.parametrize(
