@@ -35,7 +35,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(server:
             "--max-examples",
             examples,
             "--workers",
-            "1",
+            "2",  # a request crosses three processes (client, gateway, function): two at once keep both cores busy
             "--seed",
             os.environ.get("FUZZ_SEED", "20261123"),
             "--suppress-health-check",
