@@ -24,7 +24,10 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
     widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=False)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False))  # noqa: E731
+
+    def line(cells: list[Any]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False))
+
     return "\n".join([f"\n{title}", line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 

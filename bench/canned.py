@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 THREAD_ID = "thread_" + "T" * 20 + "0000"
 MESSAGE_ID = "msg_" + "M" * 20 + "0000"
@@ -102,7 +102,9 @@ def dynamodb_answered(client: Any, recorder: Recorder | None = None) -> Iterator
     def before_send(request: Any, **_: Any) -> AWSResponse:
         operation = request.headers["X-Amz-Target"].decode().split(".")[1]
         body = json.dumps(answer(operation, json.loads(request.body))).encode()
-        return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/x-amz-json-1.0"
+        return AWSResponse(request.url, 200, headers, _Raw(body))
 
     client.meta.events.register("before-parameter-build.dynamodb", record, unique_id="bench-record")
     client.meta.events.register("before-send.dynamodb", before_send, unique_id="bench-send")

@@ -57,7 +57,10 @@ def record_worker_log(lines: list[dict[str, Any]]) -> None:
     """The deployed mode's IAM log (one line per distinct call of each worker)."""
     for line in lines:
         entry = (line["function"], line["action"], line["resource"])
-        (used.add if line["allowed"] else denied.append)(entry)  # type: ignore[operator]
+        if line["allowed"]:
+            used.add(entry)
+        else:
+            denied.append(entry)
 
 
 def unused_grants(table_name: str) -> list[tuple[str, str, str]]:

@@ -90,7 +90,7 @@ class Aws:
         }
 
     def client(self, service: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",

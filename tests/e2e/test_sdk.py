@@ -52,7 +52,7 @@ def test_threads_create_retrieve_update_delete(sdk: Any) -> None:
 def test_sdk_errors_are_openai_errors(sdk: Any) -> None:
     client = sdk()
     with pytest.raises(openai.BadRequestError) as bad_role:
-        client.beta.threads.create(messages=[{"role": "system", "content": "x"}])  # type: ignore[list-item]
+        client.beta.threads.create(messages=[{"role": "system", "content": "x"}])
     assert bad_role.value.param == "messages[0].role"
     with pytest.raises(openai.BadRequestError) as bad_metadata:
         client.beta.threads.create(metadata={str(i): "v" for i in range(17)})
@@ -72,7 +72,7 @@ def test_messages_lifecycle(sdk: Any) -> None:
     )
     assert message.thread_id == thread.id and message.role == "user" and message.status == "completed"
     assert message.content[0].type == "text"
-    assert message.content[0].text.value == "How does AI work? Explain it in simple terms."  # type: ignore[union-attr]
+    assert message.content[0].text.value == "How does AI work? Explain it in simple terms."
     assert client.beta.threads.messages.retrieve(message.id, thread_id=thread.id) == message
 
     updated = client.beta.threads.messages.update(message.id, thread_id=thread.id, metadata={"modified": "true"})
@@ -198,7 +198,7 @@ def test_large_message_round_trips(sdk: Any) -> None:
     text = "🧵" * 256_000
     thread = client.beta.threads.create(messages=[{"role": "user", "content": text}])
     message = client.beta.threads.messages.list(thread.id).data[0]
-    assert message.content[0].text.value == text  # type: ignore[union-attr]
+    assert message.content[0].text.value == text
     client.beta.threads.delete(thread.id)  # keep the embedded table small for the tests that follow
 
 

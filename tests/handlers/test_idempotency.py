@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra.local_gateway import LocalContext
 from tests.contract.schemas import assert_error
 from tests.handlers.conftest import Api
 
@@ -123,7 +124,7 @@ def _throttle_record_updates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     from threads_api import store
 
-    real = store.client._make_api_call
+    real = store.client._make_api_call  # type: ignore[attr-defined]
     throttled: list[str] = []
 
     def call(operation: str, params: dict[str, Any]) -> Any:
@@ -145,19 +146,18 @@ def test_a_committed_write_whose_record_failed_is_a_success_and_a_retry_writes_n
     """The write commits, then saving the idempotency record fails: the client gets the real success, and a
     retry with the key after the in-progress record expired (at the first invocation's deadline) finds the
     object that request created instead of writing another."""
-    from tests.handlers import conftest
-
     thread_id = api("POST", "/threads").body["id"]
-    path, body = {
+    cases: dict[str, tuple[str, dict[str, Any]]] = {
         "create-thread": ("/threads", {"metadata": {"a": "b"}}),
         "create-thread-with-messages": ("/threads", {"messages": [{"role": "user", "content": "hi"}] * 3}),
         "create-message": (f"/threads/{thread_id}/messages", {"role": "user", "content": "exactly once"}),
-    }[route]
+    }
+    path, body = cases[route]
     headers = {"Idempotency-Key": f"committed-{route}"}
     with monkeypatch.context() as patch:
         throttled = _throttle_record_updates(patch)
         # The first invocation is at its deadline: its in-progress record expires with it.
-        patch.setattr(conftest.LocalContext, "get_remaining_time_in_millis", lambda self: 0)
+        patch.setattr(LocalContext, "get_remaining_time_in_millis", lambda self: 0)
         first = api("POST", path, body, headers=headers)
     assert throttled, "the record's update was not attempted"
     assert first.status == 200, first.body
@@ -186,11 +186,10 @@ def test_a_retry_that_finds_its_staged_thread_still_being_written_is_409(
     """A thread too large for one transaction is written in stages under a hidden item. A retry with the key
     that runs while the first run is still writing (its in-progress record expired) finds that hidden item:
     a 409 to retry later, never a success for a thread that is not whole yet, and nothing written twice."""
-    from tests.handlers import conftest
     from threads_api import limits, store
 
     monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", 1_000)
-    monkeypatch.setattr(conftest.LocalContext, "get_remaining_time_in_millis", lambda self: 0)
+    monkeypatch.setattr(LocalContext, "get_remaining_time_in_millis", lambda self: 0)
     entered, release = threading.Event(), threading.Event()
     real = store.batch_write
 

@@ -4,9 +4,10 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 
-def handler(event, context):
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     event = {**event, **(event.get("queryStringParameters") or {})}  # direct, or through the gateway
     action = event.get("action")
     if action == "environment":
