@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.contract.schemas import assert_error, assert_valid
@@ -124,9 +126,14 @@ def test_modify_message_without_metadata_keeps_it_and_writes_nothing(api: Api, m
     thread_id = api("POST", "/threads").body["id"]
     message = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "m", "metadata": {"k": "v"}})
     path = f"/threads/{thread_id}/messages/{message.body['id']}"
-    real = store.client._make_api_call
+    real = store.client._make_api_call  # type: ignore[attr-defined]
     calls: list[str] = []
-    monkeypatch.setattr(store.client, "_make_api_call", lambda op, params: calls.append(op) or real(op, params))
+
+    def recorded(op: str, params: dict[str, Any]) -> Any:
+        calls.append(op)
+        return real(op, params)
+
+    monkeypatch.setattr(store.client, "_make_api_call", recorded)
     kept = api("POST", path, {})
     assert calls == ["BatchGetItem"]  # the thread and the message, read; nothing written
     assert kept.status == 200

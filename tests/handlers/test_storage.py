@@ -117,7 +117,7 @@ def test_dynamodb_faults_past_the_retries_are_503_with_retry_after(
     from threads_api import store
 
     thread_id = api("POST", "/threads").body["id"]
-    real_call = store.client._make_api_call
+    real_call = store.client._make_api_call  # type: ignore[attr-defined]
 
     def faulty(operation: str, params: dict[str, Any]) -> Any:
         if operation in ("PutItem", "TransactWriteItems", "UpdateItem"):
@@ -149,7 +149,7 @@ def test_faults_on_the_wire_are_retried_a_bounded_number_of_times_then_503(
 ) -> None:
     """DynamoDB's error answers, injected at the HTTP layer (botocore's before-send), go through botocore's
     parsing and its standard retry mode: 3 attempts, then the client gets a 503 envelope to retry."""
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
     from botocore.retries.standard import ExponentialBackoff
     from moto.core.models import botocore_stubber
 
@@ -167,11 +167,13 @@ def test_faults_on_the_wire_are_retried_a_bounded_number_of_times_then_503(
 
     def fail(request: Any, **_: Any) -> AWSResponse:
         attempts.append(request.headers.get("X-Amz-Target", b"").decode())
-        return AWSResponse(request.url, status, {"content-type": "application/x-amz-json-1.0"}, Raw())
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/x-amz-json-1.0"
+        return AWSResponse(request.url, status, headers, Raw())
 
     # botocore calls every before-send handler; moto's would still execute the request, so it steps aside
     # while DynamoDB is "down" (the key is cached: the append's transaction is the only call).
-    store.client.meta.events.register_first("before-send.dynamodb", fail, unique_id="inject-fault")
+    store.client.meta.events.register_first("before-send.dynamodb", fail, unique_id="inject-fault")  # type: ignore[arg-type]
     botocore_stubber.enabled = False
     try:
         reply = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "x"})
@@ -284,7 +286,7 @@ def test_an_append_whose_answer_was_lost_is_not_written_twice(api: Api, monkeypa
     from threads_api import store
 
     thread_id = api("POST", "/threads").body["id"]
-    real = store.client._make_api_call
+    real = store.client._make_api_call  # type: ignore[attr-defined]
     calls: list[str] = []
 
     def commit_then_lose_the_answer(operation: str, params: dict[str, Any]) -> Any:
@@ -373,7 +375,7 @@ def _calls(monkeypatch: pytest.MonkeyPatch, answer: Any = None) -> list[str]:
     """Record the store's DynamoDB operations; ``answer(operation, params, real)`` may stand in for DynamoDB."""
     from threads_api import store
 
-    real = store.client._make_api_call
+    real = store.client._make_api_call  # type: ignore[attr-defined]
     calls: list[str] = []
 
     def record(operation: str, params: dict[str, Any]) -> Any:

@@ -25,8 +25,8 @@ def _error(code: str) -> ClientError:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The backoff's waits, each the longest it may be (its jitter's upper bound), and none really slept."""
     waits: list[float] = []
-    monkeypatch.setattr(dynamodb.random, "uniform", lambda low, high: high)
-    monkeypatch.setattr(dynamodb.time, "sleep", waits.append)
+    monkeypatch.setattr("threads_api.store.dynamodb.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("threads_api.store.dynamodb.time.sleep", waits.append)
     return waits
 
 
@@ -93,7 +93,7 @@ def test_the_backoff_waits_between_attempts_doubling_up_to_its_cap(sleeps: list[
 
 
 def test_batch_get_retries_unprocessed_keys_then_gives_up(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> None:
-    key = {"pk": {"S": "thread_x"}, "sk": {"S": "thread"}}
+    key: Any = {"pk": {"S": "thread_x"}, "sk": {"S": "thread"}}
     answers = [
         {"Responses": {store.TABLE: [{"n": {"N": "1"}}]}, "UnprocessedKeys": {store.TABLE: {"Keys": [key]}}},
         {"Responses": {store.TABLE: [{"n": {"N": "2"}}]}},
@@ -105,7 +105,12 @@ def test_batch_get_retries_unprocessed_keys_then_gives_up(monkeypatch: pytest.Mo
     sleeps.clear()
     calls: list[Any] = []
     never = {"Responses": {}, "UnprocessedKeys": {store.TABLE: {"Keys": [key]}}}
-    monkeypatch.setattr(dynamodb, "call", lambda operation, **params: calls.append(params) or never)
+
+    def never_done(operation: str, **params: Any) -> Any:
+        calls.append(params)
+        return never
+
+    monkeypatch.setattr(dynamodb, "call", never_done)
     with pytest.raises(Unavailable):
         dynamodb.batch_get([key])
     assert len(calls) == dynamodb.UNPROCESSED_READS.attempts and len(sleeps) == len(calls) - 1
@@ -128,9 +133,12 @@ def test_batch_write_sends_chunks_of_25_and_retries_only_what_was_left(
     assert len(sleeps) == 1
 
     sent.clear()
-    monkeypatch.setattr(
-        dynamodb, "call", lambda operation, RequestItems: sent.append([]) or {"UnprocessedItems": RequestItems}
-    )
+
+    def nothing_written(operation: str, RequestItems: dict[str, Any]) -> Any:
+        sent.append([])
+        return {"UnprocessedItems": RequestItems}
+
+    monkeypatch.setattr(dynamodb, "call", nothing_written)
     with pytest.raises(Unavailable):
         dynamodb.batch_write(requests[:1])
     assert len(sent) == dynamodb.UNPROCESSED_WRITES.attempts
