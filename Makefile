@@ -30,9 +30,10 @@ $(VENV)/.installed: pyproject.toml
 serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1 (DEPLOYED=1: as sam deploy ships it; TRACING=Active)
 	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) $(PY) -m infra.serve
 
-# The end-to-end suite runs in the deployed mode, tracing off and on; a permission no call used fails the run.
+# The end-to-end suite runs in the deployed mode, tracing off and on, on one worker while the other tests run
+# on the other core; a permission no call used fails the run.
 test: $(VENV)/.installed lint typecheck template  ## every test and check, as CI runs them
-	CHECK_UNUSED_GRANTS=1 $(PY) -m pytest
+	CHECK_UNUSED_GRANTS=1 $(PY) -m pytest -n 2 --dist loadgroup
 
 unit: $(VENV)/.installed  ## the fast tests only (no local API, not the 10,000-message cascade)
 	$(PY) -m pytest -m "not e2e and not slow"

@@ -28,13 +28,44 @@ sys.path.insert(0, str(ROOT / "functions"))
 import moto  # noqa: E402,F401 - before any botocore client, so that mock_aws intercepts them all
 
 
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Under ``pytest -n 2 --dist loadgroup`` (make test), the end-to-end tests share one worker, and so
+    their servers, while the other tests run beside them on the other core."""
+    import pytest
+
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
+def pytest_sessionstart(session: Any) -> None:
+    """The controller starts with no usage left over from an interrupted run."""
+    if getattr(session.config, "workerinput", None) is None:
+        for path in (ROOT / ".local" / "iam-usage").glob("*.json"):
+            path.unlink()
+
+
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     """After a whole, green run (``make test`` sets CHECK_UNUSED_GRANTS=1): every DynamoDB permission a
-    function's policy grants was used by some call of that function, in-process or deployed."""
-    if not os.environ.get("CHECK_UNUSED_GRANTS") or exitstatus != 0:
+    function's policy grants was used by some call of that function, in-process or deployed. Each xdist
+    worker hands what its tests used to the controller through a file; the controller decides."""
+    if not os.environ.get("CHECK_UNUSED_GRANTS"):
         return
+    import json
+
     from tests import least_privilege
 
+    usage_dir = ROOT / ".local" / "iam-usage"
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None:
+        usage_dir.mkdir(parents=True, exist_ok=True)
+        (usage_dir / f"{worker['workerid']}.json").write_text(json.dumps(sorted(least_privilege.used)))
+        return
+    for path in usage_dir.glob("*.json") if usage_dir.exists() else []:
+        least_privilege.used.update(tuple(entry) for entry in json.loads(path.read_text()))
+        path.unlink()
+    if exitstatus != 0:
+        return
     unused = least_privilege.unused_grants(os.environ["TABLE_NAME"])
     if unused:
         lines = "\n".join(f"  {function}: {action} on {resource}" for function, action, resource in unused)
