@@ -36,7 +36,7 @@ test: $(VENV)/.installed lint typecheck template  ## every test and check, as CI
 	CHECK_UNUSED_GRANTS=1 $(PY) -m pytest -n 2 --dist loadgroup
 
 unit: $(VENV)/.installed  ## the fast tests only (no local API, not the 10,000-message cascade)
-	$(PY) -m pytest -m "not e2e and not slow"
+	$(PY) -m pytest -n 2 -m "not e2e and not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
