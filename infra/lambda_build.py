@@ -7,11 +7,14 @@ runtime by the hash of their requirements; the functions on every start, as ``sa
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from infra import template
@@ -26,8 +29,25 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+@contextmanager
+def _exclusive(name: str) -> Iterator[None]:
+    """One builder at a time across processes (two test workers may both start the deployed mode)."""
+    BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+    with (BUILD_ROOT / f".{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _pip_install(requirements: Path, target: Path, *, no_deps: bool) -> None:
     """``pip install --target`` into a fresh folder, moved into place only when complete."""
+    with _exclusive(target.name):
+        _pip_install_unlocked(requirements, target, no_deps=no_deps)
+
+
+def _pip_install_unlocked(requirements: Path, target: Path, *, no_deps: bool) -> None:
     if target.exists():
         return
     partial = target.with_name(target.name + ".partial")
@@ -76,6 +96,11 @@ def _sources_digest() -> str:
 def sam_build() -> Path:
     """``sam build`` into ``.local/deployed/sam``; returns the built template (what ``sam deploy`` ships).
     Skipped when the template and ``functions/`` are what the last build read."""
+    with _exclusive("sam"):
+        return _sam_build_unlocked()
+
+
+def _sam_build_unlocked() -> Path:
     build_dir = BUILD_ROOT / "sam"
     stamp = build_dir / ".sources-sha256"
     digest = _sources_digest()
