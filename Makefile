@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 
 .PHONY: serve test unit lint typecheck template key keys revoke fuzz bench build clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ was found (3.13 preferred): install one, or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
 	@set -e; start=$$SECONDS; \
 	if ! test -x $(PY); then echo "Creating $(VENV) with $(PYTHON) …"; $(PYTHON) -m venv $(VENV); fi; \
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	else echo "Installing the dev dependencies (first time: about 3 minutes) …"; fi; \
 	$(PY) -m pip install --quiet --upgrade pip \
 		|| { echo "Upgrading pip failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
-	$(PY) -m pip install --quiet -e '.[dev]' \
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]' \
 		|| { echo "Installing the dev dependencies failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
 	touch $@; echo "$(VENV) is ready: done in $$((SECONDS - start))s"
 

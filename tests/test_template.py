@@ -324,3 +324,7 @@ def test_layer_requirements_are_pinned_complete_and_match_pyproject() -> None:
             assert version == pins[name], f"{name}: pyproject.toml {version}, layer {pins[name]}"
     for name, version in pins.items():
         assert installed(name) == version, f"{name}: .venv has {installed(name)}, the layer {version}"
+    lock = (template.ROOT / "requirements.lock").read_text().splitlines()
+    locked = dict(line.lower().replace("_", "-").split("==") for line in lock if "==" in line)
+    for name, version in pins.items():
+        assert locked.get(name.lower().replace("_", "-")) == version, f"{name}: the lock differs from the layer"
