@@ -55,6 +55,9 @@ def _settings(argv: list[str] | None) -> argparse.Namespace:
     if not (str(args.port).isascii() and str(args.port).isdigit() and 1 <= int(args.port) <= 65535):
         _fail(f"PORT must be a number from 1 to 65535 (got {args.port!r}). For example: make serve PORT=3001", 2)
     args.port = int(args.port)
+    if args.deployed and os.environ.get("TABLE_NAME"):
+        # Its functions run with local credentials and a local role: only the embedded DynamoDB fits them.
+        _fail("The deployed mode runs on the embedded DynamoDB only: unset TABLE_NAME, or drop DEPLOYED=1.", 2)
     return args
 
 

@@ -63,6 +63,13 @@ def test_a_port_that_is_not_a_port(env: dict[str, str], port: str) -> None:
     assert "Traceback" not in output
 
 
+def test_the_deployed_mode_refuses_a_real_table(env: dict[str, str]) -> None:
+    code, output = _finished(env, PORT=str(free_port()), DEPLOYED="1", TABLE_NAME="my-table")
+    assert code == 2
+    assert "The deployed mode runs on the embedded DynamoDB only" in output
+    assert "Traceback" not in output
+
+
 def test_a_port_that_is_taken(env: dict[str, str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
