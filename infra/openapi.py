@@ -136,13 +136,13 @@ def build() -> dict[str, Any]:
     from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    from threads_api import models
+    from threads_api import request_bodies
 
     request_models: list[type[BaseModel]] = [
-        models.CreateThreadIn,
-        models.ModifyThreadIn,
-        models.MessageIn,
-        models.ModifyMessageIn,
+        request_bodies.CreateThreadIn,
+        request_bodies.ModifyThreadIn,
+        request_bodies.MessageIn,
+        request_bodies.ModifyMessageIn,
     ]
     _, request_schemas = models_json_schema(
         [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"

@@ -1,15 +1,15 @@
 """POST /threads"""
 
-from threads_api import models, objects, store
+from threads_api import request_bodies, response_bodies, store
 from threads_api.gateway import Body, Request, endpoint
 
 
 @endpoint("create_thread", parses_body=True, idempotent=True)
 def handler(request: Request) -> Body:
-    body = models.parse(models.CreateThreadIn, request.body)
+    body = request_bodies.parse(request_bodies.CreateThreadIn, request.body)
     messages = [message.as_new() for message in body.messages or []]
     tools = body.tool_resources.stored() if body.tool_resources else {}
     thread, _ = store.create_thread(
         request.project, body.metadata or {}, tools, messages, thread_id=request.created_id("thread_")
     )
-    return objects.thread_object(thread)
+    return response_bodies.thread_object(thread)

@@ -1,6 +1,6 @@
 """DELETE /threads/{thread_id}/messages/{message_id}"""
 
-from threads_api import objects, store
+from threads_api import response_bodies, store
 from threads_api.gateway import Body, Request, endpoint
 
 
@@ -9,4 +9,4 @@ def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     message_id = request.object_id("message_id", "message")
     store.delete_message(request.project, thread_id, message_id)
-    return objects.deleted_object(message_id, "thread.message")
+    return response_bodies.deleted_object(message_id, "thread.message")

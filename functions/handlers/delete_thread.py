@@ -1,6 +1,6 @@
 """DELETE /threads/{thread_id}: the thread answers 404 at once; its messages are purged from the stream."""
 
-from threads_api import objects, store
+from threads_api import response_bodies, store
 from threads_api.gateway import Body, Request, endpoint
 
 
@@ -8,4 +8,4 @@ from threads_api.gateway import Body, Request, endpoint
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     store.delete_thread(request.project, thread_id)
-    return objects.deleted_object(thread_id, "thread")
+    return response_bodies.deleted_object(thread_id, "thread")

@@ -1,8 +1,8 @@
 """GET /threads/{thread_id}/messages"""
 
-from threads_api import objects, store
-from threads_api.entities import Page
+from threads_api import response_bodies, store
 from threads_api.gateway import Body, Request, endpoint, id_param, page_params
+from threads_api.records import Page
 
 
 @endpoint("list_messages")
@@ -13,6 +13,6 @@ def handler(request: Request) -> Body:
         id_param(request.query["run_id"], "run_id")
         # There are no runs here, so no message was made by one: the thread must exist, the page is empty.
         store.get_thread(request.project, thread_id)
-        return objects.list_object(Page([], False), objects.message_object)
+        return response_bodies.list_object(Page([], False), response_bodies.message_object)
     messages = store.list_messages(request.project, thread_id, page.limit, page.order, page.after, page.before)
-    return objects.list_object(messages, objects.message_object)
+    return response_bodies.list_object(messages, response_bodies.message_object)

@@ -1,6 +1,6 @@
 """GET /threads: the key's project's threads, newest first (beyond OpenAI, which never listed them)."""
 
-from threads_api import objects, store
+from threads_api import response_bodies, store
 from threads_api.gateway import Body, Request, endpoint, page_params
 
 
@@ -8,4 +8,4 @@ from threads_api.gateway import Body, Request, endpoint, page_params
 def handler(request: Request) -> Body:
     page = page_params(request.query, "thread_")
     threads = store.list_threads(request.project, page.limit, page.order, page.after, page.before)
-    return objects.list_object(threads, objects.thread_object)
+    return response_bodies.list_object(threads, response_bodies.thread_object)

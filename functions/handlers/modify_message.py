@@ -1,6 +1,6 @@
 """POST /threads/{thread_id}/messages/{message_id}: metadata only, as on OpenAI."""
 
-from threads_api import models, objects, store
+from threads_api import request_bodies, response_bodies, store
 from threads_api.gateway import Body, Request, endpoint
 
 
@@ -8,9 +8,9 @@ from threads_api.gateway import Body, Request, endpoint
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     message_id = request.object_id("message_id", "message")
-    body = models.parse(models.ModifyMessageIn, request.body)
+    body = request_bodies.parse(request_bodies.ModifyMessageIn, request.body)
     if "metadata" not in body.model_fields_set:
         message = store.get_message(request.project, thread_id, message_id)
     else:
         message = store.update_message_metadata(request.project, thread_id, message_id, body.metadata or {})
-    return objects.message_object(message)
+    return response_bodies.message_object(message)

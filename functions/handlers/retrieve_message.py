@@ -1,6 +1,6 @@
 """GET /threads/{thread_id}/messages/{message_id}"""
 
-from threads_api import objects, store
+from threads_api import response_bodies, store
 from threads_api.gateway import Body, Request, endpoint
 
 
@@ -8,4 +8,4 @@ from threads_api.gateway import Body, Request, endpoint
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     message = store.get_message(request.project, thread_id, request.object_id("message_id", "message"))
-    return objects.message_object(message)
+    return response_bodies.message_object(message)

@@ -21,8 +21,8 @@ from typing import Any
 
 from threads_api import auth, errors, ids, limits
 from threads_api.errors import ApiError, BadCursor, InProgress, InvalidText, NotFound, Unavailable
-from threads_api.objects import Written
 from threads_api.observability import logger, metrics, tracer, with_lambda_context
+from threads_api.response_bodies import Written
 
 LambdaResponse = dict[str, Any]
 LOGGED_FRAMES = 10  # of a 500's traceback, the innermost

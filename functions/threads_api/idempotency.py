@@ -170,10 +170,12 @@ def _replayed(result: dict[str, Any], project: str) -> tuple[int, dict[str, Any]
     if "packed" in result:
         return int(result["status"]), json.loads(zlib.decompress(base64.b64decode(result["packed"])))
     if "message" in result:
-        from threads_api import objects
+        from threads_api import response_bodies
 
         ref = result["message"]
-        return int(result["status"]), objects.message_object(store.get_message(project, ref["thread_id"], ref["id"]))
+        return int(result["status"]), response_bodies.message_object(
+            store.get_message(project, ref["thread_id"], ref["id"])
+        )
     return int(result["status"]), dict(result["body"])
 
 

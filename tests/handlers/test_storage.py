@@ -17,7 +17,7 @@ from tests.handlers.conftest import Api
 @pytest.mark.slow  # tens of seconds on moto: `make unit` leaves it out, the full suite runs it
 def test_deleting_a_thread_of_10000_messages_leaves_nothing(api: Api) -> None:
     from threads_api import store
-    from threads_api.entities import Message
+    from threads_api.records import Message
 
     thread_id = api("POST", "/threads", {"messages": [{"role": "user", "content": "first"}]}).body["id"]
     big = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "😀" * 200_000}).body

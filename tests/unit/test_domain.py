@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from threads_api import errors, ids, limits, models
+from threads_api import errors, ids, limits, request_bodies
 from threads_api.errors import ApiError, BadCursor
 from threads_api.gateway import page_params, parse_body
 
@@ -44,13 +44,13 @@ def test_order_keys_sort_by_time_then_sequence_and_survive_clock_skew() -> None:
 
 def _error(model: Any, body: dict[str, Any]) -> ApiError:
     with pytest.raises(ApiError) as caught:
-        models.parse(model, body)
+        request_bodies.parse(model, body)
     assert caught.value.status == 400
     return caught.value
 
 
 def test_content_string_becomes_a_text_part() -> None:
-    message = models.parse(models.MessageIn, {"role": "user", "content": "hi"})
+    message = request_bodies.parse(request_bodies.MessageIn, {"role": "user", "content": "hi"})
     assert message.stored_content() == [{"type": "text", "text": {"value": "hi", "annotations": []}}]
     assert message.as_new() == ("user", message.stored_content(), [], {})
 
@@ -80,20 +80,20 @@ def test_content_string_becomes_a_text_part() -> None:
     ],
 )
 def test_message_errors_name_the_field(body: dict[str, Any], param: str, code: str | None) -> None:
-    error = _error(models.MessageIn, body)
+    error = _error(request_bodies.MessageIn, body)
     assert error.param == param
     assert error.code == code
 
 
 def test_metadata_limits_are_exact() -> None:
     at_limit = {f"{i:064d}": "v" * 512 for i in range(16)}
-    assert models.parse(models.CreateThreadIn, {"metadata": at_limit}).metadata == at_limit
-    assert _error(models.CreateThreadIn, {"metadata": at_limit | {"x": "y"}}).param == "metadata"
+    assert request_bodies.parse(request_bodies.CreateThreadIn, {"metadata": at_limit}).metadata == at_limit
+    assert _error(request_bodies.CreateThreadIn, {"metadata": at_limit | {"x": "y"}}).param == "metadata"
 
 
 def test_modify_distinguishes_omitted_from_null() -> None:
-    assert models.parse(models.ModifyThreadIn, {}).model_fields_set == set()
-    assert models.parse(models.ModifyThreadIn, {"metadata": None}).model_fields_set == {"metadata"}
+    assert request_bodies.parse(request_bodies.ModifyThreadIn, {}).model_fields_set == set()
+    assert request_bodies.parse(request_bodies.ModifyThreadIn, {"metadata": None}).model_fields_set == {"metadata"}
 
 
 def test_list_parameters() -> None:
@@ -184,7 +184,7 @@ def test_sent_size_is_what_an_object_adds_to_the_serialized_result(value: str) -
     """Measured against the runtime's own serialization: the result with and without the object."""
     import json
 
-    from threads_api import objects
+    from threads_api import response_bodies
 
     obj = {"id": "msg_x", "metadata": {value: value * 3}, "content": [{"text": {"value": value}}]}
 
@@ -194,8 +194,8 @@ def test_sent_size_is_what_an_object_adds_to_the_serialized_result(value: str) -
         return len(json.dumps(result, ensure_ascii=False).encode())
 
     text = json.dumps(obj, ensure_ascii=False)
-    assert sent([obj]) - sent([]) == objects.sent_size(text)
-    assert sent([obj, obj]) - sent([obj]) == objects.sent_size(text) + 2  # with the ", " between
+    assert sent([obj]) - sent([]) == response_bodies.sent_size(text)
+    assert sent([obj, obj]) - sent([obj]) == response_bodies.sent_size(text) + 2  # with the ", " between
 
 
 @pytest.mark.parametrize("backwards", [False, True])
@@ -203,11 +203,11 @@ def test_sent_size_is_what_an_object_adds_to_the_serialized_result(value: str) -
 def test_a_list_body_is_written_as_json_dumps_writes_it(count: int, backwards: bool) -> None:
     import json
 
-    from threads_api import objects
-    from threads_api.entities import Page, Thread
+    from threads_api import response_bodies
+    from threads_api.records import Page, Thread
 
     threads = [Thread(f"thread_{n}", n, {"k\u0001": '"\\é😀'}, {}) for n in range(count)]
-    body = objects.list_object(Page(threads, False, backwards), objects.thread_object)
+    body = response_bodies.list_object(Page(threads, False, backwards), response_bodies.thread_object)
     assert body.text == json.dumps(dict(body), ensure_ascii=False)
     assert [t["id"] for t in body["data"]] == [t.id for t in threads]
 
@@ -215,19 +215,21 @@ def test_a_list_body_is_written_as_json_dumps_writes_it(count: int, backwards: b
 def test_a_list_cut_to_fit_keeps_the_end_nearest_its_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
-    from threads_api import objects
-    from threads_api.entities import Page, Thread
+    from threads_api import response_bodies
+    from threads_api.records import Page, Thread
 
     threads = [Thread(f"thread_{n}", n, {}, {}) for n in range(10)]
-    one = objects.sent_size(json.dumps(objects.thread_object(threads[0]), ensure_ascii=False)) + 2
+    one = response_bodies.sent_size(json.dumps(response_bodies.thread_object(threads[0]), ensure_ascii=False)) + 2
     monkeypatch.setattr(limits, "LIST_PAGE_MAX_BYTES", one * 3)
-    after = objects.list_object(Page(threads, False), objects.thread_object)
+    after = response_bodies.list_object(Page(threads, False), response_bodies.thread_object)
     assert [t["id"] for t in after["data"]] == [t.id for t in threads[:3]] and after["has_more"] is True
-    before = objects.list_object(Page(threads, False, backwards=True), objects.thread_object)
+    before = response_bodies.list_object(Page(threads, False, backwards=True), response_bodies.thread_object)
     assert [t["id"] for t in before["data"]] == [t.id for t in threads[-3:]] and before["has_more"] is True
     assert before.text == json.dumps(dict(before), ensure_ascii=False)
     monkeypatch.setattr(limits, "LIST_PAGE_MAX_BYTES", 1)
-    assert len(objects.list_object(Page(threads, False), objects.thread_object)["data"]) == 1  # never empty
+    assert (
+        len(response_bodies.list_object(Page(threads, False), response_bodies.thread_object)["data"]) == 1
+    )  # never empty
 
 
 def test_error_envelope_shape() -> None:
@@ -239,7 +241,7 @@ def test_error_envelope_shape() -> None:
 
 def test_large_bodies_are_split_into_parts_under_the_item_limit() -> None:
     from threads_api import store
-    from threads_api.entities import Message
+    from threads_api.records import Message
 
     text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(256_000))  # poorly compressible CJK
     message = Message("msg_x", "thread_x", 0, "user", [{"type": "text", "text": {"value": text}}], [], {})
@@ -264,7 +266,7 @@ def test_accepted_image_urls_are_uris_by_rfc_3986() -> None:
     accepted = 0
     for _ in range(5000):
         url = rng.choice(["http://", "https://"]) + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
-        if re.match(models._URL, url):
+        if re.match(request_bodies._URL, url):
             accepted += 1
             assert uri.is_valid(url), url
     assert accepted > 200  # the check saw many accepted URLs, not just rejections

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from threads_api import limits
-from threads_api.entities import Message, Thread
 from threads_api.errors import InvalidText
+from threads_api.records import Message, Thread
 from threads_api.store import items
 
 

@@ -54,7 +54,7 @@ def query_page(
 def within_budget(items: list[Item], cursor_at_end: bool) -> tuple[list[Item], bool]:
     """Keep a page's stored bodies under ``LIST_PAGE_MAX_BODY_BYTES`` (at least one message), cutting the
     end farthest from the cursor; the caller reports has_more. A cheap first cut, before the parts of large
-    messages are read: the exact fit to Lambda's response limit is ``objects.list_object``'s."""
+    messages are read: the exact fit to Lambda's response limit is ``response_bodies.list_object``'s."""
     ordered = items[::-1] if cursor_at_end else items
     kept: list[Item] = []
     total = 0

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from threads_api import ids, limits, store
-from threads_api.entities import JsonObject, Message, Page, Thread
 from threads_api.errors import BadCursor, InProgress, NotFound
+from threads_api.records import JsonObject, Message, Page, Thread
 from threads_api.store import dynamodb
 from threads_api.store.items import (
     dumps,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from threads_api import limits
-from threads_api.entities import Message, Page, Thread
+from threads_api.records import Message, Page, Thread
 
 
 def thread_object(thread: Thread) -> dict[str, Any]:

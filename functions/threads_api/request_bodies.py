@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from threads_api import errors, limits
-from threads_api.entities import JsonObject
+from threads_api.records import JsonObject
 
 
 class _Body(BaseModel):
