@@ -25,6 +25,27 @@ class Message:
     content: list[JsonObject]
     attachments: list[JsonObject]
     metadata: dict[str, str]
+    # Set on the replies a run writes (None on messages a client adds).
+    assistant_id: str | None = None
+    run_id: str | None = None
+    status: str = "completed"  # or "incomplete", a reply cut short by max_completion_tokens
+    incomplete_details: JsonObject | None = None
+
+
+@dataclass(slots=True)
+class Assistant:
+    id: str
+    created_at: int
+    model: str
+    name: str | None
+    description: str | None
+    instructions: str | None
+    tools: list[JsonObject]
+    tool_resources: JsonObject
+    metadata: dict[str, str]
+    temperature: float | None
+    top_p: float | None
+    response_format: str | JsonObject  # "auto", or {"type": "text" | "json_object" | "json_schema", ...}
 
 
 @dataclass(slots=True)

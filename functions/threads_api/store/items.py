@@ -6,6 +6,7 @@ Items, by (pk, sk):
   carries ``pending`` and a TTL until its last stage lands, and no gpk: nothing sees it before then.
 - message  (thread_id, "msg#<id>"): ok (order key, sorted by the ``by_order`` local index), created_at,
   role, meta, and either body (the JSON of content and attachments) or parts (how many part items hold it).
+  A run's reply also has run, asst (its assistant) and, when cut short, mstatus (status and details, JSON).
 - part     (thread_id, "msg#<id>#<n>"): data, a slice of the zlib-compressed body of a message too large
   for one item.
 - api key  ("key#<sha256>", "key"): prj, prefix, created_at; gpk="keys" lists them (``api_keys``).
@@ -112,6 +113,11 @@ def message_items(thread_id: str, message: Message, ok: str) -> list[Item]:
         "role": {"S": message.role},
         "meta": {"S": dumps(message.metadata)},
     }
+    if message.run_id is not None:  # a run's reply: who wrote it, and whether it was cut short
+        item["run"] = {"S": message.run_id}
+        item["asst"] = {"S": message.assistant_id or ""}
+        if message.status != "completed":
+            item["mstatus"] = {"S": dumps({"status": message.status, "details": message.incomplete_details})}
     if len(body) <= limits.ITEM_BODY_INLINE_BYTES:
         item["body"] = {"S": body.decode()}
         return [item]
@@ -150,7 +156,18 @@ def message_from_item(item: Item, parts: dict[str, bytes] | None = None) -> Mess
         content=body["content"],
         attachments=body["attachments"],
         metadata=json.loads(item["meta"]["S"]),
+        **_reply_fields(item),
     )
+
+
+def _reply_fields(item: Item) -> dict[str, Any]:
+    if "run" not in item:
+        return {}
+    fields: dict[str, Any] = {"run_id": item["run"]["S"], "assistant_id": item["asst"]["S"] or None}
+    if "mstatus" in item:
+        status = json.loads(item["mstatus"]["S"])
+        fields |= {"status": status["status"], "incomplete_details": status["details"]}
+    return fields
 
 
 def stored_body_size(item: Item) -> int:
