@@ -19,6 +19,8 @@ from infra import template
 
 OUTPUT = template.ROOT / "functions" / "threads_api" / "openapi.json"
 REFERENCE = template.ROOT / "tests" / "contract" / "openai-threads-openapi.yaml"
+# The assistants and runs document: a schema not in the threads document is taken from it.
+RUNS_REFERENCE = template.ROOT / "tests" / "contract" / "openai-assistants-runs-openapi.yaml"
 RESPONSES = [
     "ThreadObject",
     "MessageObject",
@@ -26,10 +28,14 @@ RESPONSES = [
     "DeleteThreadResponse",
     "DeleteMessageResponse",
     "ErrorResponse",
+    "AssistantObject",
+    "ListAssistantsResponse",
+    "DeleteAssistantResponse",
 ]
 
 THREAD_ID = {"name": "thread_id", "in": "path", "required": True, "schema": {"type": "string"}}
 MESSAGE_ID = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
+ASSISTANT_ID = {"name": "assistant_id", "in": "path", "required": True, "schema": {"type": "string"}}
 PAGE = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
     {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"], "default": "desc"}},
@@ -97,11 +103,42 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
         "DeleteMessageResponse",
         [THREAD_ID, MESSAGE_ID],
     ),
+    ("post", "/assistants", "createAssistant", "Create an assistant.", "AssistantIn", "AssistantObject", []),
+    ("get", "/assistants", "listAssistants", "List the project's assistants.", None, "ListAssistantsResponse", PAGE),
+    (
+        "get",
+        "/assistants/{assistant_id}",
+        "getAssistant",
+        "Retrieve an assistant.",
+        None,
+        "AssistantObject",
+        [ASSISTANT_ID],
+    ),
+    (
+        "post",
+        "/assistants/{assistant_id}",
+        "modifyAssistant",
+        "Modify an assistant.",
+        "AssistantUpdate",
+        "AssistantObject",
+        [ASSISTANT_ID],
+    ),
+    (
+        "delete",
+        "/assistants/{assistant_id}",
+        "deleteAssistant",
+        "Delete an assistant.",
+        None,
+        "DeleteAssistantResponse",
+        [ASSISTANT_ID],
+    ),
 ]
+# Request bodies that must be sent (OpenAI's requestBody.required); the others may be empty.
+REQUIRED_BODIES = {"MessageIn", "AssistantIn"}
 ERRORS = {
     "400": "Invalid request: `param` names the field.",
     "401": "No API key, or a wrong or revoked one.",
-    "404": "No such thread or message in the key's project.",
+    "404": "No such object (thread, message, assistant) in the key's project.",
     "409": "A request with the same Idempotency-Key is in flight: retry.",
     "413": "The body is over 4 MiB.",
     "429": "Throttled by the stage: retry after `Retry-After`.",
@@ -110,7 +147,8 @@ ERRORS = {
 
 
 def _openai_schemas() -> dict[str, Any]:
-    reference = yaml.safe_load(REFERENCE.read_text())["components"]["schemas"]
+    runs = yaml.safe_load(RUNS_REFERENCE.read_text())["components"]["schemas"]
+    reference = {**runs, **yaml.safe_load(REFERENCE.read_text())["components"]["schemas"]}
     wanted: dict[str, Any] = {}
 
     def take(name: str) -> None:
@@ -124,8 +162,9 @@ def _openai_schemas() -> dict[str, Any]:
     for name in RESPONSES:
         take(name)
     # Deliberate difference: an empty list answers first_id/last_id null, as OpenAI itself does.
-    for prop in ("first_id", "last_id"):
-        wanted["ListMessagesResponse"]["properties"][prop] = {"type": ["string", "null"]}
+    for name in ("ListMessagesResponse", "ListAssistantsResponse"):
+        for prop in ("first_id", "last_id"):
+            wanted[name]["properties"][prop] = {"type": ["string", "null"]}
     wanted["ListThreadsResponse"] = copy.deepcopy(wanted["ListMessagesResponse"])
     wanted["ListThreadsResponse"]["properties"]["data"]["items"] = {"$ref": "#/components/schemas/ThreadObject"}
     return wanted
@@ -136,13 +175,15 @@ def build() -> dict[str, Any]:
     from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    from threads_api import request_bodies
+    from threads_api import assistant_bodies, request_bodies
 
     request_models: list[type[BaseModel]] = [
         request_bodies.CreateThreadIn,
         request_bodies.ModifyThreadIn,
         request_bodies.MessageIn,
         request_bodies.ModifyMessageIn,
+        assistant_bodies.AssistantIn,
+        assistant_bodies.AssistantUpdate,
     ]
     _, request_schemas = models_json_schema(
         [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"
@@ -174,7 +215,7 @@ def build() -> dict[str, Any]:
                 {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}},
             ]
             operation["requestBody"] = {
-                "required": request == "MessageIn",
+                "required": request in REQUIRED_BODIES,
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{request}"}}},
             }
         paths.setdefault(path, {})[method] = operation
@@ -183,7 +224,7 @@ def build() -> dict[str, Any]:
         "info": {
             "title": "Threads API",
             "version": "1.0.0",
-            "description": "OpenAI's Threads and Messages API (client.beta.threads.*), self-hosted on AWS.",
+            "description": "OpenAI's Threads, Messages and Assistants API (client.beta.*), self-hosted on AWS.",
         },
         "servers": [{"url": "/v1"}],
         "security": [{"bearer": []}, {"portkey": []}],

@@ -31,6 +31,8 @@ Body = dict[str, Any]
 Operation = Callable[["Request"], Body | tuple[int, Body]]
 
 _ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.ID_MAX_CHARS}}}")
+# The prefix of each kind of object's ids (the kind is what a 404 names).
+_ID_PREFIXES = {"thread": "thread_", "message": "msg_", "assistant": "asst_", "run": "run_", "step": "step_"}
 # ASCII only: ``\d`` and ``int()`` would take any Unicode digit (U+FF11, U+0663), ``str.strip()`` any space.
 _LIMIT_PATTERN = re.compile(r"[+-]?[0-9]{1,10}")
 _ASCII_SPACE = " \t\n\r\f\v"
@@ -54,8 +56,7 @@ class Request:
     def object_id(self, name: str, kind: str) -> str:
         """A path id; one that cannot exist here (wrong prefix, odd characters, too long) is a 404 at once."""
         value = self.path.get(name, "")
-        prefix = "thread_" if kind == "thread" else "msg_"
-        if not value.startswith(prefix) or not _ID_PATTERN.fullmatch(value):
+        if not value.startswith(_ID_PREFIXES[kind]) or not _ID_PATTERN.fullmatch(value):
             raise NotFound(kind, value)
         return value
 

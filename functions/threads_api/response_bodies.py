@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from threads_api import limits
-from threads_api.records import Message, Page, Thread
+from threads_api.records import Assistant, Message, Page, Thread
 
 
 def thread_object(thread: Thread) -> dict[str, Any]:
@@ -106,3 +106,21 @@ def _fitted(texts: list[str], keep_end: bool) -> int:
         if kept and total > limits.LIST_PAGE_MAX_BYTES:
             return kept
     return len(texts)
+
+
+def assistant_object(assistant: Assistant) -> dict[str, Any]:
+    return {
+        "id": assistant.id,
+        "object": "assistant",
+        "created_at": assistant.created_at,
+        "name": assistant.name,
+        "description": assistant.description,
+        "model": assistant.model,
+        "instructions": assistant.instructions,
+        "tools": assistant.tools,
+        "tool_resources": assistant.tool_resources,
+        "metadata": assistant.metadata,
+        "temperature": assistant.temperature,
+        "top_p": assistant.top_p,
+        "response_format": assistant.response_format,
+    }

@@ -4,6 +4,7 @@ One module a job; callers use the names below, as ``store.create_thread(...)``:
 - ``dynamodb``: the client, the one call path with its error mapping, the backoff of the store's own retries.
 - ``items``: the items and their encoding (pure; the table's layout is in its docstring).
 - ``threads``: threads, and the order of a project's threads.
+- ``assistants``: assistants, each one item in its project's partition.
 - ``messages``: messages, and the order protocol of a thread's messages.
 - ``paging``: a list's page behind a cursor, its body budget, every page of a query.
 - ``purge``: what deletions leave, removed by the stream-driven cleanup.
@@ -18,6 +19,13 @@ every call goes through: patching its methods or events reaches every call too.
 from threads_api.errors import Unavailable
 from threads_api.ids import now_ms
 from threads_api.store.api_keys import delete_key, get_key_project, list_keys, put_key
+from threads_api.store.assistants import (
+    create_assistant,
+    delete_assistant,
+    get_assistant,
+    list_assistants,
+    update_assistant,
+)
 from threads_api.store.dynamodb import CLIENT_CONFIG, TABLE, batch_write, client
 from threads_api.store.items import THREAD_SK, Item, item_size, message_items
 from threads_api.store.messages import (
@@ -49,15 +57,19 @@ __all__ = [
     "append_message",
     "batch_write",
     "client",
+    "create_assistant",
     "create_thread",
+    "delete_assistant",
     "delete_key",
     "delete_message",
     "delete_message_parts",
     "delete_thread",
+    "get_assistant",
     "get_key_project",
     "get_message",
     "get_thread",
     "item_size",
+    "list_assistants",
     "list_keys",
     "list_messages",
     "list_threads",
@@ -65,6 +77,7 @@ __all__ = [
     "now_ms",
     "purge_thread",
     "put_key",
+    "update_assistant",
     "update_message_metadata",
     "update_thread",
 ]

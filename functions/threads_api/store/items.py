@@ -10,6 +10,10 @@ Items, by (pk, sk):
 - part     (thread_id, "msg#<id>#<n>"): data, a slice of the zlib-compressed body of a message too large
   for one item.
 - api key  ("key#<sha256>", "key"): prj, prefix, created_at; gpk="keys" lists them (``api_keys``).
+- assistant ("assistants#<project>", "asst#<id>"): ok (creation order, sorted by ``by_order``), created_at,
+  model, aname, descr, instr, tools, tres (tool resources, JSON), meta, temp, top_p, rfmt (response format);
+  a null field is an absent attribute; instr, tools and rfmt are JSON, zlib-compressed (B) past 1 KB.
+  Encoded in ``assistants``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,12 @@
+"""POST /assistants/{assistant_id}"""
+
+from threads_api import assistant_bodies, request_bodies, response_bodies, store
+from threads_api.gateway import Body, Request, endpoint
+
+
+@endpoint("modify_assistant", parses_body=True, idempotent=True)
+def handler(request: Request) -> Body:
+    assistant_id = request.object_id("assistant_id", "assistant")
+    body = request_bodies.parse(assistant_bodies.AssistantUpdate, request.body)
+    assistant = store.update_assistant(request.project, assistant_id, body.changes())
+    return response_bodies.assistant_object(assistant)
