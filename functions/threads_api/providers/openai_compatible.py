@@ -183,7 +183,7 @@ def _read_stream(response: http.client.HTTPResponse, sock: Any, deadline: float,
             if choice.get("index", 0) != 0:
                 continue  # n > 1 is never asked
             delta = choice.get("delta") or {}
-            if isinstance(delta.get("content"), str):
+            if isinstance(delta.get("content"), str) and delta["content"]:
                 parts.append(delta["content"])
             for position, piece in enumerate(delta.get("tool_calls") or []):
                 index = piece.get("index")

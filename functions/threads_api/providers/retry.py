@@ -32,6 +32,7 @@ class Backoff:
     base: float = 0.5  # seconds: the first wait is up to this, each next one up to twice the last
     cap: float = 8.0
     max_attempts: int = 8  # a bound on top of the deadline's, so a provider that says "Retry-After: 0" is not hammered
+    sleep: Callable[[float], None] = time.sleep  # a test's records the waits instead
 
     def delay(self, retry: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**retry)] (AWS's "Exponential Backoff And Jitter")."""
@@ -43,7 +44,6 @@ def call[T](
     *,
     deadline: float,
     backoff: Backoff,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """``attempt(seconds_left)`` until it returns, raises something else than ``Retryable``, or no retry is
     left: attempts ran out, or the next wait would end past ``deadline``. Then ``ProviderError`` with the last
@@ -60,7 +60,7 @@ def call[T](
             retry += 1
             if retry >= backoff.max_attempts or time.monotonic() + wait + MIN_ATTEMPT_SECONDS > deadline:
                 raise ProviderError(failure.code, failure.message) from failure
-            sleep(wait)
+            backoff.sleep(wait)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
