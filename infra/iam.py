@@ -9,6 +9,9 @@ What a call needs follows IAM's documentation for DynamoDB: one action per opera
 on ``<table>/index/<name>`` for a ``Query`` or ``Scan`` of an index; ``BatchGetItem`` and
 ``BatchWriteItem`` on each table they name; a transaction has no action of its own: each of its items
 needs ``PutItem``, ``UpdateItem``, ``DeleteItem``, ``ConditionCheckItem`` or ``GetItem`` on its table.
+And for the run worker's calls: Lambda's ``Invoke`` needs ``lambda:InvokeFunction`` on the function, SSM's
+``GetParameter`` ``ssm:GetParameter`` on the parameter, Bedrock's ``Converse`` ``bedrock:InvokeModel`` on
+the model.
 """
 
 from __future__ import annotations
@@ -74,6 +77,21 @@ def table_arn(table: str, region: str, account: str) -> str:
 
 def required(service: str, operation: str, params: dict[str, Any], region: str, account: str) -> list[Grant]:
     """The (action, resource) pairs IAM checks for one API call."""
+    if service == "lambda" and operation == "Invoke":
+        name = str(params.get("FunctionName", ""))
+        return [
+            (
+                "lambda:InvokeFunction",
+                name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}",
+            )
+        ]
+    if service == "ssm" and operation == "GetParameter":
+        name = str(params.get("Name", "")).lstrip("/")
+        return [("ssm:GetParameter", f"arn:aws:ssm:{region}:{account}:parameter/{name}")]
+    if service == "bedrock-runtime" and operation in ("Converse", "ConverseStream"):
+        model = str(params.get("modelId", ""))
+        arn = model if model.startswith("arn:") else f"arn:aws:bedrock:{region}::foundation-model/{model}"
+        return [("bedrock:InvokeModel", arn)]
     if service != "dynamodb":
         return [(f"{service}:{operation}", "*")]  # nothing else is expected of our functions: fail closed
     action = f"dynamodb:{operation}"

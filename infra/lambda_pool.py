@@ -118,8 +118,11 @@ class LocalLambda:
         dynamodb_endpoint: str | None,
         iam_log: Path | None,
         max_environments: int = 10,
+        extra_environment: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.functions = functions
+        # Per function (logical id): variables the local machine adds, e.g. the endpoint of Lambda's local API.
+        self._extra = extra_environment or {}
         self._layer_paths = layer_paths
         self._runtime_dir = runtime_dir
         self._workdir = workdir
@@ -182,6 +185,7 @@ class LocalLambda:
             env["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR"
         if self._endpoint:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = self._endpoint
+        env.update(self._extra.get(function.logical_id, {}))
         return env
 
     def _acquire(self, name: str) -> Environment:

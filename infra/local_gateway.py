@@ -180,12 +180,18 @@ _INVOKE_FAILURES = {
 _DEFAULT_FAILURE = ("DEFAULT_5XX", 502, "Internal server error")
 
 
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+
+
 class GatewayApp:
     """The WSGI application: a request in, the route's function invoked, its proxy response out."""
 
-    def __init__(self, api: LocalApi, invoke: Invoke) -> None:
+    def __init__(self, api: LocalApi, invoke: Invoke, invoke_async: Callable[[str, bytes], bool] | None = None) -> None:
         self.api = api
         self.invoke = invoke
+        # Lambda's Invoke API (InvocationType=Event) on the same port: the functions that start runs call it
+        # (AWS_ENDPOINT_URL_LAMBDA). ``invoke_async(function_name, payload)`` queues it; False: no such function.
+        self.invoke_async = invoke_async
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         from werkzeug.wrappers import Request
@@ -212,6 +218,9 @@ class GatewayApp:
                 "REQUEST_TOO_LARGE", 413, {**context, "message": "Request Too Long"}
             )
             return self._send(start_response, status, headers, data)
+        invocation = _INVOKE_PATH.match(urlsplit(raw_path).path)
+        if invocation is not None and self.invoke_async is not None and method == "POST":
+            return self._lambda_invoke(start_response, unquote(invocation.group(1)), request.headers, body)
         path = self.api.below_stage(raw_path)
         route, params, _ = self.api.match(method, path) if path is not None else (None, {}, False)
         if route is None:
@@ -232,6 +241,26 @@ class GatewayApp:
         status, headers, data = proxy
         headers.setdefault("x-amzn-RequestId", context["requestId"])
         return self._send(start_response, status, headers, b"" if method == "HEAD" else data)
+
+    def _lambda_invoke(
+        self, start_response: Callable[..., Any], name: str, headers: Any, body: bytes
+    ) -> Iterable[bytes]:
+        """Lambda's answer to an asynchronous Invoke: 202 once queued (only ``Event`` invocations are taken)."""
+        kind = headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        assert self.invoke_async is not None
+        if kind != "Event":
+            error = {"Type": "User", "message": f"Only InvocationType=Event is served locally, not {kind}."}
+            return self._send(
+                start_response, 400, {"x-amzn-ErrorType": "InvalidParameterValueException"}, json.dumps(error).encode()
+            )
+        if not self.invoke_async(name, body):
+            error = {"Type": "User", "message": f"Function not found: {name}"}
+            return self._send(
+                start_response, 404, {"x-amzn-ErrorType": "ResourceNotFoundException"}, json.dumps(error).encode()
+            )
+        return self._send(
+            start_response, 202, {"content-type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())}, b""
+        )
 
     @staticmethod
     def _send(

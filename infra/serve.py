@@ -11,7 +11,10 @@ credentials). The table's stream is polled here and drives the cleanup function,
 template's event source mapping filters it.
 
 Environment: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``THREADS_API_KEY`` (else one is minted and printed),
-``TABLE_NAME``, ``DEPLOYED=1``, ``TRACING=Active`` (deployed mode), ``THREADS_API_STATE`` (the state file).
+``TABLE_NAME``, ``DEPLOYED=1``, ``TRACING=Active`` (deployed mode), ``THREADS_API_STATE`` (the state file);
+for runs, ``MODEL_BASE_URL`` and ``MODEL_API_KEY`` (an OpenAI-compatible server) or ``MODEL_PROVIDER=bedrock``.
+The run worker is invoked asynchronously through Lambda's Invoke API, which this same server answers
+(``AWS_ENDPOINT_URL_LAMBDA``).
 """
 
 from __future__ import annotations
@@ -102,8 +105,9 @@ def _in_process_invoker() -> Any:
 
     def invoke(route: template.Route, event: dict[str, Any]) -> Outcome:
         handler = route.load_handler()
+        context = LocalContext(route.function, event["requestContext"]["requestId"], template.timeout(route.function))
         try:
-            result = handler(event, LocalContext(route.function, event["requestContext"]["requestId"]))
+            result = handler(event, context)
         except Exception:  # Lambda reports it; API Gateway answers 502
             return Outcome(error="Unhandled")
         text = json.dumps(result, ensure_ascii=False)
@@ -114,13 +118,42 @@ def _in_process_invoker() -> Any:
     return invoke
 
 
+def _model_parameters() -> dict[str, str]:
+    """The stack's model parameters from ``make serve``'s environment (MODEL_PROVIDER, MODEL_BASE_URL)."""
+    base_url = os.environ.get("MODEL_BASE_URL", "")
+    provider = os.environ.get("MODEL_PROVIDER") or ("openai" if base_url else "none")
+    return {"ModelProvider": provider, "ModelBaseUrl": base_url}
+
+
+def _async_invoker(run: Any, names: dict[str, str]) -> Any:
+    """Lambda's asynchronous invocation: ``run(logical_id, event)`` on a thread of its own, at once.
+
+    ``names``: each function's physical name (what a caller passes as FunctionName) to its logical id."""
+    import threading
+
+    def invoke_async(name: str, payload: bytes) -> bool:
+        logical = names.get(name.rsplit(":", 1)[-1])
+        if logical is None:
+            return False
+        event = json.loads(payload or b"{}")
+        threading.Thread(target=run, args=(logical, event), daemon=True, name=f"async-{logical}").start()
+        return True
+
+    return invoke_async
+
+
+def _loopback(host: str) -> str:
+    """An address of this server that its own functions can call, whatever it listens on."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
+
+
 def _deployed_lambda(table: str, endpoint: str | None, tracing: str) -> Any:
     """Build what ``sam deploy`` ships and start Lambda locally on it."""
     from infra import lambda_build, stack
     from infra.lambda_pool import LocalLambda
 
     built = lambda_build.sam_build()
-    deployed = stack.load(built, {"Tracing": tracing}, table_name=table)
+    deployed = stack.load(built, {"Tracing": tracing, **_model_parameters()}, table_name=table)
     sources = template.load()["Resources"]
     layer_paths: dict[Path, Path] = {}
     for function in deployed.functions.values():
@@ -135,7 +168,22 @@ def _deployed_lambda(table: str, endpoint: str | None, tracing: str) -> Any:
         workdir=lambda_build.BUILD_ROOT / "environments" / str(os.getpid()),
         dynamodb_endpoint=endpoint,
         iam_log=Path(iam_log) if iam_log else None,
+        extra_environment=_local_environment(deployed.functions),
     ), deployed.functions
+
+
+def _local_environment(functions: dict[str, Function]) -> dict[str, dict[str, str]]:
+    """What this machine adds to the functions' environment: Lambda's local endpoint for the functions that
+    invoke the worker, and for the worker, MODEL_API_KEY (deployed, the key comes from SSM instead)."""
+    extra: dict[str, dict[str, str]] = {}
+    for logical, function in functions.items():
+        added = {}
+        if "RUN_WORKER_FUNCTION" in function.environment:
+            added["AWS_ENDPOINT_URL_LAMBDA"] = os.environ["AWS_ENDPOINT_URL_LAMBDA"]
+        if "MODEL_PROVIDER" in function.environment and os.environ.get("MODEL_API_KEY"):
+            added["MODEL_API_KEY"] = os.environ["MODEL_API_KEY"]
+        extra[logical] = added
+    return extra
 
 
 def _configure_dynamodb() -> tuple[str | None, str]:
@@ -175,13 +223,19 @@ def _serve(args: argparse.Namespace) -> None:
     else:
         key = auth.create_key(LOCAL_PROJECT)
 
+    # Lambda's Invoke API is served by this same server: the functions that start runs call it.
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = f"http://{_loopback(args.host)}:{args.port}"
     functions: dict[str, Function] = {}
     if args.deployed:
         lambda_, functions = _deployed_lambda(table, endpoint, args.tracing)
         invoke = lambda route, event: lambda_.invoke(route.function, event, event["requestContext"]["requestId"])  # noqa: E731
         consume = lambda records: _cleanup_outcome(lambda_.invoke("CleanupFunction", records), records)  # noqa: E731
+        invoke_async = _async_invoker(lambda_.invoke, {f.name: logical for logical, f in functions.items()})
     else:
         lambda_, invoke, consume = None, _in_process_invoker(), cleanup.handler
+        os.environ.setdefault("RUN_WORKER_FUNCTION", "RunWorkerFunction")
+        os.environ.setdefault("MODEL_PROVIDER", _model_parameters()["ModelProvider"])
+        invoke_async = _async_invoker(_run_in_process, {"RunWorkerFunction": "RunWorkerFunction"})
 
     poller = None
     if endpoint is not None:
@@ -198,7 +252,7 @@ def _serve(args: argparse.Namespace) -> None:
             pass  # the handlers log each request
 
     api = LocalApi()
-    server = ThreadedWSGIServer(args.host, args.port, GatewayApp(api, invoke), handler=QuietHandler)
+    server = ThreadedWSGIServer(args.host, args.port, GatewayApp(api, invoke, invoke_async), handler=QuietHandler)
     server.daemon_threads = True  # stopping does not wait for idle client connections
     server.block_on_close = False
     base_url = f"http://{args.host}:{args.port}/{api.stage}"
@@ -219,6 +273,20 @@ def _serve(args: argparse.Namespace) -> None:
         server.server_close()
         if lambda_ is not None:
             lambda_.close()
+
+
+def _run_in_process(logical: str, event: dict[str, Any]) -> None:
+    """An asynchronous invocation in this process: the worker's handler, as the in-process mode runs handlers."""
+    import importlib
+    import uuid
+
+    handler_path = template.load()["Resources"][logical]["Properties"]["Handler"]
+    module, _, name = handler_path.rpartition(".")
+    handler = getattr(importlib.import_module(module.replace("/", ".")), name)
+    try:
+        handler(event, LocalContext(logical, str(uuid.uuid4()), template.timeout(logical)))
+    except Exception as exc:  # Lambda would log it and retry; here it is logged
+        print(json.dumps({"async_error": logical, "error_type": type(exc).__name__}), flush=True)
 
 
 def _cleanup_outcome(outcome: Any, records: dict[str, Any]) -> dict[str, Any]:

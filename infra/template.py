@@ -81,6 +81,13 @@ def routes() -> list[Route]:
     return sorted(found, key=lambda r: (r.greedy, r.path == "/", r.path))
 
 
+def timeout(function: str) -> float:
+    """A function's timeout in seconds: its own, else the Globals'."""
+    resources = load()
+    own = resources["Resources"][function]["Properties"].get("Timeout")
+    return float(own if own is not None else resources["Globals"]["Function"]["Timeout"])
+
+
 def stage() -> str:
     return str(load()["Resources"]["Api"]["Properties"]["StageName"])
 

@@ -74,11 +74,56 @@ def _resource_label(resource: Any) -> str:
         return TABLE
     if resource == {"GetAtt": f"{_dead_letter_queue()}.Arn"}:
         return DLQ
+    if resource == {"GetAtt": "RunWorkerFunction.Arn"}:
+        return WORKER
     if isinstance(resource, dict) and set(resource) == {"Sub"} and isinstance(resource["Sub"], str):
         match = re.fullmatch(r"\$\{Table\.Arn\}/index/([A-Za-z0-9_.-]+)", resource["Sub"])
         if match and match.group(1) in _index_names():
             return _index(match.group(1))
-    pytest.fail(f"a Resource that is neither the table, one of its indexes nor the dead-letter queue: {resource!r}")
+    pytest.fail(
+        f"a Resource that is not the table, one of its indexes, the dead-letter queue or the worker: {resource!r}"
+    )
+
+
+WORKER = "run worker"
+# Outside DynamoDB, each function may do only these: (function, action) -> the resource label it must be on.
+# The run worker's provider grants exist only under the stack's conditions (a key parameter, Bedrock).
+OTHER_GRANTS = {
+    ("CleanupFunction", "sqs:SendMessage"): DLQ,
+    ("CreateRunFunction", "lambda:InvokeFunction"): WORKER,
+    ("CreateThreadAndRunFunction", "lambda:InvokeFunction"): WORKER,
+    ("SubmitToolOutputsFunction", "lambda:InvokeFunction"): WORKER,
+}
+CONDITIONAL_GRANTS = {
+    "HasModelKey": [
+        {
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": {
+                "Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ModelApiKeyParameter}"
+            },
+        }
+    ],
+    "UsesBedrock": [
+        {
+            "Effect": "Allow",
+            "Action": ["bedrock:InvokeModel"],
+            "Resource": [
+                {"Sub": "arn:${AWS::Partition}:bedrock:*::foundation-model/*"},
+                {"Sub": "arn:${AWS::Partition}:bedrock:*:${AWS::AccountId}:inference-profile/*"},
+            ],
+        }
+    ],
+}
+
+
+def _conditional(name: str, policy: Any) -> bool:
+    """The run worker's provider grants, each under its condition and exactly as written above."""
+    if name != "RunWorkerFunction" or set(policy) != {"If"}:
+        return False
+    condition, then, otherwise = policy["If"]
+    assert otherwise == {"Ref": "AWS::NoValue"} and then == {"Statement": CONDITIONAL_GRANTS[condition]}, policy
+    return True
 
 
 def _grants(name: str) -> set[tuple[str, str]]:
@@ -86,6 +131,8 @@ def _grants(name: str) -> set[tuple[str, str]]:
     props = _functions()[name]["Properties"]
     granted: set[tuple[str, str]] = set()
     for policy in props.get("Policies") or []:
+        if _conditional(name, policy):
+            continue
         # Not a managed policy's name or ARN (a string), not a SAM policy template ({"DynamoDBCrudPolicy": ...}).
         assert isinstance(policy, dict) and set(policy) == {"Statement"}, f"{name}: {policy!r}"
         statements = policy["Statement"]
@@ -97,13 +144,14 @@ def _grants(name: str) -> set[tuple[str, str]]:
             assert actions and resources, f"{name}: {statement!r}"
             for action in actions:
                 assert isinstance(action, str) and "*" not in action, f"{name}: wildcard action {action!r}"
-                allowed = re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or (
-                    action == "sqs:SendMessage" and name == "CleanupFunction"
-                )
+                allowed = re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or (name, action) in OTHER_GRANTS
                 assert allowed, f"{name}: {action!r} is not a specific DynamoDB action"
             for resource in resources:
                 assert "*" not in json.dumps(resource), f"{name}: wildcard resource {resource!r}"
-                granted |= {(action, _resource_label(resource)) for action in actions}
+                for action in actions:
+                    label = _resource_label(resource)
+                    assert OTHER_GRANTS.get((name, action), label) == label, f"{name}: {action} on {resource!r}"
+                    granted.add((action, label))
     return granted
 
 

@@ -1,18 +1,30 @@
 """GET /threads/{thread_id}/messages"""
 
 from threads_api import response_bodies, store
-from threads_api.gateway import Body, Request, endpoint, id_param, page_params
-from threads_api.records import Page
+from threads_api.errors import NotFound
+from threads_api.gateway import Body, PageParams, Request, endpoint, id_param, page_params
+from threads_api.records import Page, page_of
 
 
 @endpoint("list_messages")
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     page = page_params(request.query, "msg_")
-    if request.query.get("run_id"):
-        id_param(request.query["run_id"], "run_id")
-        # There are no runs here, so no message was made by one: the thread must exist, the page is empty.
-        store.get_thread(request.project, thread_id)
-        return response_bodies.list_object(Page([], False), response_bodies.message_object)
-    messages = store.list_messages(request.project, thread_id, page.limit, page.order, page.after, page.before)
+    run_id = request.query.get("run_id")
+    if run_id:
+        messages = _run_replies(request.project, thread_id, id_param(run_id, "run_id"), page)
+    else:
+        messages = store.list_messages(request.project, thread_id, page.limit, page.order, page.after, page.before)
     return response_bodies.list_object(messages, response_bodies.message_object)
+
+
+def _run_replies(project: str, thread_id: str, run_id: str, page: PageParams) -> Page:
+    """The messages a run wrote (its message_creation steps): few, so the page is cut here."""
+    try:
+        run = store.get_run(project, thread_id, run_id)
+    except NotFound as exc:
+        if exc.kind == "thread":
+            raise
+        return Page([], False)  # no such run of this thread: nothing it wrote
+    ids = [s["step_details"]["message_creation"]["message_id"] for s in run.steps if s["type"] == "message_creation"]
+    return page_of(store.messages_by_id(thread_id, ids), lambda message: message.id, page)

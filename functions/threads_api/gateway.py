@@ -47,6 +47,13 @@ class Request:
     query: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
     idempotency_seed: bytes | None = None  # set when the request carries an Idempotency-Key
+    context: Any = None  # Lambda's context (None in a tool's or a test's call)
+
+    def seconds_left(self) -> float:
+        """The invocation's remaining time (Lambda's), or the API's own bound without a context."""
+        if self.context is None:
+            return 28.0
+        return float(self.context.get_remaining_time_in_millis()) / 1000
 
     def created_id(self, prefix: str) -> str | None:
         """The id of the object this request creates, when it carries an Idempotency-Key: derived from the
@@ -64,7 +71,7 @@ class Request:
 def response(
     status: int, body: dict[str, Any], request_id: str, headers: dict[str, str] | None = None
 ) -> LambdaResponse:
-    out = {"content-type": "application/json", "x-request-id": request_id}
+    out = {"content-type": getattr(body, "content_type", "application/json"), "x-request-id": request_id}
     if 400 <= status < 500 and status not in (408, 409, 429):
         out["x-should-retry"] = "false"
     if headers:
@@ -195,6 +202,7 @@ def endpoint(
                     path=dict(event.get("pathParameters") or {}),
                     query=_query(event),
                     body=parse_body(event) if parses_body else {},
+                    context=context,
                 )
                 idempotency_key = headers.get("idempotency-key") if idempotent else None
                 if idempotency_key is None:
@@ -233,6 +241,10 @@ def _run_once(fn: Operation, request: Request, key: str, event: dict[str, Any], 
 
     method, path = str(event.get("httpMethod")), str(event.get("path"))
     request.idempotency_seed = idempotency.seed(key, request.project, method, path, request.body)
+    if request.body.get("stream") is True:
+        # An event stream is not kept to replay: the request runs again, and what it creates has the id the
+        # key derives, so it finds the run the first attempt made instead of making another.
+        return response(*_status_and_body(fn(request)), request.request_id)
     outcome = idempotency.run_once(
         key, request.project, method, path, request.body, lambda: _status_and_body(fn(request)), context
     )

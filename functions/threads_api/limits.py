@@ -36,3 +36,8 @@ LIST_PAGE_MAX_BYTES = LAMBDA_RESPONSE_MAX_BYTES - 16_384
 # Before that exact fit, a page of messages stops reading (has_more) past this much stored body, so that a
 # page of large messages does not fetch the parts of ones that cannot be sent anyway.
 LIST_PAGE_MAX_BODY_BYTES = 1_000_000
+
+# Runs. Ours: a run and its steps (tool calls and their outputs) are one item, so what they hold is bounded by
+# DynamoDB's 400 KB item, with headroom for the by_order index's copy of the keys.
+RUN_ITEM_MAX_BYTES = 390_000
+TOOL_OUTPUT_MAX_CHARS = 256_000

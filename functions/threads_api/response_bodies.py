@@ -51,6 +51,15 @@ class Written(dict[str, Any]):
         self.text = text
 
 
+class EventStream(Written):
+    """A ``text/event-stream`` body (``stream: true``): ``text`` is sent as it is."""
+
+    content_type = "text/event-stream; charset=utf-8"
+
+    def __init__(self, text: str) -> None:
+        super().__init__({}, text)
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 

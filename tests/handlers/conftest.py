@@ -64,7 +64,9 @@ class Api:
         assert route is not None
         with least_privilege.running(route.function):  # the function's own role applies to its calls
             result = handler(event, LocalContext(route.function, event["requestContext"]["requestId"]))
-        reply = Reply(result["statusCode"], result["headers"], json.loads(result["body"]))
+        text = result["body"]  # JSON, or for stream: true an event stream (kept as text)
+        body = text if result["headers"]["content-type"].startswith("text/event-stream") else json.loads(text)
+        reply = Reply(result["statusCode"], result["headers"], body)
         assert reply.headers["x-request-id"] == event["requestContext"]["requestId"]
         return reply
 

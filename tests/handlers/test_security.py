@@ -1,8 +1,8 @@
 """Projects are isolated (BOLA) and keys are checked, on every route the template declares.
 
-Another project's key gets OpenAI's 404 for a thread or a message (never 403: it cannot even learn that
-the object exists) and changes nothing; a missing, malformed, unknown or revoked key gets 401 and changes
-nothing; a revoked key stops working within the documented cache bound.
+Another project's key gets OpenAI's 404 for a thread, a message, a run, a run step or an assistant (never
+403: it cannot even learn that the object exists) and changes nothing; a missing, malformed, unknown or
+revoked key gets 401 and changes nothing; a revoked key stops working within the documented cache bound.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ from infra import template
 from infra.serve import LocalApi
 from tests.contract.schemas import assert_error
 from tests.handlers.conftest import Api
+from tests.handlers.runs_support import Runs, model, runs
 from threads_api import auth
+
+__all__ = ["model", "runs"]  # fixtures
 
 NEVER_THREAD = "thread_" + "N" * 24  # well-formed ids that were never created
 NEVER_MESSAGE = "msg_" + "N" * 24
+NEVER_ASSISTANT = "asst_" + "N" * 24
+ASSISTANT = "{caller's assistant}"  # in a body: the caller's own assistant, so that only the path is foreign
 
 # A body that would succeed on each POST route if the caller were allowed.
 BODIES: dict[str, dict[str, Any]] = {
@@ -32,7 +37,28 @@ BODIES: dict[str, dict[str, Any]] = {
     "/threads/{thread_id}": {"metadata": {"owner": "intruder"}},
     "/threads/{thread_id}/messages": {"role": "user", "content": "from an intruder"},
     "/threads/{thread_id}/messages/{message_id}": {"metadata": {"owner": "intruder"}},
+    "/assistants": {"model": "gpt-4o", "name": "intruder"},
+    "/assistants/{assistant_id}": {"metadata": {"owner": "intruder"}},
+    "/threads/runs": {"assistant_id": ASSISTANT, "thread": {"messages": [{"role": "user", "content": "hi"}]}},
+    "/threads/{thread_id}/runs": {"assistant_id": ASSISTANT},
+    "/threads/{thread_id}/runs/{run_id}": {"metadata": {"owner": "intruder"}},
+    "/threads/{thread_id}/runs/{run_id}/cancel": {},
+    "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs": {"tool_outputs": [{"tool_call_id": "call_1"}]},
 }
+# Creates whose object the caller owns at once (no foreign id in the path).
+CREATES = {"/threads", "/assistants", "/threads/runs"}
+
+
+@pytest.fixture(autouse=True)
+def _worker(runs: Runs) -> None:
+    runs.immediate = True  # a run is worked on at once: the world's runs have ended, with their steps
+
+
+def _body(route_path: str, assistant_id: str) -> dict[str, Any] | None:
+    body = BODIES.get(route_path)
+    return (
+        None if body is None else json.loads(json.dumps(body).replace(json.dumps(ASSISTANT), json.dumps(assistant_id)))
+    )
 
 
 def _public(route: template.Route) -> bool:
@@ -45,6 +71,7 @@ PUBLIC = [r for r in template.routes() if _public(r)]
 # The routes that name another project's objects by id; POST /threads and GET /threads have tests of their own.
 OBJECT_ROUTES = [r for r in AUTHENTICATED if "{thread_id}" in r.path]
 MESSAGE_ROUTES = [r for r in OBJECT_ROUTES if "{message_id}" in r.path]
+ASSISTANT_ROUTES = [r for r in AUTHENTICATED if "{assistant_id}" in r.path]
 
 
 def _id(route: template.Route) -> str:
@@ -57,6 +84,10 @@ class World:
     message: dict[str, Any]  # alpha's, in alpha's thread
     beta_thread: dict[str, Any]
     beta_message: dict[str, Any]
+    assistant: dict[str, Any]  # alpha's
+    run: dict[str, Any]  # alpha's, in alpha's thread, ended
+    step: dict[str, Any]  # its step
+    beta_assistant: dict[str, Any]
 
 
 def _world(api: Api) -> World:
@@ -74,7 +105,12 @@ def _world(api: Api) -> World:
     message = api("GET", f"/threads/{thread['id']}/messages?order=asc").body["data"][0]
     beta_thread = api("POST", "/threads", {"messages": [{"role": "user", "content": "beta's"}]}, key=api.other_key).body
     beta_message = api("GET", f"/threads/{beta_thread['id']}/messages", key=api.other_key).body["data"][0]
-    return World(thread, message, beta_thread, beta_message)
+    assistant = api("POST", "/assistants", {"model": "gpt-4o", "metadata": {"owner": "alpha"}}).body
+    run = api("POST", f"/threads/{thread['id']}/runs", {"assistant_id": assistant["id"]}).body
+    run = api("GET", f"/threads/{thread['id']}/runs/{run['id']}").body
+    step = api("GET", f"/threads/{thread['id']}/runs/{run['id']}/steps").body["data"][0]
+    beta_assistant = api("POST", "/assistants", {"model": "gpt-4o"}, key=api.other_key).body
+    return World(thread, message, beta_thread, beta_message, assistant, run, step, beta_assistant)
 
 
 def _table(dynamodb: Any) -> list[dict[str, Any]]:
@@ -91,6 +127,9 @@ def _alpha_view(api: Api, world: World) -> tuple[Any, ...]:
         api("GET", f"/threads/{thread_id}/messages?order=asc").body,
         api("GET", f"/threads/{thread_id}/messages/{world.message['id']}").body,
         api("GET", "/threads").body,
+        api("GET", f"/threads/{thread_id}/runs").body,
+        api("GET", f"/threads/{thread_id}/runs/{world.run['id']}/steps").body,
+        api("GET", "/assistants").body,
     )
 
 
@@ -105,15 +144,24 @@ def _nothing_changes(api: Api, dynamodb: Any, world: World) -> Iterator[None]:
     assert _alpha_view(api, world) == seen
 
 
-def _path(route: template.Route, thread_id: str, message_id: str) -> str:
-    return route.path.format(thread_id=thread_id, message_id=message_id)
+def _path(route: template.Route, world: World, **ids: str) -> str:
+    """The route's path on alpha's objects, or on the ``ids`` given instead."""
+    mine = {
+        "thread_id": world.thread["id"],
+        "message_id": world.message["id"],
+        "run_id": world.run["id"],
+        "step_id": world.step["id"],
+        "assistant_id": world.assistant["id"],
+    }
+    return route.path.format(**(mine | ids))
 
 
 # -- BOLA ---------------------------------------------------------------------------------------------
 
 
 def test_every_authenticated_route_has_an_isolation_test() -> None:
-    covered = {_id(r) for r in OBJECT_ROUTES} | {"POST /threads", "GET /threads"}
+    own = {"POST /threads", "GET /threads", "POST /assistants", "GET /assistants", "POST /threads/runs"}
+    covered = {_id(r) for r in OBJECT_ROUTES + ASSISTANT_ROUTES} | own
     assert {_id(r) for r in AUTHENTICATED} == covered
     assert {r.path for r in AUTHENTICATED if r.method == "POST"} == set(BODIES)
 
@@ -121,15 +169,15 @@ def test_every_authenticated_route_has_an_isolation_test() -> None:
 @pytest.mark.parametrize("route", OBJECT_ROUTES, ids=_id)
 def test_another_projects_key_gets_404_and_changes_nothing(api: Api, dynamodb: Any, route: template.Route) -> None:
     world = _world(api)
-    body = BODIES.get(route.path) if route.method == "POST" else None
+    body = _body(route.path, world.beta_assistant["id"]) if route.method == "POST" else None
     with _nothing_changes(api, dynamodb, world):
-        reply = api(route.method, _path(route, world.thread["id"], world.message["id"]), body, key=api.other_key)
+        reply = api(route.method, _path(route, world), body, key=api.other_key)
         assert reply.status == 404
         assert_error(reply.body, 404, contains=f"No thread found with id '{world.thread['id']}'.")
         assert reply.headers["x-should-retry"] == "false"
 
         # No oracle: alpha's real thread answers exactly as a thread that never existed.
-        never = api(route.method, _path(route, NEVER_THREAD, NEVER_MESSAGE), body, key=api.other_key)
+        never = api(route.method, _path(route, world, thread_id=NEVER_THREAD), body, key=api.other_key)
         assert never.status == reply.status
         message = never.body["error"]["message"]
         assert message.replace(NEVER_THREAD, world.thread["id"]) == reply.body["error"]["message"]
@@ -142,14 +190,52 @@ def test_another_projects_message_through_ones_own_thread_is_404(
     world = _world(api)
     body = BODIES.get(route.path) if route.method == "POST" else None
     with _nothing_changes(api, dynamodb, world):
-        path = _path(route, world.beta_thread["id"], world.message["id"])
+        path = _path(route, world, thread_id=world.beta_thread["id"])
         reply = api(route.method, path, body, key=api.other_key)
         assert reply.status == 404
         assert_error(reply.body, 404, contains=f"No message found with id '{world.message['id']}'.")
-        never = api(route.method, _path(route, world.beta_thread["id"], NEVER_MESSAGE), body, key=api.other_key)
+        never_path = _path(route, world, thread_id=world.beta_thread["id"], message_id=NEVER_MESSAGE)
+        never = api(route.method, never_path, body, key=api.other_key)
         assert never.status == 404
         message = never.body["error"]["message"]
         assert message.replace(NEVER_MESSAGE, world.message["id"]) == reply.body["error"]["message"]
+
+
+@pytest.mark.parametrize("route", ASSISTANT_ROUTES, ids=_id)
+def test_another_projects_assistant_is_404_and_changes_nothing(api: Api, dynamodb: Any, route: template.Route) -> None:
+    world = _world(api)
+    body = BODIES.get(route.path) if route.method == "POST" else None
+    with _nothing_changes(api, dynamodb, world):
+        reply = api(route.method, _path(route, world), body, key=api.other_key)
+        assert reply.status == 404
+        assert_error(reply.body, 404, contains=f"No assistant found with id '{world.assistant['id']}'.")
+        never = api(route.method, _path(route, world, assistant_id=NEVER_ASSISTANT), body, key=api.other_key)
+        assert never.status == 404
+        message = never.body["error"]["message"]
+        assert message.replace(NEVER_ASSISTANT, world.assistant["id"]) == reply.body["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/threads/runs", "/threads/{thread_id}/runs"])
+def test_another_projects_assistant_runs_nothing_on_ones_own_thread(api: Api, dynamodb: Any, path: str) -> None:
+    world = _world(api)
+    body = _body(path, world.assistant["id"])
+    with _nothing_changes(api, dynamodb, world):
+        reply = api("POST", path.format(thread_id=world.beta_thread["id"]), body, key=api.other_key)
+        assert reply.status == 404
+        assert_error(reply.body, 404, contains=f"No assistant found with id '{world.assistant['id']}'.")
+    assert api("GET", f"/threads/{world.beta_thread['id']}/runs", key=api.other_key).body["data"] == []
+
+
+def test_listing_never_shows_another_projects_assistants(api: Api) -> None:
+    world = _world(api)
+    listed = api("GET", "/assistants?limit=100", key=api.other_key).body["data"]
+    assert [a["id"] for a in listed] == [world.beta_assistant["id"]]
+    reply = api("GET", f"/assistants?after={world.assistant['id']}", key=api.other_key)
+    never = api("GET", f"/assistants?after={NEVER_ASSISTANT}", key=api.other_key)
+    assert reply.status == never.status == 400
+    assert (
+        never.body["error"]["message"].replace(NEVER_ASSISTANT, world.assistant["id"]) == reply.body["error"]["message"]
+    )
 
 
 def test_create_thread_belongs_to_the_callers_project_only(api: Api, dynamodb: Any) -> None:
@@ -201,25 +287,42 @@ def _idempotency_record(item: dict[str, Any]) -> bool:
     return str(item["pk"]["S"]).startswith("idempotency#")
 
 
-@pytest.mark.parametrize("path", sorted(BODIES))
+def _made_by(item: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether ``item`` belongs to the object a create answered with ``body`` (a thread, a run, an assistant)."""
+    thread_id = body["id"] if body["object"] == "thread" else body.get("thread_id")
+    if thread_id:
+        return str(item["pk"]["S"]).startswith(thread_id)
+    return bool(item["sk"]["S"] == f"asst#{body['id']}")
+
+
+# Cancel and submit_tool_outputs succeed once only (a run is cancelled once): not a replay's subject here.
+REPEATABLE = sorted(p for p in BODIES if not p.endswith(("/cancel", "/submit_tool_outputs")))
+
+
+@pytest.mark.parametrize("path", REPEATABLE)
 def test_an_idempotency_key_never_replays_another_projects_response(api: Api, dynamodb: Any, path: str) -> None:
     world = _world(api)
-    concrete = path.format(thread_id=world.thread["id"], message_id=world.message["id"])
+    concrete = path.format(
+        thread_id=world.thread["id"],
+        message_id=world.message["id"],
+        run_id=world.run["id"],
+        assistant_id=world.assistant["id"],
+    )
     headers = {"Idempotency-Key": "the-same-key"}
-    first = api("POST", concrete, BODIES[path], headers=headers)
-    assert first.status == 200
+    first = api("POST", concrete, _body(path, world.assistant["id"]), headers=headers)
+    assert first.status == 200, first.body
     seen, before = _alpha_view(api, world), _table(dynamodb)
 
-    theirs = api("POST", concrete, BODIES[path], headers=headers, key=api.other_key)
+    theirs = api("POST", concrete, _body(path, world.beta_assistant["id"]), headers=headers, key=api.other_key)
     assert theirs.body != first.body
-    if path == "/threads":  # beta's own new thread, not alpha's replayed
+    if path in CREATES:  # beta's own new object, not alpha's replayed
         assert theirs.status == 200 and theirs.headers["idempotent-replayed"] == "false"
         assert theirs.body["id"] != first.body["id"]
-        after = [i for i in _table(dynamodb) if i["pk"]["S"] != theirs.body["id"] and not _idempotency_record(i)]
+        after = [i for i in _table(dynamodb) if not _made_by(i, theirs.body) and not _idempotency_record(i)]
         assert after == [i for i in before if not _idempotency_record(i)]
     else:
         assert theirs.status == 404
-        assert_error(theirs.body, 404, contains="No thread found")
+        assert_error(theirs.body, 404, contains="No assistant found" if "{assistant_id}" in path else "No thread found")
         assert _table(dynamodb) == before
     assert _alpha_view(api, world) == seen
 
@@ -262,8 +365,8 @@ def _revoked_alpha_key(api: Api) -> str:
 def test_bad_credentials_are_401_and_change_nothing(api: Api, dynamodb: Any, route: template.Route) -> None:
     world = _world(api)
     revoked = _revoked_alpha_key(api)
-    path = _path(route, world.thread["id"], world.message["id"])
-    body = BODIES.get(route.path) if route.method == "POST" else None
+    path = _path(route, world)
+    body = _body(route.path, world.assistant["id"]) if route.method == "POST" else None
     with _nothing_changes(api, dynamodb, world):
         for what, headers, message in _bad_credentials(api, revoked):
             reply = api(route.method, path, body, key=None, headers=headers)
@@ -361,7 +464,7 @@ def test_routes_without_a_key_serve_the_same_to_everyone_and_write_nothing(api: 
     before = _table(dynamodb)
     for route in PUBLIC:
         method = "GET" if route.method == "ANY" else route.method
-        path = "/v1" + ("/assistants" if route.greedy else route.path)
+        path = "/v1" + ("/vector_stores" if route.greedy else route.path)
         answers = []
         for authorization in (None, f"Bearer {api.key}", f"Bearer {api.other_key}", "Bearer sk-thr-unknown"):
             headers = {} if authorization is None else {"authorization": authorization}

@@ -276,9 +276,9 @@ def test_revoked_key_stops_within_the_cache_bound(api: Api, monkeypatch: pytest.
 
 
 def test_unknown_route_is_openai_404(api: Api) -> None:
-    reply = api("GET", "/assistants")
+    reply = api("GET", "/vector_stores")
     assert reply.status == 404
-    assert_error(reply.body, 404, contains="Invalid URL (GET /v1/assistants)")
+    assert_error(reply.body, 404, contains="Invalid URL (GET /v1/vector_stores)")
 
 
 @pytest.mark.parametrize("key", [None, "deep-1"], ids=["without-key", "with-idempotency-key"])

@@ -9,6 +9,7 @@ One module a job; callers use the names below, as ``store.create_thread(...)``:
 - ``paging``: a list's page behind a cursor, its body budget, every page of a query.
 - ``purge``: what deletions leave, removed by the stream-driven cleanup.
 - ``api_keys``: API keys, by their SHA-256.
+- ``runs``: runs (with their steps) and the thread's lock that keeps one run active at a time.
 
 Two names are looked up on this package when they are called, not imported by the modules that call them:
 ``now_ms`` (the clock) and ``batch_write``. A test that replaces ``store.now_ms`` or ``store.batch_write``
@@ -33,9 +34,12 @@ from threads_api.store.messages import (
     delete_message,
     get_message,
     list_messages,
+    messages_by_id,
     update_message_metadata,
 )
 from threads_api.store.purge import delete_message_parts, purge_thread
+from threads_api.store.runs import Conflict as RunConflict
+from threads_api.store.runs import create_run, get_run, list_runs, save_run, update_run_metadata
 from threads_api.store.threads import (
     PENDING_TTL_SECONDS,
     create_thread,
@@ -53,11 +57,13 @@ __all__ = [
     "TABLE",
     "THREAD_SK",
     "Item",
+    "RunConflict",
     "Unavailable",
     "append_message",
     "batch_write",
     "client",
     "create_assistant",
+    "create_run",
     "create_thread",
     "delete_assistant",
     "delete_key",
@@ -67,17 +73,22 @@ __all__ = [
     "get_assistant",
     "get_key_project",
     "get_message",
+    "get_run",
     "get_thread",
     "item_size",
     "list_assistants",
     "list_keys",
     "list_messages",
+    "list_runs",
     "list_threads",
     "message_items",
+    "messages_by_id",
     "now_ms",
     "purge_thread",
     "put_key",
+    "save_run",
     "update_assistant",
     "update_message_metadata",
+    "update_run_metadata",
     "update_thread",
 ]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from threads_api import ids, store
-from threads_api.errors import BadCursor, NotFound, Unavailable
+from threads_api.errors import ApiError, BadCursor, NotFound, Unavailable
 from threads_api.records import JsonObject, Message, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import (
@@ -46,12 +46,16 @@ def append_message(
     attachments: list[JsonObject],
     metadata: dict[str, str],
     message_id: str | None = None,
+    reply: Message | None = None,
 ) -> Message:
     """Append a message in one transaction that also advances the thread's ``last_ok`` (the order protocol).
 
     The message's put is conditional too (no message under its id yet): ``message_id`` is given by a request
     with an Idempotency-Key (derived from it), and a message already under it was written by an earlier run
     of that same request, so it is returned as it is instead of written again.
+
+    While a run holds the thread (``active_run``, until ``active_until``) only that run's ``reply`` (a message
+    with its ``run_id``, ``assistant_id`` and status) may be appended; anything else is OpenAI's 400.
     """
     last_ok: str | None = None
     message_id = message_id or ids.new_id("msg_")
@@ -59,6 +63,9 @@ def append_message(
         ms = store.now_ms()  # through the package: a test's clock (store.now_ms) reaches it
         ok = ids.next_order_key(ms, last_ok)
         message = Message(message_id, thread_id, ms // 1000, role, content, attachments, metadata)
+        if reply is not None:
+            message.run_id, message.assistant_id = reply.run_id, reply.assistant_id
+            message.status, message.incomplete_details = reply.status, reply.incomplete_details
         item, *parts = message_items(thread_id, message, ok)
         writes: list[TransactWriteItemTypeDef] = [
             {
@@ -67,8 +74,14 @@ def append_message(
                     "Key": thread_key(thread_id),
                     "UpdateExpression": "SET last_ok = :k",
                     "ConditionExpression": "prj = :p AND attribute_not_exists(pending) "
-                    "AND (attribute_not_exists(last_ok) OR last_ok < :k)",
-                    "ExpressionAttributeValues": {":p": {"S": project}, ":k": {"S": ok}},
+                    "AND (attribute_not_exists(last_ok) OR last_ok < :k) "
+                    "AND (attribute_not_exists(active_run) OR active_until < :now OR active_run = :run)",
+                    "ExpressionAttributeValues": {
+                        ":p": {"S": project},
+                        ":k": {"S": ok},
+                        ":now": {"N": str(ms // 1000)},
+                        ":run": {"S": message.run_id or "-"},
+                    },
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
@@ -97,6 +110,7 @@ def append_message(
                 last_ok = old.get("last_ok", {}).get("S")
                 if last_ok == ok:  # our own write, committed by an attempt whose answer was lost
                     return message
+                _refuse_while_run_active(old, thread_id, message.run_id, ms // 1000)
             if dynamodb.condition_failed(exc, 1):
                 # This request's message, written by an earlier run of it (its Idempotency-Key's id).
                 existing = reasons[1][1] or dynamodb.get_item(message_key(thread_id, message_id))
@@ -106,6 +120,12 @@ def append_message(
                 raise  # not something a retry can cure
             # A concurrent append (conflict) or a stale last_ok: go again, after a backoff.
     raise Unavailable("transact_write_items")
+
+
+def _refuse_while_run_active(thread: Item, thread_id: str, run_id: str | None, now: int) -> None:
+    active = thread.get("active_run", {}).get("S")
+    if active and active != run_id and int(thread.get("active_until", {}).get("N", "0")) >= now:
+        raise ApiError(400, f"Can't add messages to {thread_id} while a run {active} is active.")
 
 
 def messages_with_bodies(items: list[Item]) -> list[Message]:
@@ -127,6 +147,17 @@ def get_message(project: str, thread_id: str, message_id: str) -> Message:
     if item is None:
         raise NotFound("message", message_id)
     return messages_with_bodies([item])[0]
+
+
+def messages_by_id(thread_id: str, message_ids: list[str]) -> list[Message]:
+    """The messages of a thread with these ids (those that still exist), in the thread's order: a run's
+    replies, for a list of messages filtered by ``run_id``."""
+    items = []
+    for start in range(0, len(message_ids), _BATCH_GET_MAX_KEYS):
+        items += dynamodb.batch_get(
+            [message_key(thread_id, m) for m in message_ids[start : start + _BATCH_GET_MAX_KEYS]]
+        )
+    return messages_with_bodies(sorted(items, key=lambda item: item["ok"]["S"]))
 
 
 def _write_message_if_thread(project: str, thread_id: str, message_id: str, write: TransactWriteItemTypeDef) -> None:

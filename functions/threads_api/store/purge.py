@@ -1,6 +1,7 @@
 """What a deletion leaves behind, removed by the stream-driven cleanup: a thread's partition, a message's parts.
 
-Deleting a thread deletes its thread item only; the stream's REMOVE record drives ``purge_thread``.
+Deleting a thread deletes its thread item only; the stream's REMOVE record drives ``purge_thread``, which
+empties both of the thread's partitions: its messages' and its runs' (``<thread_id>#runs``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from threads_api.store.paging import every_page
 def purge_thread(thread_id: str) -> int:
     """Delete every item left in a deleted thread's partition; safe to run again. Returns the count."""
     count = 0
-    for page in every_page(
-        KeyConditionExpression="pk = :t",
-        ExpressionAttributeValues={":t": {"S": thread_id}},
-        ProjectionExpression="pk, sk",
-        ConsistentRead=True,  # a message committed just before the delete must not be missed
-    ):
-        keys = [key for key in page if key["sk"]["S"] != THREAD_SK]  # a live thread item is not ours
-        store.batch_write([{"DeleteRequest": {"Key": key}} for key in keys])  # through the package, as tests patch
-        count += len(keys)
+    for partition in (thread_id, f"{thread_id}#runs"):
+        for page in every_page(
+            KeyConditionExpression="pk = :t",
+            ExpressionAttributeValues={":t": {"S": partition}},
+            ProjectionExpression="pk, sk",
+            ConsistentRead=True,  # a message committed just before the delete must not be missed
+        ):
+            keys = [key for key in page if key["sk"]["S"] != THREAD_SK]  # a live thread item is not ours
+            store.batch_write([{"DeleteRequest": {"Key": key}} for key in keys])  # through the package
+            count += len(keys)
     return count
 
 

@@ -1,0 +1,21 @@
+"""POST /threads/{thread_id}/runs"""
+
+from threads_api import ids, store
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.records import Message
+from threads_api.request_bodies import parse
+from threads_api.run_bodies import RunIn
+from threads_api.runs import launch, lifecycle
+
+
+@endpoint("create_run", parses_body=True, idempotent=True)
+def handler(request: Request) -> Body:
+    thread_id = request.object_id("thread_id", "thread")
+    body = parse(RunIn, request.body)
+    assistant = store.get_assistant(request.project, body.assistant_id)
+    now = store.now_ms() // 1000
+    run_id = request.created_id("run_")
+    run = lifecycle.new_run(thread_id, assistant, body.overrides(), run_id, now)
+    messages = [Message(ids.new_id("msg_"), thread_id, now, *m.as_new()) for m in body.additional_messages or []]
+    run = store.create_run(request.project, run, messages, keyed=run_id is not None)
+    return launch.started(request.project, run, stream=bool(body.stream), seconds_left=request.seconds_left())

@@ -1,0 +1,28 @@
+"""POST /threads/runs"""
+
+from threads_api import response_bodies, store
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.request_bodies import parse
+from threads_api.run_bodies import ThreadAndRunIn
+from threads_api.runs import events, launch, lifecycle
+
+
+@endpoint("create_thread_and_run", parses_body=True, idempotent=True)
+def handler(request: Request) -> Body:
+    body = parse(ThreadAndRunIn, request.body)
+    assistant = store.get_assistant(request.project, body.assistant_id)  # before the thread: a 404 writes nothing
+    given = body.thread
+    thread, _ = store.create_thread(
+        request.project,
+        (given.metadata if given else None) or {},
+        given.tool_resources.stored() if given and given.tool_resources else {},
+        [m.as_new() for m in (given.messages or [])] if given else [],
+        thread_id=request.created_id("thread_"),
+    )
+    run_id = request.created_id("run_")
+    run = lifecycle.new_run(thread.id, assistant, body.overrides(), run_id, store.now_ms() // 1000)
+    run = store.create_run(request.project, run, keyed=run_id is not None)
+    prelude = [events.sse("thread.created", response_bodies.thread_object(thread))]
+    return launch.started(
+        request.project, run, stream=bool(body.stream), seconds_left=request.seconds_left(), prelude=prelude
+    )

@@ -1,0 +1,13 @@
+"""GET /threads/{thread_id}/runs/{run_id}/steps"""
+
+from threads_api import response_bodies, store
+from threads_api.gateway import Body, Request, endpoint, page_params
+from threads_api.run_objects import step_page
+
+
+@endpoint("list_run_steps")
+def handler(request: Request) -> Body:
+    thread_id = request.object_id("thread_id", "thread")
+    run = store.get_run(request.project, thread_id, request.object_id("run_id", "run"))
+    page = step_page(run, page_params(request.query, "step_"), store.now_ms() // 1000)
+    return response_bodies.list_object(page, dict)

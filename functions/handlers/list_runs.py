@@ -1,0 +1,15 @@
+"""GET /threads/{thread_id}/runs"""
+
+from functools import partial
+
+from threads_api import response_bodies, store
+from threads_api.gateway import Body, Request, endpoint, page_params
+from threads_api.run_objects import run_object
+
+
+@endpoint("list_runs")
+def handler(request: Request) -> Body:
+    thread_id = request.object_id("thread_id", "thread")
+    page = page_params(request.query, "run_")
+    runs = store.list_runs(request.project, thread_id, page.limit, page.order, page.after, page.before)
+    return response_bodies.list_object(runs, partial(run_object, now=store.now_ms() // 1000))

@@ -1,0 +1,19 @@
+"""POST /threads/{thread_id}/runs/{run_id}"""
+
+from threads_api import store
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.request_bodies import parse
+from threads_api.run_bodies import ModifyRunIn
+from threads_api.run_objects import run_object
+
+
+@endpoint("modify_run", parses_body=True)
+def handler(request: Request) -> Body:
+    thread_id = request.object_id("thread_id", "thread")
+    run_id = request.object_id("run_id", "run")
+    body = parse(ModifyRunIn, request.body)
+    if body.metadata is None:  # nothing to change: the run as it is
+        run = store.get_run(request.project, thread_id, run_id)
+    else:
+        run = store.update_run_metadata(request.project, thread_id, run_id, body.metadata)
+    return run_object(run, store.now_ms() // 1000)

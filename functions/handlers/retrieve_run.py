@@ -1,0 +1,12 @@
+"""GET /threads/{thread_id}/runs/{run_id}"""
+
+from threads_api import store
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.run_objects import run_object
+
+
+@endpoint("retrieve_run")
+def handler(request: Request) -> Body:
+    thread_id = request.object_id("thread_id", "thread")
+    run = store.get_run(request.project, thread_id, request.object_id("run_id", "run"))
+    return run_object(run, store.now_ms() // 1000)

@@ -1,0 +1,37 @@
+"""POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs"""
+
+from threads_api import store
+from threads_api.errors import Unavailable
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.request_bodies import parse
+from threads_api.run_bodies import ToolOutputsIn
+from threads_api.runs import events, launch, lifecycle
+
+
+@endpoint("submit_tool_outputs", parses_body=True, idempotent=True)
+def handler(request: Request) -> Body:
+    thread_id = request.object_id("thread_id", "thread")
+    run_id = request.object_id("run_id", "run")
+    body = parse(ToolOutputsIn, request.body)
+    for _ in range(5):  # a cancel may save between our read and our write: read again
+        run = store.get_run(request.project, thread_id, run_id)
+        resumed = lifecycle.submit_tool_outputs(run, body.outputs(), store.now_ms() // 1000)
+        try:
+            saved = store.save_run(request.project, resumed, hold_until=resumed.expires_at)
+            break
+        except store.RunConflict:
+            continue
+    else:
+        raise Unavailable("submit_tool_outputs")
+    # The tool step these outputs completed comes first in a stream.
+    done = [
+        events.sse("thread.run.step.completed", s) for s, was in zip(saved.steps, run.steps, strict=True) if s != was
+    ]
+    return launch.started(
+        request.project,
+        saved,
+        stream=bool(body.stream),
+        seconds_left=request.seconds_left(),
+        created=False,
+        prelude=done,
+    )

@@ -1,0 +1,44 @@
+"""Starting a run, shared by the three routes that do (create run, create thread and run, submit tool
+outputs): hand it to the worker, then answer the run as queued, or with ``stream``, its events."""
+
+from __future__ import annotations
+
+from threads_api import store
+from threads_api.records import Run
+from threads_api.response_bodies import EventStream
+from threads_api.run_objects import run_object
+from threads_api.runs import events, lifecycle, starter
+from threads_api.store.runs import Conflict, get_run, save_run
+
+NOT_STARTED = {
+    "code": "server_error",
+    "message": "The run could not be started: the worker could not be invoked. Create the run again.",
+}
+
+
+def started(
+    project: str,
+    run: Run,
+    *,
+    stream: bool,
+    seconds_left: float,
+    created: bool = True,
+    prelude: list[str] | None = None,
+) -> dict[str, object]:
+    """Hand ``run`` (written, queued) to the worker and answer for it."""
+    if not starter.start(run.thread_id, run.id):
+        run = _fail(project, run)
+    if not stream:
+        return run_object(run, store.now_ms() // 1000)
+    final = events.wait(project, run, lambda: seconds_left)
+    return EventStream(events.stream(project, run, final, created=created, prelude=prelude))
+
+
+def _fail(project: str, run: Run) -> Run:
+    """The worker could not be asked: the run fails now rather than wait, queued, for its expiry."""
+    try:
+        return save_run(
+            project, lifecycle.ended(run, "failed", store.now_ms() // 1000, last_error=NOT_STARTED), release=True
+        )
+    except Conflict:
+        return get_run(project, run.thread_id, run.id)  # the worker got it after all, and has moved it on

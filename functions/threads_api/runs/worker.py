@@ -1,0 +1,177 @@
+"""The run worker: takes a queued run, asks the model once, and records what came back.
+
+One model call per invocation: a reply completes the run (or leaves it incomplete), tool calls leave it
+waiting for their outputs (``requires_action``), and the API function that takes those outputs starts the
+worker again. Every write is conditional on the run's version, so a cancel, or a second worker, is never
+overwritten: a worker that loses reads the run again and, if it was cancelled, ends it as cancelled.
+
+A worker that dies (a crash, a timeout) leaves the run ``in_progress`` with a lease: Lambda's retry of the
+invocation takes the run over once the lease has run out, and a run nobody takes expires at ``expires_at``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from typing import Any
+
+from threads_api import ids, store
+from threads_api.observability import logger
+from threads_api.providers import ChatResult, Provider, ProviderError
+from threads_api.records import JsonObject, Message, Run
+from threads_api.runs import chat, lifecycle
+from threads_api.store.runs import Conflict, load_run, save_run
+
+LEASE_SECONDS = 900  # the worker function's timeout: a lease outlives the worker that holds it
+HISTORY_MAX_MESSAGES = 1000  # the newest of a thread's messages that a run reads
+NO_PROVIDER = (
+    "No model provider is configured for this deployment: set the ModelProvider and ModelBaseUrl parameters "
+    "(MODEL_BASE_URL for make serve)."
+)
+
+
+def _now() -> int:
+    return store.now_ms() // 1000
+
+
+def _derived(prefix: str, *parts: object) -> str:
+    """An id that a retry of the same step derives again: a retried worker never writes a reply twice."""
+    return ids.derived_id(prefix, hashlib.sha256(":".join(map(str, parts)).encode()).digest())
+
+
+def execute(thread_id: str, run_id: str, provider: Provider | None, time_left: Any) -> Run | None:
+    """Run one step of ``run_id``; ``time_left()`` is the invocation's remaining seconds. Returns the run
+    as saved, or None when there was nothing to do (gone, ended, or another worker's)."""
+    claimed = _claim(thread_id, run_id)
+    if claimed is None:
+        return None
+    project, run = claimed
+    if provider is None:
+        return _finish(project, run, "failed", last_error={"code": "server_error", "message": NO_PROVIDER})
+    deadline = time.monotonic() + min(time_left() - 5, (run.expires_at or _now()) - _now())
+    try:
+        history, replies = _history(project, run)
+        budget = _completion_budget(run)
+        if budget is not None and budget <= 0:
+            return _finish(project, run, "incomplete", incomplete_details={"reason": "max_completion_tokens"})
+        result = provider.complete(chat.request(run, history, replies, budget), deadline=deadline)
+    except ProviderError as exc:
+        return _finish(project, run, "failed", last_error={"code": exc.code, "message": exc.message})
+    except Exception as exc:  # ours: the run fails with a clear error instead of waiting for its expiry
+        logger.exception("run failed", extra={"run_id": run.id, "error_type": type(exc).__name__})
+        error = {"code": "server_error", "message": "The run failed on an internal error."}
+        return _finish(project, run, "failed", last_error=error)
+    return _record(project, run, result)
+
+
+def _claim(thread_id: str, run_id: str) -> tuple[str, Run] | None:
+    for _ in range(3):
+        loaded = load_run(thread_id, run_id)
+        if loaded is None:
+            return None
+        project, run = loaded
+        now = _now()
+        run = lifecycle.current(run, now)
+        lease = int(run.settings.get("lease_until") or 0)
+        if not (run.status == "queued" or (run.status == "in_progress" and lease < now)):
+            return None
+        settings = {**run.settings, "lease_until": now + LEASE_SECONDS}
+        started = run.started_at or now
+        try:
+            run = save_run(
+                project, dataclasses.replace(run, status="in_progress", started_at=started, settings=settings)
+            )
+        except Conflict:
+            continue
+        return project, run
+    return None
+
+
+def _history(project: str, run: Run) -> tuple[list[Message], dict[str, Message]]:
+    """The thread's newest messages, oldest first, and this run's own replies apart (by id)."""
+    limit = int((run.settings.get("truncation_strategy") or {}).get("last_messages") or HISTORY_MAX_MESSAGES)
+    newest: list[Message] = []
+    after: str | None = None
+    while len(newest) < HISTORY_MAX_MESSAGES:
+        page = store.list_messages(project, run.thread_id, 100, "desc", after, None)
+        newest += page.items
+        if not page.has_more or not page.items:
+            break
+        after = page.items[-1].id
+    replies = {m.id: m for m in newest if m.run_id == run.id}
+    history = [m for m in reversed(newest) if m.run_id != run.id]
+    return history[-limit:], replies
+
+
+def _completion_budget(run: Run) -> int | None:
+    limit = run.settings.get("max_completion_tokens")
+    if limit is None:
+        return None
+    return int(limit) - int((run.usage or {}).get("completion_tokens", 0))
+
+
+def _record(project: str, run: Run, result: ChatResult) -> Run | None:
+    now = _now()
+    usage = dataclasses.asdict(result.usage) if result.usage else None
+    total = lifecycle.add_usage(run.usage, usage)
+    steps = list(run.steps)
+    cut = result.finish_reason == "length"
+    if result.text or not result.tool_calls:
+        message_id = _derived("msg_", run.id, len(steps), "message")
+        reply = Message(message_id, run.thread_id, now, "assistant", [], [], {}, run.assistant_id, run.id)
+        if cut and not result.tool_calls:
+            reply.status, reply.incomplete_details = "incomplete", {"reason": "max_tokens"}
+        content = [{"type": "text", "text": {"value": result.text or "", "annotations": []}}]
+        store.append_message(project, run.thread_id, "assistant", content, [], {}, message_id, reply=reply)
+        details = {"message_id": message_id}
+        step_usage = None if result.tool_calls else usage
+        steps.append(
+            lifecycle.step(run, _derived("step_", run.id, len(steps)), "message_creation", details, now, step_usage)
+        )
+    if result.tool_calls:
+        calls: list[JsonObject] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments, "output": None}}
+            for c in result.tool_calls
+        ]
+        steps.append(lifecycle.step(run, _derived("step_", run.id, len(steps)), "tool_calls", calls, now, usage))
+        asked = [
+            {"id": c["id"], "type": "function", "function": {k: c["function"][k] for k in ("name", "arguments")}}
+            for c in calls
+        ]
+        waiting = dataclasses.replace(
+            run,
+            status="requires_action",
+            steps=steps,
+            usage=total,
+            required_action={"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": asked}},
+        )
+        return _save(project, waiting, release=False)
+    if cut:
+        return _finish(
+            project, run, "incomplete", steps=steps, usage=total, incomplete_details={"reason": "max_completion_tokens"}
+        )
+    return _finish(project, run, "completed", steps=steps, usage=total)
+
+
+def _finish(project: str, run: Run, status: str, **changes: Any) -> Run | None:
+    return _save(project, lifecycle.ended(run, status, _now(), **changes), release=True)
+
+
+def _save(project: str, run: Run, *, release: bool) -> Run | None:
+    """Save what the worker did; if the run was cancelled meanwhile, end it as cancelled instead (what was
+    already written, a reply, stays, and its step with it)."""
+    try:
+        return save_run(project, run, release=release)
+    except Conflict:
+        loaded = load_run(run.thread_id, run.id)
+        if loaded is None:
+            return None
+        latest = loaded[1]
+        if latest.status != "cancelling":
+            return None  # someone else's run now (a retried worker's): theirs to finish
+        cancelled = lifecycle.ended(dataclasses.replace(latest, steps=run.steps, usage=run.usage), "cancelled", _now())
+        try:
+            return save_run(project, cancelled, release=True)
+        except Conflict:
+            return None

@@ -1,0 +1,279 @@
+"""Runs: created with their thread's lock (one active run per thread), read, listed, and saved conditionally.
+
+A thread's runs live in a partition of their own, ``<thread_id>#runs``, listed in creation order by the
+``by_order`` index (``ok``): the thread's messages' partition stays messages only. A run holds its steps.
+
+The lock: the thread item's ``active_run`` (the run's id) and ``active_until`` (its ``expires_at``). A run
+is created only where no lock is held or the one held has expired, a message is added only then too (see
+``messages.append_message``), and a run that ends releases the lock in the same transaction.
+
+Every save is conditional on the version it read (``ver``): the worker, cancel and submit_tool_outputs
+never overwrite each other, and a save that loses reads again (``Conflict``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from threads_api import ids, limits, store
+from threads_api.errors import ApiError, BadCursor, NotFound, Unavailable
+from threads_api.records import Message, Page, Run
+from threads_api.store import dynamodb
+from threads_api.store.items import THREAD_SK, dumps, item_size, message_items, thread_key, visible_thread
+from threads_api.store.paging import query_page
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from threads_api.store.items import Item
+
+RUN_PREFIX = "run#"
+creation_order = ids.CreationOrder()
+# What the run's body holds: every field but those with an attribute of their own.
+_OWN_ATTRIBUTES = {"id", "thread_id", "metadata", "status", "version"}
+
+
+class Conflict(Exception):
+    """The run changed since it was read (another writer saved first): read it again."""
+
+
+def runs_partition(thread_id: str) -> str:
+    return f"{thread_id}#runs"
+
+
+def run_key(thread_id: str, run_id: str) -> Item:
+    return {"pk": {"S": runs_partition(thread_id)}, "sk": {"S": f"{RUN_PREFIX}{run_id}"}}
+
+
+def run_item(project: str, run: Run, ok: str) -> Item:
+    """The run's item; one larger than DynamoDB can hold (vast instructions, tools or tool outputs) is a 400."""
+    body = {k: v for k, v in dataclasses.asdict(run).items() if k not in _OWN_ATTRIBUTES}
+    item: Item = {
+        **run_key(run.thread_id, run.id),
+        "ok": {"S": ok},
+        "prj": {"S": project},
+        "st": {"S": run.status},
+        "ver": {"N": str(run.version)},
+        "meta": {"S": dumps(run.metadata)},
+        "body": {"S": dumps(body)},
+    }
+    if item_size(item) > limits.RUN_ITEM_MAX_BYTES:
+        raise ApiError(
+            400,
+            f"The run is too large to store: its instructions, tools, tool calls and tool outputs take "
+            f"{item_size(item)} bytes, and a run holds at most {limits.RUN_ITEM_MAX_BYTES}.",
+            code="run_too_large",
+        )
+    return item
+
+
+def run_from_item(item: Item) -> Run:
+    return Run(
+        id=item["sk"]["S"][len(RUN_PREFIX) :],
+        thread_id=item["pk"]["S"].removesuffix("#runs"),
+        status=item["st"]["S"],
+        version=int(item["ver"]["N"]),
+        metadata=json.loads(item["meta"]["S"]),
+        **json.loads(item["body"]["S"]),
+    )
+
+
+def _active_run_error(thread_id: str, old: Item | None, project: str) -> Exception:
+    if not visible_thread(old, project):
+        return NotFound("thread", thread_id)
+    active = old.get("active_run", {}).get("S", "")
+    return ApiError(400, f"Thread {thread_id} already has an active run {active}.")
+
+
+def create_run(project: str, run: Run, messages: list[Message] | None = None, *, keyed: bool = False) -> Run:
+    """Write a run (queued) and take its thread's lock, with the run's ``additional_messages``, all or nothing.
+
+    ``keyed``: the run's id was derived from an Idempotency-Key, so a run already under it was written by an
+    earlier run of the same request, and is returned as it is.
+    """
+    messages = messages or []
+    thread_id = run.thread_id
+    last_ok: str | None = None
+    for _ in dynamodb.APPEND_CONTENTION:
+        ms = store.now_ms()
+        now = ms // 1000
+        condition = (
+            "prj = :p AND attribute_not_exists(pending) AND (attribute_not_exists(active_run) OR active_until < :now)"
+        )
+        values: dict[str, Any] = {
+            ":p": {"S": project},
+            ":r": {"S": run.id},
+            ":u": {"N": str(run.expires_at)},
+            ":now": {"N": str(now)},
+        }
+        update = "SET active_run = :r, active_until = :u"
+        items: list[Item] = []
+        keys: list[str] = []
+        for message in messages:
+            keys.append(ids.next_order_key(ms, keys[-1] if keys else last_ok))
+            message.created_at = now
+            items.extend(message_items(thread_id, message, keys[-1]))
+        if keys:  # the order protocol (``messages``): the first key after the thread's last, which becomes the last
+            update += ", last_ok = :last"
+            condition += " AND (attribute_not_exists(last_ok) OR last_ok < :first)"
+            values |= {":first": {"S": keys[0]}, ":last": {"S": keys[-1]}}
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": dynamodb.TABLE,
+                    "Key": thread_key(thread_id),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": dynamodb.TABLE,
+                    "Item": run_item(project, run, creation_order.next_key(ms)),
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }
+            },
+        ]
+        writes.extend({"Put": {"TableName": dynamodb.TABLE, "Item": item}} for item in items)
+        try:
+            dynamodb.transact_write(writes, token=str(uuid.uuid4()))
+            return run
+        except ClientError as exc:
+            reasons = dynamodb.cancellation_reasons(exc)
+            if not reasons:
+                raise
+            if dynamodb.condition_failed(exc, 1) and keyed:
+                return get_run(project, thread_id, run.id)  # this request's run, from an earlier attempt
+            if dynamodb.condition_failed(exc, 0):
+                old = reasons[0][1] or dynamodb.get_item(thread_key(thread_id))
+                holder = (old or {}).get("active_run", {}).get("S")
+                if holder == run.id:
+                    return run  # our own transaction, committed by an attempt whose answer was lost
+                if not visible_thread(old, project) or (
+                    holder and int(old.get("active_until", {}).get("N", "0")) >= now
+                ):
+                    raise _active_run_error(thread_id, old, project) from exc
+                last_ok = old.get("last_ok", {}).get("S")  # a message came first: order after it
+            elif all(code != "TransactionConflict" for code, _ in reasons):
+                raise
+    raise Unavailable("transact_write_items")
+
+
+def get_run(project: str, thread_id: str, run_id: str) -> Run:
+    """A run of a live thread of ``project`` (one round trip: the thread and the run together)."""
+    items = dynamodb.batch_get([thread_key(thread_id), run_key(thread_id, run_id)])
+    by_sk = {item["sk"]["S"]: item for item in items}
+    if not visible_thread(by_sk.get(THREAD_SK), project):
+        raise NotFound("thread", thread_id)
+    item = by_sk.get(f"{RUN_PREFIX}{run_id}")
+    if item is None or item.get("prj", {}).get("S") != project:
+        raise NotFound("run", run_id)
+    return run_from_item(item)
+
+
+def load_run(thread_id: str, run_id: str) -> tuple[str, Run] | None:
+    """The worker's read: the run and its project, or None when it is gone (its thread deleted)."""
+    item = dynamodb.get_item(run_key(thread_id, run_id))
+    if item is None:
+        return None
+    return item["prj"]["S"], run_from_item(item)
+
+
+def list_runs(project: str, thread_id: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
+    cursor = after or before
+    keys = [thread_key(thread_id)] + ([run_key(thread_id, cursor)] if cursor else [])
+    by_sk = {item["sk"]["S"]: item for item in dynamodb.batch_get(keys)}
+    if not visible_thread(by_sk.get(THREAD_SK), project):
+        raise NotFound("thread", thread_id)
+    cursor_ok = None
+    if cursor:
+        cursor_item = by_sk.get(f"{RUN_PREFIX}{cursor}")
+        if cursor_item is None:
+            raise BadCursor("after" if after else "before", cursor)
+        cursor_ok = cursor_item["ok"]["S"]
+    items, has_more = query_page(
+        cursor_ok,
+        limit,
+        order,
+        before is not None and after is None,
+        sort_attr="ok",
+        key_condition="pk = :t",
+        IndexName="by_order",
+        ExpressionAttributeValues={":t": {"S": runs_partition(thread_id)}},
+    )
+    return Page([run_from_item(item) for item in items], has_more, backwards=before is not None and after is None)
+
+
+def save_run(project: str, run: Run, *, release: bool = False, hold_until: int | None = None) -> Run:
+    """Write ``run`` over the version it was read at (``Conflict`` if another writer saved first).
+
+    ``release``: the run has ended, so its thread's lock is released in the same transaction (when the
+    lock is still this run's). ``hold_until``: the run goes on, and its lock now lasts until then.
+    """
+    saved = dataclasses.replace(run, version=run.version + 1)
+    item = run_item(project, saved, "")
+    update: TransactWriteItemTypeDef = {
+        "Update": {
+            "TableName": dynamodb.TABLE,
+            "Key": run_key(run.thread_id, run.id),
+            "UpdateExpression": "SET st = :st, ver = :new, body = :b",
+            "ConditionExpression": "ver = :old",
+            "ExpressionAttributeValues": {
+                ":st": item["st"],
+                ":new": item["ver"],
+                ":b": item["body"],
+                ":old": {"N": str(run.version)},
+            },
+        }
+    }
+    writes = [update]
+    if release or hold_until is not None:
+        lock: dict[str, Any] = {
+            "TableName": dynamodb.TABLE,
+            "Key": thread_key(run.thread_id),
+            "ConditionExpression": "active_run = :r",
+            "ExpressionAttributeValues": {":r": {"S": run.id}},
+        }
+        if release:
+            lock["UpdateExpression"] = "REMOVE active_run, active_until"
+        else:
+            lock["UpdateExpression"] = "SET active_until = :u"
+            lock["ExpressionAttributeValues"][":u"] = {"N": str(hold_until)}
+        writes.append({"Update": lock})  # type: ignore[typeddict-item]
+    token = str(uuid.uuid4())
+    try:
+        dynamodb.transact_write(writes, token=token)
+    except ClientError as exc:
+        if dynamodb.condition_failed(exc, 0):
+            raise Conflict(run.id) from exc
+        if not dynamodb.condition_failed(exc, 1):
+            raise
+        # The lock is not this run's any more (it expired and another run took it, or the thread is gone):
+        # the run's own record is still written.
+        dynamodb.transact_write(writes[:1], token=f"{token}-run")
+    return saved
+
+
+def update_run_metadata(project: str, thread_id: str, run_id: str, metadata: dict[str, str]) -> Run:
+    get_run(project, thread_id, run_id)  # the thread must still be there, and the run this project's
+    try:
+        response = dynamodb.call(
+            "update_item",
+            Key=run_key(thread_id, run_id),
+            UpdateExpression="SET meta = :m",
+            ConditionExpression="prj = :p",
+            ExpressionAttributeValues={":m": {"S": dumps(metadata)}, ":p": {"S": project}},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
+            raise NotFound("run", run_id) from exc
+        raise
+    return run_from_item(response["Attributes"])

@@ -1,0 +1,90 @@
+"""Runs in the handler tests: a scripted model in place of a provider, and the worker's invocations queued
+for the test to run (``Runs.work``), each under the worker's IAM role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.handlers.conftest import Api
+from threads_api.providers import ChatResult, ProviderError, Usage
+
+USAGE = Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15)
+WEATHER = {
+    "type": "function",
+    "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
+}
+
+
+class Model:
+    """A scripted provider: answers from ``replies`` in turn (a ChatResult, or a ProviderError raised)."""
+
+    def __init__(self) -> None:
+        self.replies: list[ChatResult | ProviderError] = []
+        self.requests: list[dict[str, Any]] = []
+
+    def complete(self, request: dict[str, Any], *, deadline: float, stream: bool = False) -> ChatResult:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if self.replies else ChatResult("Hello!", [], "stop", USAGE)
+        if isinstance(reply, ProviderError):
+            raise reply
+        return reply
+
+
+class Runs:
+    """The worker's side: invocations the API functions queued, and running them."""
+
+    def __init__(self, api: Api, model: Model) -> None:
+        self.api = api
+        self.model = model
+        self.queued: list[dict[str, Any]] = []
+        self.immediate = False  # run the worker inside the invocation (for stream: true, which waits for it)
+        self.refuse = False  # Lambda unreachable
+
+    def invoke(self, **params: Any) -> dict[str, Any]:
+        assert params["InvocationType"] == "Event"
+        if self.refuse:
+            raise ConnectionError("Lambda unreachable")
+        self.queued.append(json.loads(params["Payload"]))
+        if self.immediate:
+            self.work()
+        return {"StatusCode": 202}
+
+    def work(self) -> int:
+        """Run every queued invocation of the worker, under its own role; the count run."""
+        from handlers import run_worker
+        from tests import least_privilege
+
+        done = 0
+        while self.queued:
+            event = self.queued.pop(0)
+            with least_privilege.running("RunWorkerFunction"):
+                run_worker.handler(event)
+            done += 1
+        return done
+
+
+@pytest.fixture
+def model() -> Model:
+    return Model()
+
+
+@pytest.fixture
+def runs(api: Api, model: Model, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
+    from handlers import run_worker
+    from threads_api.runs import starter
+
+    worker = Runs(api, model)
+    monkeypatch.setattr(starter, "_client", lambda: worker)
+    monkeypatch.setattr(run_worker, "PROVIDER", model)
+    yield worker
+
+
+@pytest.fixture
+def assistant(api: Api, runs: Runs) -> dict[str, Any]:
+    reply = api("POST", "/assistants", {"model": "gpt-4o", "instructions": "Be brief.", "tools": [WEATHER]})
+    assert reply.status == 200, reply.body
+    return dict(reply.body)

@@ -1,0 +1,322 @@
+"""Runs through the real handlers on moto: the API functions and the worker, each under its own IAM role, with
+a scripted model in place of a provider. The worker's invocation is queued, and the test runs it (``work``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.contract.schemas import assert_error, assert_valid
+from tests.handlers.conftest import Api
+from tests.handlers.runs_support import USAGE, Model, Runs, assistant, model, runs
+from threads_api.providers import ChatResult, ProviderError, ToolCall
+
+__all__ = ["assistant", "model", "runs"]  # fixtures
+
+
+def _thread(api: Api, text: str = "What is the weather in Paris?") -> str:
+    reply = api("POST", "/threads", {"messages": [{"role": "user", "content": text}]})
+    return str(reply.body["id"])
+
+
+def _events(stream: str) -> list[tuple[str, Any]]:
+    out = []
+    for block in stream.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.split("\n"))
+        out.append((lines["event"], lines["data"] if lines["data"] == "[DONE]" else json.loads(lines["data"])))
+    return out
+
+
+def test_a_run_is_queued_then_completed_with_the_models_reply_as_a_message_of_the_thread(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    created = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]})
+    assert created.status == 200 and created.body["status"] == "queued" and created.body["usage"] is None
+    assert_valid(created.body, "RunObject")
+    assert runs.work() == 1
+    run = api("GET", f"/threads/{thread_id}/runs/{created.body['id']}").body
+    assert_valid(run, "RunObject")
+    assert run["status"] == "completed" and run["expires_at"] is None and run["completed_at"] is not None
+    assert run["usage"] == {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+    messages = api("GET", f"/threads/{thread_id}/messages").body["data"]
+    reply = messages[0]
+    assert [m["role"] for m in messages] == ["assistant", "user"]
+    assert reply["content"][0]["text"]["value"] == "Hello!"
+    assert (reply["run_id"], reply["assistant_id"], reply["status"]) == (run["id"], assistant["id"], "completed")
+    by_run = api("GET", f"/threads/{thread_id}/messages?run_id={run['id']}").body["data"]
+    assert [m["id"] for m in by_run] == [reply["id"]]
+    steps = api("GET", f"/threads/{thread_id}/runs/{run['id']}/steps").body
+    assert_valid(steps, "ListRunStepsResponse")
+    (step,) = steps["data"]
+    assert step["type"] == "message_creation" and step["step_details"]["message_creation"]["message_id"] == reply["id"]
+    assert api("GET", f"/threads/{thread_id}/runs/{run['id']}/steps/{step['id']}").body == step
+    sent = model.requests[0]
+    assert sent["model"] == "gpt-4o" and sent["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert sent["messages"][1] == {"role": "user", "content": "What is the weather in Paris?"}
+
+
+def test_the_tool_round_trip_waits_for_outputs_then_sends_them_to_the_model(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", '{"city": "Paris"}')], "tool_calls", USAGE)]
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    runs.work()
+    waiting = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert_valid(waiting, "RunObject")
+    assert waiting["status"] == "requires_action"
+    (call,) = waiting["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert call == {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    }
+    resumed = api(
+        "POST",
+        f"/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
+        {"tool_outputs": [{"tool_call_id": "call_1", "output": "18C"}]},
+    )
+    assert resumed.status == 200 and resumed.body["status"] == "queued"
+    runs.work()
+    done = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert done["status"] == "completed" and done["usage"]["total_tokens"] == 30
+    second = model.requests[1]["messages"]
+    assert second[-2]["tool_calls"][0]["id"] == "call_1" and second[-1] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "18C",
+    }
+    steps = api("GET", f"/threads/{thread_id}/runs/{run_id}/steps?order=asc").body["data"]
+    assert [s["type"] for s in steps] == ["tool_calls", "message_creation"]
+    assert steps[0]["step_details"]["tool_calls"][0]["function"]["output"] == "18C"
+
+
+def test_a_thread_holds_one_active_run_and_takes_no_message_while_it_is_active(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    second = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]})
+    assert_error(second.body, 400, contains=f"already has an active run {run_id}")
+    message = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "more"})
+    assert_error(message.body, 400, contains=f"while a run {run_id} is active")
+    runs.work()
+    assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "more"}).status == 200
+    assert api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).status == 200
+
+
+def test_cancel_ends_a_queued_run_at_once_and_a_working_one_through_the_worker(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    cancelled = api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel")
+    assert cancelled.status == 200 and cancelled.body["status"] == "cancelled"
+    runs.work()  # the worker finds nothing to do
+    assert api("GET", f"/threads/{thread_id}/runs/{run_id}").body["status"] == "cancelled"
+    assert api("GET", f"/threads/{thread_id}/messages").body["data"][0]["role"] == "user"  # no reply written
+    again = api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel")
+    assert_error(again.body, 400, contains="Cannot cancel run with status 'cancelled'")
+
+
+def test_a_cancel_that_lands_while_the_model_answers_ends_the_run_cancelled(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    answered = model.complete
+
+    def cancelled_meanwhile(request: dict[str, Any], **kwargs: Any) -> ChatResult:
+        assert api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel").body["status"] == "cancelling"
+        return answered(request, **kwargs)
+
+    model.complete = cancelled_meanwhile  # type: ignore[method-assign]
+    runs.work()
+    run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert run["status"] == "cancelled" and run["cancelled_at"] is not None
+    assert api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).status == 200  # lock released
+
+
+@pytest.mark.parametrize("code", ["rate_limit_exceeded", "server_error", "invalid_prompt"])
+def test_a_provider_failure_fails_the_run_with_its_code(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any], code: str
+) -> None:
+    thread_id = _thread(api)
+    model.replies = [ProviderError(code, "The provider said no.")]
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    runs.work()
+    run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert_valid(run, "RunObject")
+    assert run["status"] == "failed" and run["last_error"] == {"code": code, "message": "The provider said no."}
+    assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "again"}).status == 200
+
+
+def test_without_a_provider_a_run_fails_at_once_saying_how_to_configure_one(
+    api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import run_worker
+
+    monkeypatch.setattr(run_worker, "PROVIDER", None)
+    thread_id = _thread(api)
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    runs.work()
+    error = api("GET", f"/threads/{thread_id}/runs/{run_id}").body["last_error"]
+    assert error["code"] == "server_error" and "MODEL_BASE_URL" in error["message"]
+
+
+def test_a_run_the_worker_cannot_be_asked_for_is_answered_failed_not_as_an_error(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    runs.refuse = True
+    created = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]})
+    assert created.status == 200 and created.body["status"] == "failed"
+    assert "could not be started" in created.body["last_error"]["message"]
+    runs.refuse = False
+    assert api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).status == 200
+
+
+def test_a_reply_cut_by_max_completion_tokens_leaves_the_run_and_its_message_incomplete(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    model.replies = [ChatResult("It is", [], "length", USAGE)]
+    body = {"assistant_id": assistant["id"], "max_completion_tokens": 256}
+    run_id = api("POST", f"/threads/{thread_id}/runs", body).body["id"]
+    runs.work()
+    run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert run["status"] == "incomplete" and run["incomplete_details"] == {"reason": "max_completion_tokens"}
+    assert model.requests[0]["max_completion_tokens"] == 256
+    reply = api("GET", f"/threads/{thread_id}/messages").body["data"][0]
+    assert_valid(reply, "MessageObject")
+    assert reply["status"] == "incomplete" and reply["incomplete_at"] is not None and reply["completed_at"] is None
+
+
+def test_a_run_waiting_past_expires_at_reads_expired_and_no_longer_holds_its_thread(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threads_api import store
+
+    thread_id = _thread(api)
+    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", "{}")], "tool_calls", USAGE)]
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    runs.work()
+    clock = store.now_ms()
+    monkeypatch.setattr(store, "now_ms", lambda: clock + 601_000)
+    run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert run["status"] == "expired" and run["required_action"] is None
+    outputs = {"tool_outputs": [{"tool_call_id": "call_1", "output": "x"}]}
+    late = api("POST", f"/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", outputs)
+    assert_error(late.body, 400, contains="Runs in status expired do not accept tool outputs")
+    assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "hello?"}).status == 200
+
+
+def test_stream_answers_the_runs_events_in_openais_order(api: Api, runs: Runs, assistant: dict[str, Any]) -> None:
+    thread_id = _thread(api)
+    runs.immediate = True
+    reply = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "stream": True})
+    assert reply.status == 200 and reply.headers["content-type"].startswith("text/event-stream")
+    events = _events(reply.body)
+    assert [name for name, _ in events] == [
+        "thread.run.created",
+        "thread.run.queued",
+        "thread.run.in_progress",
+        "thread.run.step.created",
+        "thread.run.step.in_progress",
+        "thread.message.created",
+        "thread.message.in_progress",
+        "thread.message.delta",
+        "thread.message.completed",
+        "thread.run.step.completed",
+        "thread.run.completed",
+        "done",
+    ]
+    schemas = {"run": "RunObject", "step": "RunStepObject", "message": "MessageObject"}
+    for name, data in events[:-1]:
+        kind = "step" if ".step." in name else "message" if "message." in name else "run"
+        if not name.endswith("delta"):
+            assert_valid(data, schemas[kind])
+    assert events[7][1]["delta"]["content"][0]["text"]["value"] == "Hello!"
+    assert [events[0][1]["status"], events[2][1]["status"], events[-2][1]["status"]] == [
+        "queued",
+        "in_progress",
+        "completed",
+    ]
+
+
+def test_create_thread_and_run_makes_both_and_streams_thread_created_first(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    body = {"assistant_id": assistant["id"], "thread": {"messages": [{"role": "user", "content": "Hi"}]}}
+    created = api("POST", "/threads/runs", body)
+    assert created.status == 200 and created.body["status"] == "queued"
+    runs.work()
+    thread_id = created.body["thread_id"]
+    assert [m["role"] for m in api("GET", f"/threads/{thread_id}/messages").body["data"]] == ["assistant", "user"]
+    runs.immediate = True
+    streamed = api("POST", "/threads/runs", body | {"stream": True})
+    names = [name for name, _ in _events(streamed.body)]
+    assert names[:3] == ["thread.created", "thread.run.created", "thread.run.queued"] and names[-2:] == [
+        "thread.run.completed",
+        "done",
+    ]
+
+
+def test_runs_are_listed_by_creation_with_cursors_and_their_metadata_can_be_changed(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    made = []
+    for n in range(3):
+        made.append(
+            api(
+                "POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "metadata": {"n": str(n)}}
+            ).body["id"]
+        )
+        runs.work()
+    listed = api("GET", f"/threads/{thread_id}/runs?limit=2").body
+    assert_valid(listed, "ListRunsResponse")
+    assert [r["id"] for r in listed["data"]] == made[:0:-1] and listed["has_more"]
+    rest = api("GET", f"/threads/{thread_id}/runs?limit=2&after={listed['last_id']}").body
+    assert [r["id"] for r in rest["data"]] == [made[0]] and not rest["has_more"]
+    changed = api("POST", f"/threads/{thread_id}/runs/{made[0]}", {"metadata": {"k": "v"}}).body
+    assert changed["metadata"] == {"k": "v"} and changed["status"] == "completed"
+    assert api("GET", f"/threads/{thread_id}/runs/{made[0]}").body["metadata"] == {"k": "v"}
+
+
+def test_a_keyed_run_create_replays_the_same_run_and_writes_one(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    key = {"Idempotency-Key": "run-once"}
+    first = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}, headers=key)
+    again = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}, headers=key)
+    assert first.body["id"] == again.body["id"] and again.headers["idempotent-replayed"] == "true"
+    assert len(api("GET", f"/threads/{thread_id}/runs").body["data"]) == 1
+    assert len(runs.queued) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "contains"),
+    [
+        ({"assistant_id": "asst_x", "tools": [{"type": "code_interpreter"}]}, "tools[0].type", "not supported"),
+        (
+            {"assistant_id": "asst_x", "truncation_strategy": {"type": "last_messages"}},
+            "truncation_strategy",
+            "last_messages",
+        ),
+        ({"assistant_id": "asst_x", "max_completion_tokens": 10}, "max_completion_tokens", ""),
+        ({"assistant_id": "asst_x", "temperature": 3}, "temperature", ""),
+        ({}, "assistant_id", "Missing required parameter"),
+    ],
+)
+def test_bad_run_bodies_are_400s_naming_the_field_and_write_nothing(
+    api: Api, runs: Runs, body: dict[str, Any], param: str, contains: str
+) -> None:
+    thread_id = _thread(api)
+    reply = api("POST", f"/threads/{thread_id}/runs", body)
+    assert_error(reply.body, 400, param=param, contains=contains)
+    assert api("GET", f"/threads/{thread_id}/runs").body["data"] == [] and runs.queued == []
