@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +19,7 @@ from threads_api.providers.bedrock import Bedrock
 from threads_api.providers.openai_compatible import OpenAICompatible
 from threads_api.providers.retry import Backoff
 
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 HELLO = {"model": "gpt-test", "messages": [{"role": "user", "content": "Hello there"}]}
 # Everything the worker's canonical request may hold.
 FULL = {
@@ -245,7 +247,7 @@ def test_an_answer_slower_than_the_deadline_is_server_error(server: ChatServer) 
     server.script(slow(3), slow(3), slow(3))
     with pytest.raises(ProviderError) as failure:
         provider(server).complete(HELLO, deadline=soon(0.5))
-    assert failure.value.code == "server_error"
+    assert failure.value.code == "server_error" and "in time" in failure.value.message
 
 
 def test_the_markers_answer_tool_calls_then_the_tool_output(server: ChatServer) -> None:
@@ -301,7 +303,20 @@ def test_no_provider_is_configured_without_settings_or_with_none(environment: py
 
 def test_a_base_url_alone_chooses_the_openai_compatible_provider(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("MODEL_BASE_URL", "http://127.0.0.1:1/v1")
-    assert isinstance(providers.from_environment(), OpenAICompatible)
+    environment.setenv("MODEL_TIMEOUT_SECONDS", "7.5")
+    client = providers.from_environment()
+    assert isinstance(client, OpenAICompatible) and client._timeout == 7.5
+
+
+def test_importing_the_package_loads_neither_provider_nor_http_nor_botocore() -> None:
+    """API functions may import the dataclasses; the clients cost only the worker, when it builds one."""
+    import subprocess
+    import sys
+
+    code = "import sys, threads_api.providers; print(sorted(m for m in sys.modules if m.startswith(PREFIXES)))"
+    code = code.replace("PREFIXES", repr(("threads_api.providers.", "http.client", "urllib.request", "botocore")))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=FUNCTIONS)
+    assert out.stdout.strip() == "[]"
 
 
 def test_bedrock_is_chosen_by_name_and_an_unknown_name_is_refused(environment: pytest.MonkeyPatch) -> None:

@@ -84,8 +84,9 @@ class OpenAICompatible:
                 return _read_stream(response, sock, deadline, self._timeout)
             raw = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
-            raise Retryable("server_error", f"The model provider could not be reached ({reason}).") from exc
+            if isinstance(exc, TimeoutError):
+                raise Retryable("server_error", "The model provider did not answer in time.") from exc
+            raise Retryable("server_error", f"The model provider could not be reached ({type(exc).__name__}).") from exc
         finally:
             connection.close()
         try:
