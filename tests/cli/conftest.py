@@ -1,11 +1,9 @@
-"""The key commands run as an operator runs them: a subprocess, in an environment the test controls."""
+"""The key commands run as an operator runs them: a process of its own, in an environment the test controls."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ import boto3
 import pytest
 
 from infra.local_dynamodb import create_table, free_port
+from tests.cli.forked import zygote
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +36,10 @@ Run = Callable[..., Result]
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """A shell with no AWS configuration at all (no region, no credentials) and no local API."""
+    return clean_env(tmp_path)
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
     empty = tmp_path / "aws-empty"
     empty.write_text("")
     clean = {
@@ -52,17 +55,11 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def run(env: dict[str, str]) -> Run:
+    """``python -m infra.keys``, a process of its own (forked from a zygote that has botocore imported)."""
+
     def run(*args: str, **extra: str) -> Result:
-        done = subprocess.run(
-            [sys.executable, "-m", "infra.keys", *args],
-            cwd=ROOT,
-            env=env | extra,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
+        done = zygote.run("infra.keys", list(args), env | extra, ROOT)
+        return Result(done.code, done.stdout, done.stderr)
 
     return run
 

@@ -17,7 +17,8 @@ import pytest
 
 from infra import template
 from infra.local_dynamodb import free_port
-from tests.cli.conftest import ROOT
+from tests.cli.conftest import ROOT, clean_env
+from tests.cli.forked import zygote
 
 
 def _serve(env: dict[str, str], **extra: str) -> subprocess.Popen[str]:
@@ -39,10 +40,17 @@ def _started(process: subprocess.Popen[str]) -> str:
     raise AssertionError(f"the local API did not start (exit {process.wait()})")
 
 
-@pytest.fixture
-def running(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, int]]:
+@pytest.fixture(scope="module")
+def served_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the one local API the module's tests share (``running``)."""
+    return clean_env(tmp_path_factory.mktemp("served"))
+
+
+@pytest.fixture(scope="module")
+def running(served_env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, int]]:
+    """A local API for the module's tests that only read from it (it starts in seconds: one for all)."""
     port = free_port()
-    process = _serve(env, PORT=str(port))
+    process = _serve(served_env, PORT=str(port))
     base_url = _started(process)
     yield process, base_url, port
     process.kill()
@@ -50,9 +58,11 @@ def running(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, i
 
 
 def _finished(env: dict[str, str], **extra: str) -> tuple[int, str]:
-    process = _serve(env, **extra)
-    output, _ = process.communicate(timeout=60)
-    return process.returncode, output
+    """A ``make serve`` that is expected to stop by itself (a process of its own, forked from a zygote)."""
+    done = zygote.run(
+        "infra.serve", [], env | {"PYTHONUNBUFFERED": "1", "THREADS_API_KEY": "sk-thr-cli-test"} | extra, ROOT, 60
+    )
+    return done.code, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("port", ["abc", "0", "70000", "-1", "３０００"])
@@ -82,9 +92,9 @@ def test_a_port_that_is_taken(env: dict[str, str]) -> None:
     assert "Traceback" not in output
 
 
-def test_a_second_serve_says_where_the_first_one_is(env: dict[str, str], running: Any) -> None:
+def test_a_second_serve_says_where_the_first_one_is(served_env: dict[str, str], running: Any) -> None:
     process, base_url, _ = running
-    code, output = _finished(env, PORT=str(free_port()))
+    code, output = _finished(served_env, PORT=str(free_port()))
     assert code == 1
     assert f"already running on {base_url} (process {process.pid})" in output
     assert "Traceback" not in output
