@@ -31,11 +31,18 @@ RESPONSES = [
     "AssistantObject",
     "ListAssistantsResponse",
     "DeleteAssistantResponse",
+    "RunObject",
+    "ListRunsResponse",
+    "RunStepObject",
+    "ListRunStepsResponse",
 ]
 
 THREAD_ID = {"name": "thread_id", "in": "path", "required": True, "schema": {"type": "string"}}
 MESSAGE_ID = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
 ASSISTANT_ID = {"name": "assistant_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
+STEP_ID = {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RUN = [THREAD_ID, RUN_ID]
 PAGE = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
     {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"], "default": "desc"}},
@@ -132,13 +139,56 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
         "DeleteAssistantResponse",
         [ASSISTANT_ID],
     ),
+    ("post", "/threads/runs", "createThreadAndRun", "Create a thread and run it.", "ThreadAndRunIn", "RunObject", []),
+    ("post", "/threads/{thread_id}/runs", "createRun", "Create a run.", "RunIn", "RunObject", [THREAD_ID]),
+    (
+        "get",
+        "/threads/{thread_id}/runs",
+        "listRuns",
+        "List a thread's runs.",
+        None,
+        "ListRunsResponse",
+        [THREAD_ID, *PAGE],
+    ),
+    ("get", "/threads/{thread_id}/runs/{run_id}", "getRun", "Retrieve a run.", None, "RunObject", RUN),
+    ("post", "/threads/{thread_id}/runs/{run_id}", "modifyRun", "Modify a run.", "ModifyRunIn", "RunObject", RUN),
+    ("post", "/threads/{thread_id}/runs/{run_id}/cancel", "cancelRun", "Cancel a run.", None, "RunObject", RUN),
+    (
+        "post",
+        "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
+        "submitToolOuputsToRun",
+        "Submit the outputs of a run's tool calls.",
+        "ToolOutputsIn",
+        "RunObject",
+        RUN,
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/runs/{run_id}/steps",
+        "listRunSteps",
+        "List a run's steps.",
+        None,
+        "ListRunStepsResponse",
+        [*RUN, *PAGE],
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/runs/{run_id}/steps/{step_id}",
+        "getRunStep",
+        "Retrieve a run step.",
+        None,
+        "RunStepObject",
+        [*RUN, STEP_ID],
+    ),
 ]
 # Request bodies that must be sent (OpenAI's requestBody.required); the others may be empty.
-REQUIRED_BODIES = {"MessageIn", "AssistantIn"}
+REQUIRED_BODIES = {"MessageIn", "AssistantIn", "RunIn", "ThreadAndRunIn", "ToolOutputsIn"}
+# Operations that answer ``stream: true`` with server-sent events (the Assistants streaming events).
+STREAMING = {"createThreadAndRun", "createRun", "submitToolOuputsToRun"}
 ERRORS = {
     "400": "Invalid request: `param` names the field.",
     "401": "No API key, or a wrong or revoked one.",
-    "404": "No such object (thread, message, assistant) in the key's project.",
+    "404": "No such object (thread, message, assistant, run, step) in the key's project.",
     "409": "A request with the same Idempotency-Key is in flight: retry.",
     "413": "The body is over 4 MiB.",
     "429": "Throttled by the stage: retry after `Retry-After`.",
@@ -162,7 +212,7 @@ def _openai_schemas() -> dict[str, Any]:
     for name in RESPONSES:
         take(name)
     # Deliberate difference: an empty list answers first_id/last_id null, as OpenAI itself does.
-    for name in ("ListMessagesResponse", "ListAssistantsResponse"):
+    for name in ("ListMessagesResponse", "ListAssistantsResponse", "ListRunsResponse", "ListRunStepsResponse"):
         for prop in ("first_id", "last_id"):
             wanted[name]["properties"][prop] = {"type": ["string", "null"]}
     wanted["ListThreadsResponse"] = copy.deepcopy(wanted["ListMessagesResponse"])
@@ -175,7 +225,7 @@ def build() -> dict[str, Any]:
     from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    from threads_api import assistant_bodies, request_bodies
+    from threads_api import assistant_bodies, request_bodies, run_bodies
 
     request_models: list[type[BaseModel]] = [
         request_bodies.CreateThreadIn,
@@ -184,6 +234,10 @@ def build() -> dict[str, Any]:
         request_bodies.ModifyMessageIn,
         assistant_bodies.AssistantIn,
         assistant_bodies.AssistantUpdate,
+        run_bodies.RunIn,
+        run_bodies.ThreadAndRunIn,
+        run_bodies.ModifyRunIn,
+        run_bodies.ToolOutputsIn,
     ]
     _, request_schemas = models_json_schema(
         [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"
@@ -209,6 +263,10 @@ def build() -> dict[str, Any]:
                 },
             },
         }
+        if operation_id in STREAMING:
+            operation["responses"]["200"]["content"]["text/event-stream"] = {
+                "schema": {"type": "string", "description": "With stream: true, the Assistants streaming events."}
+            }
         if request is not None:
             operation["parameters"] = [
                 *parameters,

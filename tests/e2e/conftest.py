@@ -24,6 +24,7 @@ import pytest
 from infra.local_dynamodb import free_port
 from tests import least_privilege
 from tests.contract.schemas import assert_valid
+from tests.fakes.chat_server import ChatServer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -75,8 +76,22 @@ def _clean_env() -> dict[str, str]:
 MODES = os.environ.get("E2E_MODES", "deployed-tracing-off,deployed-tracing-on").split(",")
 
 
+MODEL_KEY = "sk-model-" + secrets.token_hex(8)  # what the model server demands: the worker must send it
+
+
+@pytest.fixture(scope="session")
+def model() -> Iterator[ChatServer]:
+    """The runs' model: a local OpenAI-compatible Chat Completions server (``tests/fakes/chat_server.py``) that
+    answers from markers in the last user message and checks every request against OpenAI's schema."""
+    with ChatServer(api_key=MODEL_KEY) as chat:
+        yield chat
+    assert not chat.invalid, f"requests that break CreateChatCompletionRequest: {chat.invalid[:3]}"
+
+
 @pytest.fixture(scope="session", params=MODES)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model: ChatServer
+) -> Iterator[Server]:
     mode = str(request.param)
     port = free_port()
     key = "sk-thr-e2e" + secrets.token_hex(16)
@@ -89,6 +104,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         "THREADS_API_IAM_LOG": str(iam_log),
         "PYTHONUNBUFFERED": "1",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "MODEL_BASE_URL": model.url,
+        "MODEL_API_KEY": MODEL_KEY,
     }
     if mode.startswith("deployed"):
         env |= {"DEPLOYED": "1", "TRACING": "Active" if mode.endswith("tracing-on") else "Disabled"}
@@ -132,7 +149,8 @@ class Exchange:
     body: Any
 
 
-_SCHEMAS = [
+_SCHEMAS = [  # the first match applies
+    ("POST", r"/threads/runs", "RunObject"),
     ("POST", r"/threads", "ThreadObject"),
     ("GET", r"/threads/[^/]+", "ThreadObject"),
     ("POST", r"/threads/[^/]+", "ThreadObject"),
@@ -142,7 +160,43 @@ _SCHEMAS = [
     ("GET", r"/threads/[^/]+/messages/[^/]+", "MessageObject"),
     ("POST", r"/threads/[^/]+/messages/[^/]+", "MessageObject"),
     ("DELETE", r"/threads/[^/]+/messages/[^/]+", "DeleteMessageResponse"),
+    ("POST", r"/assistants", "AssistantObject"),
+    ("GET", r"/assistants", "ListAssistantsResponse"),
+    ("GET", r"/assistants/[^/]+", "AssistantObject"),
+    ("POST", r"/assistants/[^/]+", "AssistantObject"),
+    ("DELETE", r"/assistants/[^/]+", "DeleteAssistantResponse"),
+    ("POST", r"/threads/[^/]+/runs", "RunObject"),
+    ("GET", r"/threads/[^/]+/runs", "ListRunsResponse"),
+    ("GET", r"/threads/[^/]+/runs/[^/]+", "RunObject"),
+    ("POST", r"/threads/[^/]+/runs/[^/]+(/cancel|/submit_tool_outputs)?", "RunObject"),
+    ("GET", r"/threads/[^/]+/runs/[^/]+/steps", "ListRunStepsResponse"),
+    ("GET", r"/threads/[^/]+/runs/[^/]+/steps/[^/]+", "RunStepObject"),
 ]
+# stream: true: each event's data, by the event's name.
+_EVENT_SCHEMAS = [  # the first match applies
+    (r"thread\.created", "ThreadObject"),
+    (r"thread\.run\.step\.delta", "RunStepDeltaObject"),
+    (r"thread\.run\.step\.\w+", "RunStepObject"),
+    (r"thread\.run\.\w+", "RunObject"),
+    (r"thread\.message\.delta", "MessageDeltaObject"),
+    (r"thread\.message\.\w+", "MessageObject"),
+]
+
+
+def events(text: str) -> list[tuple[str, Any]]:
+    """Server-sent events as (event, data): data is JSON, or the final ``[DONE]``."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        out.append((fields["event"], fields["data"] if fields["data"] == "[DONE]" else json.loads(fields["data"])))
+    return out
+
+
+def _validate_events(stream: list[tuple[str, Any]]) -> None:
+    assert stream and stream[-1] == ("done", "[DONE]"), stream[-1:]
+    for name, data in stream[:-1]:
+        schema = next(s for pattern, s in _EVENT_SCHEMAS if re.fullmatch(pattern, name))
+        assert_valid(data, schema)
 
 
 def validate_exchange(exchange: Exchange) -> None:
@@ -152,6 +206,9 @@ def validate_exchange(exchange: Exchange) -> None:
     assert exchange.headers.get("x-request-id") or gateway_made, exchange
     if exchange.status >= 400:
         assert_valid(exchange.body, "ErrorResponse")
+        return
+    if exchange.headers.get("content-type", "").startswith("text/event-stream"):
+        _validate_events(exchange.body)
         return
     path = exchange.path.split("/v1", 1)[1]
     if exchange.method == "GET" and path == "/threads":
@@ -182,7 +239,10 @@ def sdk(server: Server, exchanges: list[Exchange]) -> Any:
 
     def record(response: httpx.Response) -> None:
         response.read()
-        recorded_body = response.json() if response.content else None
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            recorded_body: Any = events(response.text)
+        else:
+            recorded_body = response.json() if response.content else None
         exchanges.append(
             Exchange(
                 response.request.method,

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from tests.contract.schemas import assert_valid
-from tests.e2e.conftest import Exchange, Server, validate_exchange
+from tests.e2e.conftest import Server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-_SCHEMAS = [
-    ("POST", r"/assistants", "AssistantObject"),
-    ("GET", r"/assistants", "ListAssistantsResponse"),
-    ("GET", r"/assistants/[^/]+", "AssistantObject"),
-    ("POST", r"/assistants/[^/]+", "AssistantObject"),
-    ("DELETE", r"/assistants/[^/]+", "DeleteAssistantResponse"),
-]
-
-
-@pytest.fixture
-def exchanges() -> Iterator[list[Exchange]]:
-    """The ``sdk`` fixture's record, each response validated against OpenAI's schema for its route (the
-    assistants' here, any other route's by the suite's own check) when the test ends."""
-    recorded: list[Exchange] = []
-    yield recorded
-    assert recorded, "the test made no request"
-    for exchange in recorded:
-        path = exchange.path.split("/v1", 1)[1]
-        schema = next((s for m, p, s in _SCHEMAS if m == exchange.method and re.fullmatch(p, path)), None)
-        if schema is None or exchange.status >= 400:
-            validate_exchange(exchange)
-        else:
-            assert_valid(exchange.body, schema)
-
 
 WEATHER = {
     "type": "function",

@@ -12,7 +12,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.contract.schemas import REFERENCE, SEEDS, assert_error, document
+from tests.contract.schemas import REFERENCE, RUNS_REFERENCE, SEEDS, assert_error, document
 from tests.e2e.conftest import Exchange, Server, validate_exchange
 
 pytestmark = pytest.mark.e2e
@@ -71,9 +71,9 @@ def test_keys(server: Server) -> None:
 
 def test_routes_and_ids_that_do_not_exist(server: Server) -> None:
     for method, path in (
-        ("GET", "/assistants"),
+        ("GET", "/vector_stores"),
         ("PUT", "/threads"),
-        ("GET", "/threads/thread_abc/runs"),
+        ("GET", "/threads/thread_abc/files"),
         ("GET", "/"),
     ):
         response = send(server, method, path)
@@ -174,7 +174,8 @@ def test_vendored_contract_matches_shared_originals() -> None:
 
     if not SHARED.exists():
         pytest.skip("no shared/ beside this clone")
-    assert (SHARED / "reference" / REFERENCE.name).read_bytes() == REFERENCE.read_bytes()
+    for reference in (REFERENCE, RUNS_REFERENCE):
+        assert (SHARED / "reference" / reference.name).read_bytes() == reference.read_bytes()
     for seed in SEEDS.glob("*.txt"):
         assert (SHARED / "seeds" / seed.name).read_bytes() == seed.read_bytes()
     assert Path(SHARED / "seeds").exists()
