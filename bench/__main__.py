@@ -47,7 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per handler (cold start)")
     parser.add_argument("--iterations", type=int, default=500, help="requests per operation (warm)")
-    parser.add_argument("--skip", default="", help="comma-separated: cold, warm, trips, throughput, size")
+    parser.add_argument("--skip", default="", help="comma-separated: cold, warm, resolver, trips, throughput, size")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     env.lambda_like()
@@ -105,6 +105,21 @@ def main() -> None:
                     ]
                     for k, v in w.items()
                 ],
+            )
+        )
+    if "resolver" not in skip:
+        from bench import resolver
+
+        with _phase("endpoint vs. APIGatewayRestResolver", "retrieve thread, cold and warm"):
+            results["resolver"] = r = resolver.measure(args.runs, args.iterations)
+        header, rows = resolver.rows(r)
+        out.append(
+            _table(
+                "The gateway's design choice: gateway.endpoint vs. Powertools' APIGatewayRestResolver, retrieve "
+                f"thread (cold: median of {args.runs}, CPU ratio to boto3's floor; warm: median of "
+                f"{args.iterations}, ratio to the bare GetItem)",
+                header,
+                rows,
             )
         )
     if "trips" not in skip:

@@ -98,37 +98,34 @@ def test_auto_pagination_visits_every_message_once_in_order(sdk: Any, order: str
     assert seen == (texts if order == "asc" else texts[::-1])
 
 
-def test_pagination_while_others_append(sdk: Any) -> None:
-    client = sdk()
+def test_pagination_sees_each_message_once_while_another_client_appends_between_pages(sdk: Any) -> None:
+    """An append lands between every two page reads (explicitly, not by a thread's timing): an ascending walk
+    reaches the new messages after the earlier ones, a descending one never sees them, neither sees one twice."""
+    client, writer = sdk(), sdk()
     thread = client.beta.threads.create()
     existing = [client.beta.threads.messages.create(thread.id, role="user", content=f"m{i}").id for i in range(45)]
-    stop = threading.Event()
-    appended: list[str] = []
 
-    def append() -> None:
-        writer = sdk()
-        for _ in range(15):  # bounded, so that an ascending walk cannot chase the writers forever
-            if stop.is_set():
-                return
-            appended.append(writer.beta.threads.messages.create(thread.id, role="user", content="new").id)
+    def walk(order: str, appends: int) -> tuple[list[str], list[str]]:
+        """The ids seen, reading pages of 4; and the ids appended, one before each next page, ``appends`` at most."""
+        seen: list[str] = []
+        appended: list[str] = []
+        page = client.beta.threads.messages.list(thread.id, order=order, limit=4)
+        while True:
+            seen += [m.id for m in page.data]
+            if not page.has_next_page():
+                return seen, appended
+            if len(appended) < appends:
+                appended.append(writer.beta.threads.messages.create(thread.id, role="user", content="new").id)
+            page = page.get_next_page()
 
-    writers = [threading.Thread(target=append) for _ in range(2)]
-    for w in writers:
-        w.start()
-    try:
-        asc = [m.id for m in client.beta.threads.messages.list(thread.id, order="asc", limit=4)]
-        desc = [m.id for m in client.beta.threads.messages.list(thread.id, order="desc", limit=4)]
-    finally:
-        stop.set()
-        for w in writers:
-            w.join()
-    assert appended, "no message was appended during the walk"
-    for walk in (asc, desc):
-        assert len(walk) == len(set(walk)), "a message was visited twice"
-    assert asc[:45] == existing  # every earlier message, once, in order; new ones only after them
-    assert [i for i in desc if i in existing] == existing[::-1]
+    asc, appended_asc = walk("asc", 10)
+    assert len(appended_asc) == 10
+    assert asc == existing + appended_asc  # every message once, in order, the new ones after the earlier ones
+    desc, appended_desc = walk("desc", 10)
+    assert len(appended_desc) == 10
+    assert desc == (existing + appended_asc)[::-1]  # what was there when it started, once, newest first
     final = [m.id for m in client.beta.threads.messages.list(thread.id, order="asc", limit=100)]
-    assert final == existing + [i for i in final if i in appended] and set(appended) <= set(final)
+    assert final == existing + appended_asc + appended_desc
 
 
 def test_before_cursor(sdk: Any) -> None:
