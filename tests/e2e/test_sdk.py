@@ -199,7 +199,7 @@ def test_large_message_round_trips(sdk: Any) -> None:
     client.beta.threads.delete(thread.id)  # keep the embedded table small for the tests that follow
 
 
-def test_racing_modifies_and_a_delete_never_mix_or_resurrect(sdk: Any) -> None:
+def test_modifies_racing_a_delete_each_answer_and_never_resurrect_the_thread(sdk: Any) -> None:
     thread = sdk().beta.threads.create(metadata={"v": "start"})
     values = [{"writer": str(n), "half": f"{n}-a", "other": f"{n}-b"} for n in range(8)]
     outcomes: list[str] = []
@@ -238,9 +238,10 @@ def test_concurrent_modifies_end_with_one_whole_value(sdk: Any) -> None:
     assert sdk().beta.threads.retrieve(thread.id).metadata in values
 
 
-def test_idempotent_retry_through_the_sdk(sdk: Any) -> None:
-    client = sdk(default_headers={"Idempotency-Key": "e2e-once"})
-    first = client.beta.threads.create(messages=[{"role": "user", "content": "only once"}])
-    again = client.beta.threads.create(messages=[{"role": "user", "content": "only once"}])
+def test_a_create_sent_twice_with_one_idempotency_key_through_the_sdk_creates_one_thread(sdk: Any) -> None:
+    """The key per request (``extra_headers``), as the README says; the second send is what a retry sends."""
+    client, once = sdk(), {"Idempotency-Key": "e2e-once"}
+    first = client.beta.threads.create(messages=[{"role": "user", "content": "only once"}], extra_headers=once)
+    again = client.beta.threads.create(messages=[{"role": "user", "content": "only once"}], extra_headers=once)
     assert again.id == first.id
     assert len(client.beta.threads.messages.list(first.id).data) == 1

@@ -214,7 +214,9 @@ def test_concurrent_appends_are_all_kept_in_one_order(api: Api) -> None:
         assert [v for v in asc if v.startswith(f"{n}-")] == [f"{n}-{i}" for i in range(5)]
 
 
-def test_concurrent_modifies_end_with_one_whole_value_and_never_resurrect(api: Api) -> None:
+def test_concurrent_modifies_end_with_one_whole_value_and_a_modify_after_the_delete_resurrects_nothing(
+    api: Api,
+) -> None:
     thread_id = api("POST", "/threads").body["id"]
     values = [{f"k{n}": str(n), "writer": str(n)} for n in range(8)]
 
