@@ -21,7 +21,7 @@ from threads_api.observability import logger
 from threads_api.providers import ChatResult, Provider, ProviderError
 from threads_api.records import JsonObject, Message, Run
 from threads_api.runs import chat, lifecycle
-from threads_api.store.runs import Conflict, load_run, save_run
+from threads_api.store.runs import Conflict, load_run, run_write, save_run
 
 LEASE_SECONDS = 900  # the worker function's timeout: a lease outlives the worker that holds it
 HISTORY_MAX_MESSAGES = 1000  # the newest of a thread's messages that a run reads
@@ -112,23 +112,21 @@ def _completion_budget(run: Run) -> int | None:
 
 
 def _record(project: str, run: Run, result: ChatResult) -> Run | None:
+    """What the model answered: tool calls leave the run waiting for their outputs; a reply (with no tool
+    call) ends it, written in one transaction with the run's new state and the release of its thread."""
     now = _now()
     usage = dataclasses.asdict(result.usage) if result.usage else None
     total = lifecycle.add_usage(run.usage, usage)
     steps = list(run.steps)
-    cut = result.finish_reason == "length"
+    reply: Message | None = None
     if result.text or not result.tool_calls:
         message_id = _derived("msg_", run.id, len(steps), "message")
         reply = Message(message_id, run.thread_id, now, "assistant", [], [], {}, run.assistant_id, run.id)
-        if cut and not result.tool_calls:
+        if result.finish_reason == "length" and not result.tool_calls:
             reply.status, reply.incomplete_details = "incomplete", {"reason": "max_tokens"}
-        content = [{"type": "text", "text": {"value": result.text or "", "annotations": []}}]
-        store.append_message(project, run.thread_id, "assistant", content, [], {}, message_id, reply=reply)
-        details = {"message_id": message_id}
         step_usage = None if result.tool_calls else usage
-        steps.append(
-            lifecycle.step(run, _derived("step_", run.id, len(steps)), "message_creation", details, now, step_usage)
-        )
+        step_id = _derived("step_", run.id, len(steps))
+        steps.append(lifecycle.step(run, step_id, "message_creation", {"message_id": message_id}, now, step_usage))
     if result.tool_calls:
         calls: list[JsonObject] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments, "output": None}}
@@ -139,19 +137,42 @@ def _record(project: str, run: Run, result: ChatResult) -> Run | None:
             {"id": c["id"], "type": "function", "function": {k: c["function"][k] for k in ("name", "arguments")}}
             for c in calls
         ]
-        waiting = dataclasses.replace(
-            run,
-            status="requires_action",
-            steps=steps,
-            usage=total,
-            required_action={"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": asked}},
-        )
+        action = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": asked}}
+        waiting = dataclasses.replace(run, status="requires_action", steps=steps, usage=total, required_action=action)
+        if reply is not None:  # text beside the tool calls: the reply lands with the run's new state
+            return _with_reply(project, waiting, reply, result.text, release=False)
         return _save(project, waiting, release=False)
-    if cut:
-        return _finish(
-            project, run, "incomplete", steps=steps, usage=total, incomplete_details={"reason": "max_completion_tokens"}
+    assert reply is not None
+    if reply.status == "incomplete":
+        ended = lifecycle.ended(
+            run, "incomplete", now, steps=steps, usage=total, incomplete_details={"reason": "max_completion_tokens"}
         )
-    return _finish(project, run, "completed", steps=steps, usage=total)
+    else:
+        ended = lifecycle.ended(run, "completed", now, steps=steps, usage=total)
+    return _with_reply(project, ended, reply, result.text, release=True)
+
+
+def _with_reply(project: str, run: Run, reply: Message, text: str | None, *, release: bool) -> Run | None:
+    """Append the run's reply and save the run in one transaction: both land, or neither (a cancel that
+    came first wins, and the reply is not written)."""
+    write, saved = run_write(project, run)
+    content = [{"type": "text", "text": {"value": text or "", "annotations": []}}]
+    try:
+        store.append_message(
+            project,
+            run.thread_id,
+            "assistant",
+            content,
+            [],
+            {},
+            reply.id,
+            reply=reply,
+            run_write=write,
+            release=release,
+        )
+    except Conflict:
+        return _cancelled_meanwhile(project, run)
+    return saved
 
 
 def _finish(project: str, run: Run, status: str, **changes: Any) -> Run | None:
@@ -159,19 +180,22 @@ def _finish(project: str, run: Run, status: str, **changes: Any) -> Run | None:
 
 
 def _save(project: str, run: Run, *, release: bool) -> Run | None:
-    """Save what the worker did; if the run was cancelled meanwhile, end it as cancelled instead (what was
-    already written, a reply, stays, and its step with it)."""
+    """Save what the worker did; if the run was cancelled meanwhile, end it as cancelled instead."""
     try:
         return save_run(project, run, release=release)
     except Conflict:
-        loaded = load_run(run.thread_id, run.id)
-        if loaded is None:
-            return None
-        latest = loaded[1]
-        if latest.status != "cancelling":
-            return None  # someone else's run now (a retried worker's): theirs to finish
-        cancelled = lifecycle.ended(dataclasses.replace(latest, steps=run.steps, usage=run.usage), "cancelled", _now())
-        try:
-            return save_run(project, cancelled, release=True)
-        except Conflict:
-            return None
+        return _cancelled_meanwhile(project, run)
+
+
+def _cancelled_meanwhile(project: str, run: Run) -> Run | None:
+    """The run changed under the worker: if it is being cancelled, the worker ends it as cancelled, with the
+    usage it spent (what the model said is not kept); otherwise it is not this worker's any more."""
+    loaded = load_run(run.thread_id, run.id)
+    if loaded is None or loaded[1].status != "cancelling":
+        return None  # gone, or someone else's run now (a retried worker's): theirs to finish
+    latest = loaded[1]
+    cancelled = lifecycle.ended(dataclasses.replace(latest, usage=run.usage), "cancelled", _now())
+    try:
+        return save_run(project, cancelled, release=True)
+    except Conflict:
+        return None

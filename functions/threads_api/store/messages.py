@@ -47,6 +47,8 @@ def append_message(
     metadata: dict[str, str],
     message_id: str | None = None,
     reply: Message | None = None,
+    run_write: TransactWriteItemTypeDef | None = None,
+    release: bool = False,
 ) -> Message:
     """Append a message in one transaction that also advances the thread's ``last_ok`` (the order protocol).
 
@@ -55,7 +57,9 @@ def append_message(
     of that same request, so it is returned as it is instead of written again.
 
     While a run holds the thread (``active_run``, until ``active_until``) only that run's ``reply`` (a message
-    with its ``run_id``, ``assistant_id`` and status) may be appended; anything else is OpenAI's 400.
+    with its ``run_id``, ``assistant_id`` and status) may be appended; anything else is OpenAI's 400. The
+    reply lands in the same transaction as its run's save (``run_write``, conditional on the run's version:
+    ``runs.Conflict`` if the run changed), and with ``release`` the thread's lock is released with them.
     """
     last_ok: str | None = None
     message_id = message_id or ids.new_id("msg_")
@@ -72,7 +76,7 @@ def append_message(
                 "Update": {
                     "TableName": dynamodb.TABLE,
                     "Key": thread_key(thread_id),
-                    "UpdateExpression": "SET last_ok = :k",
+                    "UpdateExpression": "SET last_ok = :k" + (" REMOVE active_run, active_until" if release else ""),
                     "ConditionExpression": "prj = :p AND attribute_not_exists(pending) "
                     "AND (attribute_not_exists(last_ok) OR last_ok < :k) "
                     "AND (attribute_not_exists(active_run) OR active_until < :now OR active_run = :run)",
@@ -94,6 +98,8 @@ def append_message(
                 }
             },
         ]
+        if run_write is not None:
+            writes.append(run_write)  # index 2
         writes.extend({"Put": {"TableName": dynamodb.TABLE, "Item": part}} for part in parts)
         try:
             # The token makes botocore's own retry of a transaction that did commit a success, not a failure.
@@ -103,6 +109,10 @@ def append_message(
             reasons = dynamodb.cancellation_reasons(exc)  # [(code, item)]: the thread's update, the message's put
             if not reasons:
                 raise
+            if run_write is not None and dynamodb.condition_failed(exc, 2):
+                from threads_api.store.runs import Conflict
+
+                raise Conflict(reply.run_id if reply else "") from exc
             if dynamodb.condition_failed(exc, 0):
                 old = reasons[0][1] or dynamodb.get_item(thread_key(thread_id))
                 if not visible_thread(old, project):

@@ -211,12 +211,8 @@ def list_runs(project: str, thread_id: str, limit: int, order: str, after: str |
     return Page([run_from_item(item) for item in items], has_more, backwards=before is not None and after is None)
 
 
-def save_run(project: str, run: Run, *, release: bool = False, hold_until: int | None = None) -> Run:
-    """Write ``run`` over the version it was read at (``Conflict`` if another writer saved first).
-
-    ``release``: the run has ended, so its thread's lock is released in the same transaction (when the
-    lock is still this run's). ``hold_until``: the run goes on, and its lock now lasts until then.
-    """
+def run_write(project: str, run: Run) -> tuple[TransactWriteItemTypeDef, Run]:
+    """The write that saves ``run`` over the version it was read at, for a transaction, and the run saved."""
     saved = dataclasses.replace(run, version=run.version + 1)
     item = run_item(project, saved, "")
     update: TransactWriteItemTypeDef = {
@@ -233,6 +229,16 @@ def save_run(project: str, run: Run, *, release: bool = False, hold_until: int |
             },
         }
     }
+    return update, saved
+
+
+def save_run(project: str, run: Run, *, release: bool = False, hold_until: int | None = None) -> Run:
+    """Write ``run`` over the version it was read at (``Conflict`` if another writer saved first).
+
+    ``release``: the run has ended, so its thread's lock is released in the same transaction (when the
+    lock is still this run's). ``hold_until``: the run goes on, and its lock now lasts until then.
+    """
+    update, saved = run_write(project, run)
     writes = [update]
     if release or hold_until is not None:
         lock: dict[str, Any] = {
