@@ -142,6 +142,13 @@ def _async_invoker(run: Any, names: dict[str, str]) -> Any:
     return invoke_async
 
 
+def _invoked_functions(functions: dict[str, Function]) -> dict[str, str]:
+    """Physical name -> logical id of what the functions invoke (RUN_WORKER_FUNCTION): Lambda's Invoke on
+    this server is no way into the others."""
+    invoked = {f.environment.get("RUN_WORKER_FUNCTION") for f in functions.values()}
+    return {f.name: logical for logical, f in functions.items() if f.name in invoked}
+
+
 def _loopback(host: str) -> str:
     """An address of this server that its own functions can call, whatever it listens on."""
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
@@ -230,7 +237,7 @@ def _serve(args: argparse.Namespace) -> None:
         lambda_, functions = _deployed_lambda(table, endpoint, args.tracing)
         invoke = lambda route, event: lambda_.invoke(route.function, event, event["requestContext"]["requestId"])  # noqa: E731
         consume = lambda records: _cleanup_outcome(lambda_.invoke("CleanupFunction", records), records)  # noqa: E731
-        invoke_async = _async_invoker(lambda_.invoke, {f.name: logical for logical, f in functions.items()})
+        invoke_async = _async_invoker(lambda_.invoke, _invoked_functions(functions))
     else:
         lambda_, invoke, consume = None, _in_process_invoker(), cleanup.handler
         os.environ.setdefault("RUN_WORKER_FUNCTION", "RunWorkerFunction")

@@ -48,6 +48,8 @@ class Route:
     path: str  # as in the template, e.g. /threads/{thread_id}
     handler: str  # module:function, e.g. handlers.create_thread:handler
     function: str  # the template's logical id
+    authorizer: str | None = None  # the Api's authorizer this route runs first (None: a public route)
+    api_key_required: bool = False  # whether a usage plan's API key must come with it (from the authorizer)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -65,9 +67,16 @@ class Route:
         return getattr(importlib.import_module(module), name)
 
 
+def _api_auth() -> dict[str, Any]:
+    return dict(load()["Resources"]["Api"]["Properties"].get("Auth") or {})
+
+
 def routes() -> list[Route]:
-    """Every Api event of every function; greedy (``{proxy+}``) routes last, as API Gateway matches them."""
+    """Every Api event of every function; greedy (``{proxy+}``) routes last, as API Gateway matches them.
+
+    Each route's authorizer and API key requirement: the event's own ``Auth``, else the Api's defaults."""
     found = []
+    defaults = _api_auth()
     for name, resource in load()["Resources"].items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
@@ -77,15 +86,61 @@ def routes() -> list[Route]:
             if event.get("Type") != "Api":
                 continue
             method = str(event["Properties"]["Method"]).upper()
-            found.append(Route(method, event["Properties"]["Path"], f"{module.replace('/', '.')}:{function}", name))
+            auth = event["Properties"].get("Auth") or {}
+            authorizer = auth.get("Authorizer", defaults.get("DefaultAuthorizer"))
+            route = Route(
+                method,
+                event["Properties"]["Path"],
+                f"{module.replace('/', '.')}:{function}",
+                name,
+                authorizer=None if authorizer in (None, "NONE") else str(authorizer),
+                api_key_required=bool(auth.get("ApiKeyRequired", defaults.get("ApiKeyRequired", False))),
+            )
+            found.append(route)
     return sorted(found, key=lambda r: (r.greedy, r.path == "/", r.path))
 
 
 def timeout(function: str) -> float:
     """A function's timeout in seconds: its own, else the Globals'."""
-    resources = load()
-    own = resources["Resources"][function]["Properties"].get("Timeout")
-    return float(own if own is not None else resources["Globals"]["Function"]["Timeout"])
+    loaded = load()
+    own = loaded["Resources"].get(function, {}).get("Properties", {}).get("Timeout")  # a test's probe: Globals'
+    return float(own if own is not None else loaded["Globals"]["Function"]["Timeout"])
+
+
+def parameter(value: Any) -> Any:
+    """A value as the template's defaults make it: ``!Ref Parameter`` is the parameter's default."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return load()["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    function: str  # the logical id of its Lambda function
+    identity_sources: tuple[str, ...]  # as API Gateway names them: method.request.header.X, context.requestId
+    ttl_seconds: int  # API Gateway's result cache (0: none)
+
+
+def authorizer(name: str) -> Authorizer:
+    """An authorizer of the Api's ``Auth`` as SAM makes it (``ReauthorizeEvery`` defaults to 300 s)."""
+    spec = _api_auth()["Authorizers"][name]
+    identity = spec.get("Identity") or {}
+    sources = [f"method.request.header.{h}" for h in identity.get("Headers", [])]
+    sources += [f"method.request.querystring.{q}" for q in identity.get("QueryStrings", [])]
+    sources += [f"stageVariables.{v}" for v in identity.get("StageVariables", [])]
+    sources += [f"context.{c}" for c in identity.get("Context", [])]
+    function = spec["FunctionArn"]["GetAtt"]
+    function = function.split(".")[0] if isinstance(function, str) else function[0]
+    return Authorizer(str(function), tuple(sources), int(parameter(identity.get("ReauthorizeEvery", 300))))
+
+
+def usage_plan_throttle() -> tuple[float, float]:
+    """(rate per second, burst) of the usage plan that meters each project: the template's defaults."""
+    for resource in load()["Resources"].values():
+        if resource.get("Type") == "AWS::ApiGateway::UsagePlan":
+            throttle = resource["Properties"]["Throttle"]
+            return float(parameter(throttle["RateLimit"])), float(parameter(throttle["BurstLimit"]))
+    raise LookupError("template.yaml has no usage plan")
 
 
 def stage() -> str:

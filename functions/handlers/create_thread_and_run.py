@@ -1,6 +1,6 @@
 """POST /threads/runs"""
 
-from threads_api import response_bodies, store
+from threads_api import ids, response_bodies, store
 from threads_api.gateway import Body, Request, endpoint
 from threads_api.request_bodies import parse
 from threads_api.run_bodies import ThreadAndRunIn
@@ -12,15 +12,17 @@ def handler(request: Request) -> Body:
     body = parse(ThreadAndRunIn, request.body)
     assistant = store.get_assistant(request.project, body.assistant_id)  # before the thread: a 404 writes nothing
     given = body.thread
+    thread_id = request.created_id("thread_") or ids.new_id("thread_")
+    run_id = request.created_id("run_")
+    run = lifecycle.new_run(thread_id, assistant, body.overrides(), run_id, store.now_ms() // 1000)
+    store.check_run_size(request.project, run)  # before the thread: a run too large to store writes nothing
     thread, _ = store.create_thread(
         request.project,
         (given.metadata if given else None) or {},
         given.tool_resources.stored() if given and given.tool_resources else {},
         [m.as_new() for m in (given.messages or [])] if given else [],
-        thread_id=request.created_id("thread_"),
+        thread_id=thread_id,
     )
-    run_id = request.created_id("run_")
-    run = lifecycle.new_run(thread.id, assistant, body.overrides(), run_id, store.now_ms() // 1000)
     run = store.create_run(request.project, run, keyed=run_id is not None)
     prelude = [events.sse("thread.created", response_bodies.thread_object(thread))]
     return launch.started(

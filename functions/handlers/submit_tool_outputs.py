@@ -5,6 +5,7 @@ from threads_api.errors import Unavailable
 from threads_api.gateway import Body, Request, endpoint
 from threads_api.request_bodies import parse
 from threads_api.run_bodies import ToolOutputsIn
+from threads_api.run_objects import run_object
 from threads_api.runs import events, launch, lifecycle
 
 
@@ -15,7 +16,10 @@ def handler(request: Request) -> Body:
     body = parse(ToolOutputsIn, request.body)
     for _ in range(5):  # a cancel may save between our read and our write: read again
         run = store.get_run(request.project, thread_id, run_id)
-        resumed = lifecycle.submit_tool_outputs(run, body.outputs(), store.now_ms() // 1000)
+        now = store.now_ms() // 1000
+        if run.status != "requires_action" and lifecycle.already_submitted(run, body.outputs()):
+            return run_object(run, now)  # a retry of a submit that landed: its run, as it stands
+        resumed = lifecycle.submit_tool_outputs(run, body.outputs(), now)
         try:
             saved = store.save_run(request.project, resumed, hold_until=resumed.expires_at)
             break

@@ -20,13 +20,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from threads_api import response_bodies, store
+from threads_api.observability import logger
 from threads_api.records import JsonObject, Run
 from threads_api.run_objects import run_object
 from threads_api.runs import lifecycle
-from threads_api.store.runs import get_run
+from threads_api.store.runs import get_run, run_version
 
 STREAM_WAIT_SECONDS = 24.0  # inside the stream functions' 28 s timeout (API Gateway gives up at 29 s)
 POLL_SECONDS = 0.1
+SLOW_POLL_SECONDS = 0.5
 
 
 def sse(event: str, data: Any) -> str:
@@ -36,14 +38,22 @@ def sse(event: str, data: Any) -> str:
 
 def wait(project: str, start: Run, time_left: Callable[[], float]) -> Run:
     """The run once it has stopped (or as it stands when the wait's time is up)."""
-    deadline = time.monotonic() + min(STREAM_WAIT_SECONDS, time_left() - 2)
+    started = time.monotonic()
+    deadline = started + min(STREAM_WAIT_SECONDS, time_left() - 2)
     run = start
     while True:
         now = store.now_ms() // 1000
         if lifecycle.current(run, now).status in lifecycle.STOPPED or time.monotonic() >= deadline:
             return run
-        time.sleep(POLL_SECONDS)
-        run = get_run(project, start.thread_id, start.id)
+        # Quick at first (a reply often takes a second or two), then every half second: a long run's
+        # stream costs at most ~2 reads a second, each of the run's version alone.
+        time.sleep(POLL_SECONDS if time.monotonic() - started < 3 else SLOW_POLL_SECONDS)
+        try:
+            if run_version(start.thread_id, start.id) != run.version:
+                run = get_run(project, start.thread_id, start.id)
+        except Exception:  # the run is written: the stream ends with what is known rather than an error
+            logger.exception("stream wait failed", extra={"run_id": start.id})
+            return run
 
 
 def stream(project: str, start: Run, final: Run, *, created: bool, prelude: list[str] | None = None) -> str:
@@ -59,7 +69,7 @@ def stream(project: str, start: Run, final: Run, *, created: bool, prelude: list
     if created:
         out.append(sse("thread.run.created", queued))
     out.append(sse("thread.run.queued", queued))
-    if final.started_at is not None:
+    if final.status != "queued" and final.started_at is not None:
         out.append(sse("thread.run.in_progress", _as(final, "in_progress", now)))
     seen = {s["id"] for s in start.steps}
     for step in final.steps:
@@ -90,12 +100,17 @@ def _step_events(project: str, step: JsonObject) -> Iterator[str]:
     opened = step | {"status": "in_progress", "completed_at": None, "usage": None}
     details = step["step_details"]
     if details["type"] == "tool_calls":
+        # The calls come in the delta, as OpenAI streams them: the SDK joins a delta's strings onto the
+        # snapshot's, so calls already in the created step would come out doubled.
         calls = [{**c, "function": {**c["function"], "output": None}} for c in details["tool_calls"]]
-        opened = opened | {"step_details": {"type": "tool_calls", "tool_calls": calls}}
+        opened = opened | {"step_details": {"type": "tool_calls", "tool_calls": []}}
     yield sse("thread.run.step.created", opened)
     yield sse("thread.run.step.in_progress", opened)
     if details["type"] == "message_creation":
-        yield from _message_events(project, step["thread_id"], details["message_creation"]["message_id"])
+        try:
+            yield from _message_events(project, step["thread_id"], details["message_creation"]["message_id"])
+        except Exception:  # gone (deleted) or unreadable now: the step's events go on without it
+            logger.exception("stream message failed", extra={"run_id": step["run_id"]})
     else:
         delta = [{"index": n, **call} for n, call in enumerate(calls)]
         yield sse(

@@ -4,6 +4,7 @@ outputs): hand it to the worker, then answer the run as queued, or with ``stream
 from __future__ import annotations
 
 from threads_api import store
+from threads_api.observability import logger
 from threads_api.records import Run
 from threads_api.response_bodies import EventStream
 from threads_api.run_objects import run_object
@@ -12,7 +13,7 @@ from threads_api.store.runs import Conflict, get_run, save_run
 
 NOT_STARTED = {
     "code": "server_error",
-    "message": "The run could not be started: the worker could not be invoked. Create the run again.",
+    "message": "The run could not be started: the worker could not be invoked.",
 }
 
 
@@ -26,19 +27,30 @@ def started(
     prelude: list[str] | None = None,
 ) -> dict[str, object]:
     """Hand ``run`` (written, queued) to the worker and answer for it."""
+    queued = run
     if not starter.start(run.thread_id, run.id):
         run = _fail(project, run)
     if not stream:
         return run_object(run, store.now_ms() // 1000)
     final = events.wait(project, run, lambda: seconds_left)
-    return EventStream(events.stream(project, run, final, created=created, prelude=prelude))
+    return EventStream(events.stream(project, queued, final, created=created, prelude=prelude))
 
 
 def _fail(project: str, run: Run) -> Run:
-    """The worker could not be asked: the run fails now rather than wait, queued, for its expiry."""
+    """The worker could not be asked: the run fails now rather than wait, queued, for its expiry. The run is
+    written already, so nothing here may answer an error: at worst it is answered queued (and expires)."""
     try:
-        return save_run(
-            project, lifecycle.ended(run, "failed", store.now_ms() // 1000, last_error=NOT_STARTED), release=True
-        )
+        ended = lifecycle.ended(run, "failed", store.now_ms() // 1000, last_error=NOT_STARTED)
+        return save_run(project, ended, release=True)
     except Conflict:
-        return get_run(project, run.thread_id, run.id)  # the worker got it after all, and has moved it on
+        return _latest(project, run)  # the worker got it after all, and has moved it on
+    except Exception:
+        logger.exception("run not failed", extra={"run_id": run.id})
+        return run
+
+
+def _latest(project: str, run: Run) -> Run:
+    try:
+        return get_run(project, run.thread_id, run.id)
+    except Exception:
+        return run

@@ -123,6 +123,17 @@ def submit_tool_outputs(run: Run, outputs: list[JsonObject], now: int) -> Run:
     return dataclasses.replace(run, status="queued", required_action=None, steps=steps, expires_at=now + EXPIRY_SECONDS)
 
 
+def already_submitted(run: Run, outputs: list[JsonObject]) -> bool:
+    """Whether the run's last tool round holds exactly these outputs: a retry of a submit whose answer was
+    lost (the SDK retries without an Idempotency-Key), to be answered with the run, not a 400."""
+    rounds = [s for s in run.steps if s["step_details"]["type"] == "tool_calls"]
+    if not rounds or rounds[-1]["status"] != "completed":
+        return False
+    given = {o["tool_call_id"]: o["output"] for o in outputs}
+    held = {c["id"]: c["function"]["output"] for c in rounds[-1]["step_details"]["tool_calls"]}
+    return given == held
+
+
 def _with_outputs(step: JsonObject, given: dict[str, str], now: int) -> JsonObject:
     details = step["step_details"]
     if step["status"] != "in_progress" or details["type"] != "tool_calls":

@@ -5,8 +5,10 @@ waiting for their outputs (``requires_action``), and the API function that takes
 worker again. Every write is conditional on the run's version, so a cancel, or a second worker, is never
 overwritten: a worker that loses reads the run again and, if it was cancelled, ends it as cancelled.
 
-A worker that dies (a crash, a timeout) leaves the run ``in_progress`` with a lease: Lambda's retry of the
-invocation takes the run over once the lease has run out, and a run nobody takes expires at ``expires_at``.
+A worker that fails on an error fails the run at once, with a ``last_error`` (its thread is released). One
+that dies without a word (out of memory, killed) leaves the run ``in_progress`` until its ``expires_at``,
+when it reads as expired and its thread's lock ends: nothing is stuck for longer. No result is written
+once the run's ``expires_at`` has passed: a run seen expired stays expired.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from threads_api.records import JsonObject, Message, Run
 from threads_api.runs import chat, lifecycle
 from threads_api.store.runs import Conflict, load_run, run_write, save_run
 
-LEASE_SECONDS = 900  # the worker function's timeout: a lease outlives the worker that holds it
+EXPIRY_MARGIN_SECONDS = 2  # the model's time ends this long before the run's expires_at: time to write
 HISTORY_MAX_MESSAGES = 1000  # the newest of a thread's messages that a run reads
 NO_PROVIDER = (
     "No model provider is configured for this deployment: set the ModelProvider and ModelBaseUrl parameters "
@@ -49,51 +51,53 @@ def execute(thread_id: str, run_id: str, provider: Provider | None, time_left: A
     project, run = claimed
     if provider is None:
         return _finish(project, run, "failed", last_error={"code": "server_error", "message": NO_PROVIDER})
-    deadline = time.monotonic() + min(time_left() - 5, (run.expires_at or _now()) - _now())
+    left = min(time_left() - 5, (run.expires_at or _now()) - _now() - EXPIRY_MARGIN_SECONDS)
     try:
         history, replies = _history(project, run)
         budget = _completion_budget(run)
         if budget is not None and budget <= 0:
             return _finish(project, run, "incomplete", incomplete_details={"reason": "max_completion_tokens"})
-        result = provider.complete(chat.request(run, history, replies, budget), deadline=deadline)
+        result = provider.complete(chat.request(run, history, replies, budget), deadline=time.monotonic() + left)
+        return _record(project, run, result)
     except ProviderError as exc:
         return _finish(project, run, "failed", last_error={"code": exc.code, "message": exc.message})
-    except Exception as exc:  # ours: the run fails with a clear error instead of waiting for its expiry
+    except Exception as exc:  # ours, or the store's: the run fails now rather than wait for its expiry
         logger.exception("run failed", extra={"run_id": run.id, "error_type": type(exc).__name__})
         error = {"code": "server_error", "message": "The run failed on an internal error."}
-        return _finish(project, run, "failed", last_error=error)
-    return _record(project, run, result)
+        try:
+            return _finish(project, run, "failed", last_error=error)
+        except Exception:  # the store itself is failing: the run expires at its expires_at
+            logger.exception("run not failed", extra={"run_id": run.id})
+            return None
 
 
 def _claim(thread_id: str, run_id: str) -> tuple[str, Run] | None:
+    """Take a queued run (``in_progress``); None when it is gone, not queued, or another worker took it."""
     for _ in range(3):
         loaded = load_run(thread_id, run_id)
         if loaded is None:
             return None
         project, run = loaded
         now = _now()
-        run = lifecycle.current(run, now)
-        lease = int(run.settings.get("lease_until") or 0)
-        if not (run.status == "queued" or (run.status == "in_progress" and lease < now)):
-            return None
-        settings = {**run.settings, "lease_until": now + LEASE_SECONDS}
-        started = run.started_at or now
+        if lifecycle.current(run, now).status != "queued":
+            return None  # ended, expired, or another worker's
         try:
-            run = save_run(
-                project, dataclasses.replace(run, status="in_progress", started_at=started, settings=settings)
+            return project, save_run(
+                project, dataclasses.replace(run, status="in_progress", started_at=run.started_at or now)
             )
         except Conflict:
-            continue
-        return project, run
+            continue  # cancelled, or claimed, meanwhile: read it again
     return None
 
 
 def _history(project: str, run: Run) -> tuple[list[Message], dict[str, Message]]:
     """The thread's newest messages, oldest first, and this run's own replies apart (by id)."""
-    limit = int((run.settings.get("truncation_strategy") or {}).get("last_messages") or HISTORY_MAX_MESSAGES)
+    last = (run.settings.get("truncation_strategy") or {}).get("last_messages")
+    # This run's own replies are read too (they come back in the order of its steps), hence the steps' count.
+    limit = min(int(last) + len(run.steps), HISTORY_MAX_MESSAGES) if last else HISTORY_MAX_MESSAGES
     newest: list[Message] = []
     after: str | None = None
-    while len(newest) < HISTORY_MAX_MESSAGES:
+    while len(newest) < limit:
         page = store.list_messages(project, run.thread_id, 100, "desc", after, None)
         newest += page.items
         if not page.has_more or not page.items:
@@ -101,7 +105,7 @@ def _history(project: str, run: Run) -> tuple[list[Message], dict[str, Message]]
         after = page.items[-1].id
     replies = {m.id: m for m in newest if m.run_id == run.id}
     history = [m for m in reversed(newest) if m.run_id != run.id]
-    return history[-limit:], replies
+    return (history[-int(last) :] if last else history), replies
 
 
 def _completion_budget(run: Run) -> int | None:
@@ -114,6 +118,8 @@ def _completion_budget(run: Run) -> int | None:
 def _record(project: str, run: Run, result: ChatResult) -> Run | None:
     """What the model answered: tool calls leave the run waiting for their outputs; a reply (with no tool
     call) ends it, written in one transaction with the run's new state and the release of its thread."""
+    if _too_late(run):
+        return None
     now = _now()
     usage = dataclasses.asdict(result.usage) if result.usage else None
     total = lifecycle.add_usage(run.usage, usage)
@@ -176,7 +182,14 @@ def _with_reply(project: str, run: Run, reply: Message, text: str | None, *, rel
 
 
 def _finish(project: str, run: Run, status: str, **changes: Any) -> Run | None:
+    if _too_late(run):
+        return None
     return _save(project, lifecycle.ended(run, status, _now(), **changes), release=True)
+
+
+def _too_late(run: Run) -> bool:
+    """Past the (claimed) run's expires_at it reads as expired: the worker writes nothing to change that."""
+    return run.expires_at is not None and _now() >= run.expires_at
 
 
 def _save(project: str, run: Run, *, release: bool) -> Run | None:

@@ -39,7 +39,7 @@ from threads_api.store.messages import (
 )
 from threads_api.store.purge import delete_message_parts, purge_thread
 from threads_api.store.runs import Conflict as RunConflict
-from threads_api.store.runs import create_run, get_run, list_runs, save_run, update_run_metadata
+from threads_api.store.runs import check_run_size, create_run, get_run, list_runs, save_run, update_run_metadata
 from threads_api.store.threads import (
     PENDING_TTL_SECONDS,
     create_thread,
@@ -61,6 +61,7 @@ __all__ = [
     "Unavailable",
     "append_message",
     "batch_write",
+    "check_run_size",
     "client",
     "create_assistant",
     "create_run",

@@ -79,7 +79,7 @@ def append_message(
                     "UpdateExpression": "SET last_ok = :k" + (" REMOVE active_run, active_until" if release else ""),
                     "ConditionExpression": "prj = :p AND attribute_not_exists(pending) "
                     "AND (attribute_not_exists(last_ok) OR last_ok < :k) "
-                    "AND (attribute_not_exists(active_run) OR active_until < :now OR active_run = :run)",
+                    "AND (attribute_not_exists(active_run) OR active_until <= :now OR active_run = :run)",
                     "ExpressionAttributeValues": {
                         ":p": {"S": project},
                         ":k": {"S": ok},
@@ -134,7 +134,7 @@ def append_message(
 
 def _refuse_while_run_active(thread: Item, thread_id: str, run_id: str | None, now: int) -> None:
     active = thread.get("active_run", {}).get("S")
-    if active and active != run_id and int(thread.get("active_until", {}).get("N", "0")) >= now:
+    if active and active != run_id and int(thread.get("active_until", {}).get("N", "0")) > now:
         raise ApiError(400, f"Can't add messages to {thread_id} while a run {active} is active.")
 
 

@@ -72,6 +72,11 @@ def run_item(project: str, run: Run, ok: str) -> Item:
     return item
 
 
+def check_run_size(project: str, run: Run) -> None:
+    """A 400 now for a run too large to store (see ``run_item``), before anything else is written."""
+    run_item(project, run, "")
+
+
 def run_from_item(item: Item) -> Run:
     return Run(
         id=item["sk"]["S"][len(RUN_PREFIX) :],
@@ -103,7 +108,7 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
         ms = store.now_ms()
         now = ms // 1000
         condition = (
-            "prj = :p AND attribute_not_exists(pending) AND (attribute_not_exists(active_run) OR active_until < :now)"
+            "prj = :p AND attribute_not_exists(pending) AND (attribute_not_exists(active_run) OR active_until <= :now)"
         )
         values: dict[str, Any] = {
             ":p": {"S": project},
@@ -142,6 +147,7 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
             },
         ]
         writes.extend({"Put": {"TableName": dynamodb.TABLE, "Item": item}} for item in items)
+        _fits_one_transaction(items)
         try:
             dynamodb.transact_write(writes, token=str(uuid.uuid4()))
             return run
@@ -157,13 +163,25 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
                 if holder == run.id:
                     return run  # our own transaction, committed by an attempt whose answer was lost
                 if not visible_thread(old, project) or (
-                    holder and int(old.get("active_until", {}).get("N", "0")) >= now
+                    holder and int(old.get("active_until", {}).get("N", "0")) > now
                 ):
                     raise _active_run_error(thread_id, old, project) from exc
                 last_ok = old.get("last_ok", {}).get("S")  # a message came first: order after it
             elif all(code != "TransactionConflict" for code, _ in reasons):
                 raise
     raise Unavailable("transact_write_items")
+
+
+def _fits_one_transaction(items: list[Item]) -> None:
+    """A run's additional_messages are written with it, all or nothing: they must fit one transaction."""
+    size = sum(item_size(item) for item in items)
+    if len(items) + 2 > limits.TRANSACTION_MAX_ITEMS or size > limits.TRANSACTION_MAX_BYTES - limits.RUN_ITEM_MAX_BYTES:
+        raise ApiError(
+            400,
+            f"additional_messages are too large to add with the run ({size} bytes stored): add them to the "
+            "thread first, then create the run.",
+            param="additional_messages",
+        )
 
 
 def get_run(project: str, thread_id: str, run_id: str) -> Run:
@@ -176,6 +194,15 @@ def get_run(project: str, thread_id: str, run_id: str) -> Run:
     if item is None or item.get("prj", {}).get("S") != project:
         raise NotFound("run", run_id)
     return run_from_item(item)
+
+
+def run_version(thread_id: str, run_id: str) -> int | None:
+    """The run's version alone (a stream's poll: one small read instead of the whole run)."""
+    response = dynamodb.call(
+        "get_item", Key=run_key(thread_id, run_id), ProjectionExpression="ver", ConsistentRead=True
+    )
+    item = response.get("Item")
+    return int(item["ver"]["N"]) if item else None
 
 
 def load_run(thread_id: str, run_id: str) -> tuple[str, Run] | None:
@@ -207,6 +234,7 @@ def list_runs(project: str, thread_id: str, limit: int, order: str, after: str |
         key_condition="pk = :t",
         IndexName="by_order",
         ExpressionAttributeValues={":t": {"S": runs_partition(thread_id)}},
+        ConsistentRead=True,  # a local index reads strongly: a run just created is listed
     )
     return Page([run_from_item(item) for item in items], has_more, backwards=before is not None and after is None)
 
@@ -259,10 +287,10 @@ def save_run(project: str, run: Run, *, release: bool = False, hold_until: int |
     except ClientError as exc:
         if dynamodb.condition_failed(exc, 0):
             raise Conflict(run.id) from exc
-        if not dynamodb.condition_failed(exc, 1):
-            raise
-        # The lock is not this run's any more (it expired and another run took it, or the thread is gone):
-        # the run's own record is still written.
+        if not dynamodb.condition_failed(exc, 1) or not release:
+            raise  # a run that goes on without its lock (another run took the thread) must not go on
+        # Ending, and the lock is not this run's any more (it expired and another run took it, or the thread
+        # is gone): the run's own record is still written.
         dynamodb.transact_write(writes[:1], token=f"{token}-run")
     return saved
 
