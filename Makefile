@@ -13,7 +13,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: serve test unit lint typecheck template key keys revoke fuzz bench bench-resolver build clean
+.PHONY: serve test unit lint typecheck template key keys revoke fuzz bench bench-resolver bench-runs build clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ was found (3.13 preferred): install one, or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
@@ -71,6 +71,9 @@ bench: $(VENV)/.installed  ## the performance figures (bench/results.json)
 
 bench-resolver: $(VENV)/.installed  ## gateway.endpoint vs. Powertools' APIGatewayRestResolver only (printed)
 	$(PY) -m bench.resolver
+
+bench-runs: $(VENV)/.installed  ## runs only: overhead after the model's last byte, round trips, worker cold start
+	$(PY) -m bench.runs
 
 build: $(VENV)/.installed  ## sam build, as for a deployment (the layer builds with the Python 3.13 found above)
 	@echo "Building with sam build (Python: $(PYTHON)) …"

@@ -18,7 +18,13 @@ from typing import Any
 
 from bench import env
 
-GOALS = {"cold_ratio": 1.3, "warm_ratio": 1.15, "thread_round_trips": 1, "list_round_trips": 2}
+GOALS = {
+    "cold_ratio": 1.3,
+    "warm_ratio": 1.15,
+    "thread_round_trips": 1,
+    "list_round_trips": 2,
+    "run_overhead_ms": 100,
+}
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -42,12 +48,51 @@ def _phase(name: str, detail: str = "") -> Iterator[None]:
         print(f"bench: {name} done in {time.monotonic() - start:.1f}s", file=sys.stderr, flush=True)
 
 
+def _runs(runs_count: int) -> tuple[dict[str, Any], list[str]]:
+    """The runs' figures (``bench/runs.py``) and their tables."""
+    from bench import runs
+
+    with _phase("runs", "overhead after the model's last byte, round trips, the worker's cold start"):
+        rr = runs.measure(max(10, runs_count)) | {"worker cold start": runs.cold(runs_count)}
+    tables = []
+    overhead, worker_cold = rr["overhead_ms"], rr["worker cold start"]
+    tables.append(
+        _table(
+            "Runs: our overhead from the model's last byte to the run read back completed (moto, in process; "
+            f"goal <= {GOALS['run_overhead_ms']} ms), and the worker's cold start",
+            ["figure", "value"],
+            [
+                ["overhead, median ms", overhead["median"]],
+                ["overhead, p95 ms", overhead["p95"]],
+                [
+                    "worker cold start, CPU ms (ratio to boto3's floor)",
+                    f"{worker_cold['worker_cpu_ms']} ({worker_cold['ratio']})",
+                ],
+            ],
+        )
+    )
+    tables.append(
+        _table(
+            "DynamoDB calls per run",
+            ["run", "function", "calls"],
+            [
+                [run, function, " + ".join(f"{n} {call}" for call, n in calls.items())]
+                for run in ("simple run", "tool round trip")
+                for function, calls in rr[run].items()
+            ],
+        )
+    )
+    return rr, tables
+
+
 def main() -> None:
     started = time.monotonic()
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per handler (cold start)")
     parser.add_argument("--iterations", type=int, default=500, help="requests per operation (warm)")
-    parser.add_argument("--skip", default="", help="comma-separated: cold, warm, resolver, trips, throughput, size")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: cold, warm, resolver, trips, runs, throughput, size"
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     env.lambda_like()
@@ -142,6 +187,9 @@ def main() -> None:
                 ],
             )
         )
+    if "runs" not in skip:
+        results["runs"], tables = _runs(args.runs)
+        out += tables
     if "throughput" not in skip:
         from bench import throughput
 
