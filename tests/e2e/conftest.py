@@ -24,6 +24,7 @@ import pytest
 from infra.local_dynamodb import free_port
 from tests import least_privilege
 from tests.contract.schemas import assert_valid
+from tests.contract.streams import assert_valid_events, events
 from tests.fakes.chat_server import ChatServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,31 +173,6 @@ _SCHEMAS = [  # the first match applies
     ("GET", r"/threads/[^/]+/runs/[^/]+/steps", "ListRunStepsResponse"),
     ("GET", r"/threads/[^/]+/runs/[^/]+/steps/[^/]+", "RunStepObject"),
 ]
-# stream: true: each event's data, by the event's name.
-_EVENT_SCHEMAS = [  # the first match applies
-    (r"thread\.created", "ThreadObject"),
-    (r"thread\.run\.step\.delta", "RunStepDeltaObject"),
-    (r"thread\.run\.step\.\w+", "RunStepObject"),
-    (r"thread\.run\.\w+", "RunObject"),
-    (r"thread\.message\.delta", "MessageDeltaObject"),
-    (r"thread\.message\.\w+", "MessageObject"),
-]
-
-
-def events(text: str) -> list[tuple[str, Any]]:
-    """Server-sent events as (event, data): data is JSON, or the final ``[DONE]``."""
-    out = []
-    for block in text.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
-        out.append((fields["event"], fields["data"] if fields["data"] == "[DONE]" else json.loads(fields["data"])))
-    return out
-
-
-def _validate_events(stream: list[tuple[str, Any]]) -> None:
-    assert stream and stream[-1] == ("done", "[DONE]"), stream[-1:]
-    for name, data in stream[:-1]:
-        schema = next(s for pattern, s in _EVENT_SCHEMAS if re.fullmatch(pattern, name))
-        assert_valid(data, schema)
 
 
 def validate_exchange(exchange: Exchange) -> None:
@@ -208,7 +184,7 @@ def validate_exchange(exchange: Exchange) -> None:
         assert_valid(exchange.body, "ErrorResponse")
         return
     if exchange.headers.get("content-type", "").startswith("text/event-stream"):
-        _validate_events(exchange.body)
+        assert_valid_events(exchange.body)
         return
     path = exchange.path.split("/v1", 1)[1]
     if exchange.method == "GET" and path == "/threads":

@@ -10,18 +10,10 @@ import openai
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.samples import WEATHER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 
 
 def test_assistants_create_retrieve_update_delete(sdk: Any) -> None:

@@ -12,21 +12,15 @@ import httpx2 as httpx
 import pytest
 from openai import AssistantEventHandler
 
-from tests.e2e.conftest import Server, events
+from tests.contract.streams import REPLY_EVENTS, events
+from tests.e2e.conftest import Server
 from tests.fakes.chat_server import ChatServer
+from tests.samples import WEATHER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 POLL_MS = 100
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 
 
 def _assistant(client: Any) -> Any:
@@ -213,18 +207,4 @@ def test_a_raw_stream_request_answers_event_stream_in_openais_order(server: Serv
         timeout=30,
     )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
-    names = [name for name, _ in events(response.text)]
-    assert names == [
-        "thread.run.created",
-        "thread.run.queued",
-        "thread.run.in_progress",
-        "thread.run.step.created",
-        "thread.run.step.in_progress",
-        "thread.message.created",
-        "thread.message.in_progress",
-        "thread.message.delta",
-        "thread.message.completed",
-        "thread.run.step.completed",
-        "thread.run.completed",
-        "done",
-    ]
+    assert [name for name, _ in events(response.text)] == REPLY_EVENTS

@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 
 from tests.handlers.conftest import Api
+from tests.samples import WEATHER
 from threads_api.providers import ChatResult, ProviderError, Usage
 
 USAGE = Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15)
-WEATHER = {
-    "type": "function",
-    "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
-}
 
 
 class Model:

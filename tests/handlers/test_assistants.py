@@ -10,17 +10,9 @@ import pytest
 from infra.local_gateway import LocalContext
 from tests.contract.schemas import assert_error, assert_valid
 from tests.handlers.conftest import Api
+from tests.samples import WEATHER
 
 ID = re.compile(r"^asst_[A-Za-z0-9]{24}$")
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        "strict": True,
-    },
-}
 SCHEMA_FORMAT = {
     "type": "json_schema",
     "json_schema": {"name": "answer", "schema": {"type": "object", "properties": {"a": {"type": "number"}}}},

@@ -3,12 +3,12 @@ a scripted model in place of a provider. The worker's invocation is queued, and 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from tests.contract.schemas import assert_error, assert_valid
+from tests.contract.streams import REPLY_EVENTS, assert_valid_events, events
 from tests.handlers.conftest import Api
 from tests.handlers.runs_support import USAGE, Model, Runs, assistant, model, runs
 from threads_api.providers import ChatResult, ProviderError, ToolCall
@@ -19,14 +19,6 @@ __all__ = ["assistant", "model", "runs"]  # fixtures
 def _thread(api: Api, text: str = "What is the weather in Paris?") -> str:
     reply = api("POST", "/threads", {"messages": [{"role": "user", "content": text}]})
     return str(reply.body["id"])
-
-
-def _events(stream: str) -> list[tuple[str, Any]]:
-    out = []
-    for block in stream.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.split("\n"))
-        out.append((lines["event"], lines["data"] if lines["data"] == "[DONE]" else json.loads(lines["data"])))
-    return out
 
 
 def test_a_run_is_queued_then_completed_with_the_models_reply_as_a_message_of_the_thread(
@@ -219,28 +211,11 @@ def test_stream_answers_the_runs_events_in_openais_order(api: Api, runs: Runs, a
     runs.immediate = True
     reply = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "stream": True})
     assert reply.status == 200 and reply.headers["content-type"].startswith("text/event-stream")
-    events = _events(reply.body)
-    assert [name for name, _ in events] == [
-        "thread.run.created",
-        "thread.run.queued",
-        "thread.run.in_progress",
-        "thread.run.step.created",
-        "thread.run.step.in_progress",
-        "thread.message.created",
-        "thread.message.in_progress",
-        "thread.message.delta",
-        "thread.message.completed",
-        "thread.run.step.completed",
-        "thread.run.completed",
-        "done",
-    ]
-    schemas = {"run": "RunObject", "step": "RunStepObject", "message": "MessageObject"}
-    for name, data in events[:-1]:
-        kind = "step" if ".step." in name else "message" if "message." in name else "run"
-        if not name.endswith("delta"):
-            assert_valid(data, schemas[kind])
-    assert events[7][1]["delta"]["content"][0]["text"]["value"] == "Hello!"
-    assert [events[0][1]["status"], events[2][1]["status"], events[-2][1]["status"]] == [
+    stream = events(reply.body)
+    assert [name for name, _ in stream] == REPLY_EVENTS
+    assert_valid_events(stream)
+    assert stream[7][1]["delta"]["content"][0]["text"]["value"] == "Hello!"
+    assert [stream[0][1]["status"], stream[2][1]["status"], stream[-2][1]["status"]] == [
         "queued",
         "in_progress",
         "completed",
@@ -258,7 +233,7 @@ def test_create_thread_and_run_makes_both_and_streams_thread_created_first(
     assert [m["role"] for m in api("GET", f"/threads/{thread_id}/messages").body["data"]] == ["assistant", "user"]
     runs.immediate = True
     streamed = api("POST", "/threads/runs", body | {"stream": True})
-    names = [name for name, _ in _events(streamed.body)]
+    names = [name for name, _ in events(streamed.body)]
     assert names[:3] == ["thread.created", "thread.run.created", "thread.run.queued"] and names[-2:] == [
         "thread.run.completed",
         "done",

@@ -188,30 +188,23 @@ def update_assistant(project: str, assistant_id: str, changes: JsonObject) -> As
     if not changes:
         return get_assistant(project, assistant_id)
     expression, names, values = update_expression(changes)
-    try:
-        item = dynamodb.call(
-            "update_item",
-            Key=assistant_key(project, assistant_id),
-            UpdateExpression=expression,
-            ConditionExpression=EXISTS,
-            ExpressionAttributeNames=names,
-            **({"ExpressionAttributeValues": values} if values else {}),
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-    except ClientError as exc:
-        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
-            raise NotFound("assistant", assistant_id) from exc
-        raise
+    item = dynamodb.write_existing(
+        "update_item",
+        "assistant",
+        assistant_id,
+        Key=assistant_key(project, assistant_id),
+        UpdateExpression=expression,
+        ConditionExpression=EXISTS,
+        ExpressionAttributeNames=names,
+        **({"ExpressionAttributeValues": values} if values else {}),
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
     return assistant_from_item(item)
 
 
 def delete_assistant(project: str, assistant_id: str) -> None:
-    try:
-        dynamodb.call("delete_item", Key=assistant_key(project, assistant_id), ConditionExpression=EXISTS)
-    except ClientError as exc:
-        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
-            raise NotFound("assistant", assistant_id) from exc
-        raise
+    key = assistant_key(project, assistant_id)
+    dynamodb.write_existing("delete_item", "assistant", assistant_id, Key=key, ConditionExpression=EXISTS)
 
 
 def list_assistants(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:

@@ -21,6 +21,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from threads_api import limits
 from threads_api.errors import Unavailable
 
+# The OS's randomness, not the module's generator: restored SnapStart snapshots share the generator's state, so
+# their jitter would be the same sequence on every container.
+_JITTER = random.SystemRandom()
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import (
         BatchGetItemOutputTypeDef,
@@ -70,6 +74,19 @@ def call(operation: str, **kwargs: Any) -> Any:
         raise Unavailable(operation) from exc
 
 
+def write_existing(operation: str, kind: str, object_id: str, **kwargs: Any) -> Any:
+    """A write conditional on the object being there (and this project's): a failed condition is its 404,
+    never a resurrection."""
+    from threads_api.errors import NotFound
+
+    try:
+        return call(operation, **kwargs)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise NotFound(kind, object_id) from exc
+        raise
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -106,7 +123,7 @@ class Backoff:
     def __iter__(self) -> Iterator[int]:
         for attempt in range(self.attempts):
             if attempt:
-                time.sleep(random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1))))
+                time.sleep(_JITTER.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1))))
             yield attempt
 
 

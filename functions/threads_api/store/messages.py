@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from threads_api import ids, store
-from threads_api.errors import ApiError, BadCursor, NotFound, Unavailable
+from threads_api.errors import ApiError, NotFound, Unavailable
 from threads_api.records import JsonObject, Message, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import (
@@ -28,7 +28,7 @@ from threads_api.store.items import (
     thread_key,
     visible_thread,
 )
-from threads_api.store.paging import query_page, within_budget
+from threads_api.store.paging import thread_page, within_budget
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -224,29 +224,7 @@ def delete_message(project: str, thread_id: str, message_id: str) -> None:
 def list_messages(project: str, thread_id: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     """A page of a thread's messages: one BatchGetItem (thread and cursor), one Query of ``by_order``."""
     cursor = after or before
-    keys = [thread_key(thread_id)]
-    if cursor is not None:
-        keys.append(message_key(thread_id, cursor))
-    by_sk = {item["sk"]["S"]: item for item in dynamodb.batch_get(keys)}
-    if not visible_thread(by_sk.get(THREAD_SK), project):
-        raise NotFound("thread", thread_id)
-    backwards = before is not None and after is None  # a ``before`` page reads away from the cursor
-    cursor_ok = None
-    if cursor is not None:
-        cursor_item = by_sk.get(f"{MESSAGE_PREFIX}{cursor}")
-        if cursor_item is None:
-            raise BadCursor("after" if after else "before", cursor)
-        cursor_ok = cursor_item["ok"]["S"]
-    items, has_more = query_page(
-        cursor_ok,
-        limit,
-        order,
-        backwards,
-        sort_attr="ok",
-        key_condition="pk = :t",
-        IndexName="by_order",
-        ExpressionAttributeValues={":t": {"S": thread_id}},
-        ConsistentRead=True,
-    )
+    cursor_key = message_key(thread_id, cursor) if cursor is not None else None
+    items, has_more, backwards = thread_page(project, thread_id, cursor_key, thread_id, limit, order, after, before)
     items, trimmed = within_budget(items, cursor_at_end=backwards)
     return Page(messages_with_bodies(items), has_more or trimmed, backwards)

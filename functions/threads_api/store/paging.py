@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from threads_api import limits
+from threads_api.errors import BadCursor, NotFound
 from threads_api.store import dynamodb
-from threads_api.store.items import stored_body_size
+from threads_api.store.items import THREAD_SK, stored_body_size, thread_key, visible_thread
 
 if TYPE_CHECKING:
     from threads_api.store.items import Item
@@ -49,6 +50,44 @@ def query_page(
     if before:
         items.reverse()
     return items, has_more
+
+
+def thread_page(
+    project: str,
+    thread_id: str,
+    cursor_key: Item | None,
+    partition: str,
+    limit: int,
+    order: str,
+    after: str | None,
+    before: str | None,
+) -> tuple[list[Item], bool, bool]:
+    """A page of a thread's messages or runs (``partition``) in ``by_order`` order: one BatchGetItem (the
+    thread, and the cursor's item ``cursor_key``), one strongly consistent Query. Returns the items, whether
+    more follow, and whether the page was read backwards (a ``before`` page, away from its cursor)."""
+    keys = [thread_key(thread_id)] + ([cursor_key] if cursor_key is not None else [])
+    by_key = {(item["pk"]["S"], item["sk"]["S"]): item for item in dynamodb.batch_get(keys)}
+    if not visible_thread(by_key.get((thread_id, THREAD_SK)), project):
+        raise NotFound("thread", thread_id)
+    backwards = before is not None and after is None
+    cursor_ok = None
+    if cursor_key is not None:
+        cursor_item = by_key.get((cursor_key["pk"]["S"], cursor_key["sk"]["S"]))
+        if cursor_item is None:
+            raise BadCursor("after" if after else "before", str(after or before))
+        cursor_ok = cursor_item["ok"]["S"]
+    items, has_more = query_page(
+        cursor_ok,
+        limit,
+        order,
+        backwards,
+        sort_attr="ok",
+        key_condition="pk = :t",
+        IndexName="by_order",
+        ExpressionAttributeValues={":t": {"S": partition}},
+        ConsistentRead=True,  # a local index reads strongly: what was just written is listed
+    )
+    return items, has_more, backwards
 
 
 def within_budget(items: list[Item], cursor_at_end: bool) -> tuple[list[Item], bool]:

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from threads_api import ids, limits, store
-from threads_api.errors import ApiError, BadCursor, NotFound, Unavailable
+from threads_api.errors import ApiError, NotFound, Unavailable
 from threads_api.records import Message, Page, Run
 from threads_api.store import dynamodb
 from threads_api.store.items import THREAD_SK, dumps, item_size, message_items, thread_key, visible_thread
-from threads_api.store.paging import query_page
+from threads_api.store.paging import thread_page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -215,28 +215,10 @@ def load_run(thread_id: str, run_id: str) -> tuple[str, Run] | None:
 
 def list_runs(project: str, thread_id: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     cursor = after or before
-    keys = [thread_key(thread_id)] + ([run_key(thread_id, cursor)] if cursor else [])
-    by_sk = {item["sk"]["S"]: item for item in dynamodb.batch_get(keys)}
-    if not visible_thread(by_sk.get(THREAD_SK), project):
-        raise NotFound("thread", thread_id)
-    cursor_ok = None
-    if cursor:
-        cursor_item = by_sk.get(f"{RUN_PREFIX}{cursor}")
-        if cursor_item is None:
-            raise BadCursor("after" if after else "before", cursor)
-        cursor_ok = cursor_item["ok"]["S"]
-    items, has_more = query_page(
-        cursor_ok,
-        limit,
-        order,
-        before is not None and after is None,
-        sort_attr="ok",
-        key_condition="pk = :t",
-        IndexName="by_order",
-        ExpressionAttributeValues={":t": {"S": runs_partition(thread_id)}},
-        ConsistentRead=True,  # a local index reads strongly: a run just created is listed
-    )
-    return Page([run_from_item(item) for item in items], has_more, backwards=before is not None and after is None)
+    cursor_key = run_key(thread_id, cursor) if cursor else None
+    partition = runs_partition(thread_id)
+    items, has_more, backwards = thread_page(project, thread_id, cursor_key, partition, limit, order, after, before)
+    return Page([run_from_item(item) for item in items], has_more, backwards)
 
 
 def run_write(project: str, run: Run) -> tuple[TransactWriteItemTypeDef, Run]:
@@ -297,17 +279,14 @@ def save_run(project: str, run: Run, *, release: bool = False, hold_until: int |
 
 def update_run_metadata(project: str, thread_id: str, run_id: str, metadata: dict[str, str]) -> Run:
     get_run(project, thread_id, run_id)  # the thread must still be there, and the run this project's
-    try:
-        response = dynamodb.call(
-            "update_item",
-            Key=run_key(thread_id, run_id),
-            UpdateExpression="SET meta = :m",
-            ConditionExpression="prj = :p",
-            ExpressionAttributeValues={":m": {"S": dumps(metadata)}, ":p": {"S": project}},
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as exc:
-        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
-            raise NotFound("run", run_id) from exc
-        raise
+    response = dynamodb.write_existing(
+        "update_item",
+        "run",
+        run_id,
+        Key=run_key(thread_id, run_id),
+        UpdateExpression="SET meta = :m",
+        ConditionExpression="prj = :p",
+        ExpressionAttributeValues={":m": {"S": dumps(metadata)}, ":p": {"S": project}},
+        ReturnValues="ALL_NEW",
+    )
     return run_from_item(response["Attributes"])

@@ -180,35 +180,29 @@ def update_thread(
         values[":t"] = {"S": dumps(tool_resources)}
     if not sets:
         return get_thread(project, thread_id)
-    try:
-        item = dynamodb.call(
-            "update_item",
-            Key=thread_key(thread_id),
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="prj = :p AND attribute_not_exists(pending)",
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-    except ClientError as exc:
-        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
-            raise NotFound("thread", thread_id) from exc
-        raise
+    item = dynamodb.write_existing(
+        "update_item",
+        "thread",
+        thread_id,
+        Key=thread_key(thread_id),
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression="prj = :p AND attribute_not_exists(pending)",
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )["Attributes"]
     return thread_from_item(item)
 
 
 def delete_thread(project: str, thread_id: str) -> None:
     """Delete the thread item; its messages go with the stream-driven purge."""
-    try:
-        dynamodb.call(
-            "delete_item",
-            Key=thread_key(thread_id),
-            ConditionExpression="prj = :p AND attribute_not_exists(pending)",
-            ExpressionAttributeValues={":p": {"S": project}},
-        )
-    except ClientError as exc:
-        if dynamodb.error_code(exc) == "ConditionalCheckFailedException":
-            raise NotFound("thread", thread_id) from exc
-        raise
+    dynamodb.write_existing(
+        "delete_item",
+        "thread",
+        thread_id,
+        Key=thread_key(thread_id),
+        ConditionExpression="prj = :p AND attribute_not_exists(pending)",
+        ExpressionAttributeValues={":p": {"S": project}},
+    )
 
 
 def list_threads(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
