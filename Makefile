@@ -13,7 +13,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: serve test unit lint typecheck template key keys revoke fuzz bench bench-resolver bench-runs build clean
+.PHONY: sam-local serve test unit lint typecheck template key keys revoke fuzz bench bench-resolver bench-runs build clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ was found (3.13 preferred): install one, or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
@@ -29,6 +29,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1 (DEPLOYED=1: as sam deploy ships it; TRACING=Active)
 	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) $(PY) -m infra.serve
+
+sam-local: $(VENV)/.installed  ## sam local start-api (Docker) on the embedded DynamoDB: http://127.0.0.1:$(PORT), no /v1
+	@PORT=$(PORT) $(PY) -m infra.sam_local
 
 # The end-to-end suite runs in the deployed mode, tracing off and on, on one worker while the other tests run
 # on the other core; a permission no call used fails the run.

@@ -74,14 +74,15 @@ def _idempotent_transactions(transact: Callable[[Any], Any]) -> Callable[[Any], 
     return idempotent
 
 
-def start_embedded() -> str:
-    """Start moto's DynamoDB server on a free loopback port; return its endpoint URL."""
+def start_embedded(host: str = "127.0.0.1", port: int | None = None) -> str:
+    """Start moto's DynamoDB server on a free loopback port (or ``host``:``port``, e.g. 0.0.0.0 for Docker's
+    containers); return its endpoint URL on this machine."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per DynamoDB call is noise here
     serialize_moto()
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     return f"http://127.0.0.1:{port}"
 

@@ -131,21 +131,34 @@ class _Resolver:
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{self.stack_name}-{name}:1"
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.stack_name}-{name}"
+        if kind == "AWS::Logs::LogGroup":
+            return self._log_group(name)
+        if kind == "AWS::Lambda::Alias":
+            function = self.ref(resource["Properties"]["FunctionName"]["Ref"])
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:{resource['Properties']['Name']}"
         return f"{self.stack_name}-{name}"
 
     def get_att(self, name: str, attribute: str) -> str:
         kind = self.cfn["Resources"][name]["Type"]
         physical = f"{self.stack_name}-{name}"
+        if (kind, attribute) == ("AWS::Logs::LogGroup", "Arn"):
+            return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{self._log_group(name)}:*"
         arns = {
             ("AWS::DynamoDB::Table", "Arn"): iam.table_arn(self.table_name, REGION, ACCOUNT),
             ("AWS::DynamoDB::Table", "StreamArn"): f"{iam.table_arn(self.table_name, REGION, ACCOUNT)}/stream/local",
             ("AWS::IAM::Role", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{physical}",
             ("AWS::SQS::Queue", "Arn"): f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical}",
             ("AWS::Lambda::Function", "Arn"): f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}",
+            ("AWS::Lambda::Version", "Version"): "1",  # AutoPublishAlias: the alias's version
+            ("AWS::SQS::Queue", "QueueName"): physical,
+            ("AWS::CloudWatch::Alarm", "Arn"): f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{physical}",
         }
         if (kind, attribute) not in arns:
             raise ValueError(f"Fn::GetAtt {name}.{attribute} ({kind}) is not resolved locally")
         return arns[(kind, attribute)]
+
+    def _log_group(self, name: str) -> str:
+        return str(self.resolve(self.cfn["Resources"][name]["Properties"]["LogGroupName"]))
 
     def sub(self, text: str, variables: dict[str, Any]) -> str:
         def one(match: re.Match[str]) -> str:

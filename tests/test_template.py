@@ -95,6 +95,10 @@ OTHER_GRANTS = {
     ("SubmitToolOutputsFunction", "lambda:InvokeFunction"): WORKER,
 }
 CONDITIONAL_GRANTS = {
+    # Sending to a dead-letter queue encrypted with a customer managed key takes the key (Lambda sends as the role).
+    "HasKmsKey": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
     "HasModelKey": [
         {
             "Effect": "Allow",
@@ -117,11 +121,21 @@ CONDITIONAL_GRANTS = {
 }
 
 
+# Which function may hold each conditional grant.
+CONDITIONAL_GRANTEES = {
+    "HasKmsKey": "CleanupFunction",
+    "HasModelKey": "RunWorkerFunction",
+    "UsesBedrock": "RunWorkerFunction",
+}
+
+
 def _conditional(name: str, policy: Any) -> bool:
-    """The run worker's provider grants, each under its condition and exactly as written above."""
-    if name != "RunWorkerFunction" or set(policy) != {"If"}:
+    """The run worker's provider grants and the cleanup's key grant, each under its condition and exactly as
+    written above."""
+    if set(policy) != {"If"} or name not in CONDITIONAL_GRANTEES.values():
         return False
     condition, then, otherwise = policy["If"]
+    assert CONDITIONAL_GRANTEES.get(condition) == name, f"{name}: a grant under {condition}"
     assert otherwise == {"Ref": "AWS::NoValue"} and then == {"Statement": CONDITIONAL_GRANTS[condition]}, policy
     return True
 
@@ -209,9 +223,12 @@ def test_table_expires_on_expires_at_and_streams_old_images_to_the_cleanup() -> 
     assert streams == [{"GetAtt": "Table.StreamArn"}]
 
 
-def test_dead_letter_queue_is_encrypted_and_keeps_records_for_14_days() -> None:
-    queue = _resources()[_dead_letter_queue()]["Properties"]
-    assert queue["SqsManagedSseEnabled"] is True
+@pytest.mark.parametrize("kms_key", ["", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+def test_dead_letter_queue_is_encrypted_and_keeps_records_for_14_days(kms_key: str) -> None:
+    """SQS's own keys by default; the customer managed key (KmsKeyArn) instead when one is given."""
+    queue = stack.load(template.TEMPLATE, {"KmsKeyArn": kms_key}).resources[_dead_letter_queue()]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is not bool(kms_key)
+    assert queue.get("KmsMasterKeyId", "") == kms_key
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 

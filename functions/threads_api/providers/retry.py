@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from threads_api.providers import ProviderError
 
+# The OS's randomness, not the module's generator: restored SnapStart snapshots share the generator's state, so
+# their jitter would be the same sequence on every container.
+_JITTER = random.SystemRandom()
+
 MIN_ATTEMPT_SECONDS = 0.05  # less time than this left: an attempt could not finish, so none is started
 
 
@@ -36,7 +40,7 @@ class Backoff:
 
     def delay(self, retry: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**retry)] (AWS's "Exponential Backoff And Jitter")."""
-        return random.uniform(0, min(self.cap, self.base * 2**retry))
+        return _JITTER.uniform(0, min(self.cap, self.base * 2**retry))
 
 
 def call[T](

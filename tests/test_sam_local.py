@@ -1,0 +1,122 @@
+"""``make sam-local`` without Docker: the env-vars file it gives ``sam local start-api``, what it says when
+Docker is absent, and SAM's own routes (its translation of the template) against the README's endpoint table."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import sam_local, stack, template
+
+DYNAMODB = "http://host.docker.internal:8000"
+LAMBDA = "http://host.docker.internal:3001"
+
+
+def _functions() -> dict[str, Any]:
+    resources = template.load()["Resources"]
+    return {name: r for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def test_every_function_gets_the_local_table_and_dynamodb_endpoint() -> None:
+    variables = sam_local.env_vars(DYNAMODB, LAMBDA)
+    assert set(variables) == set(_functions())
+    for name, values in variables.items():
+        assert values["TABLE_NAME"] == sam_local.TABLE_NAME != "Table", name
+        assert values["AWS_ENDPOINT_URL_DYNAMODB"] == DYNAMODB, name
+
+
+def test_sam_applies_every_variable_because_the_template_declares_it() -> None:
+    """sam local start-api's --env-vars overrides only the variables a function declares (Globals included)."""
+    deployed = stack.load(template.TEMPLATE)
+    for name, values in sam_local.env_vars(DYNAMODB, LAMBDA).items():
+        declared = deployed.functions[name].environment
+        assert set(values) <= set(declared), f"{name}: {set(values) - set(declared)} would be ignored"
+        # Deployed, the endpoints are empty: botocore then uses AWS's own.
+        assert declared["AWS_ENDPOINT_URL_DYNAMODB"] == "" and declared["AWS_ENDPOINT_URL_LAMBDA"] == "", name
+
+
+def test_functions_that_start_runs_invoke_the_worker_on_sam_local_start_lambda() -> None:
+    variables = sam_local.env_vars(DYNAMODB, LAMBDA)
+    starters = {
+        name
+        for name, f in _functions().items()
+        if "RUN_WORKER_FUNCTION" in ((f["Properties"].get("Environment") or {}).get("Variables") or {})
+    }
+    assert starters
+    for name, values in variables.items():
+        if name in starters:
+            assert values["AWS_ENDPOINT_URL_LAMBDA"] == LAMBDA, name
+            assert values["RUN_WORKER_FUNCTION"] in _functions(), name  # start-lambda knows functions by logical id
+        else:
+            assert "AWS_ENDPOINT_URL_LAMBDA" not in values, name
+
+
+def test_without_docker_it_writes_the_file_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env_file = tmp_path / "env.json"
+    monkeypatch.setenv("SAM_LOCAL_ENV_FILE", str(env_file))
+    monkeypatch.setenv("SAM_LOCAL_DOCKER_HOST", "172.17.0.1")
+    monkeypatch.setattr(sam_local, "docker_running", lambda: False)
+    assert sam_local.main() == 2
+    assert "Docker is not running" in capsys.readouterr().err
+    written = json.loads(env_file.read_text())
+    assert set(written) == set(_functions())
+    assert all(v["AWS_ENDPOINT_URL_DYNAMODB"] == "http://172.17.0.1:8000" for v in written.values())
+
+
+# -- SAM's routes and the README --------------------------------------------------------------------
+
+
+def _sam_routes() -> set[tuple[str, str]]:
+    """(method, path) of every operation of the REST API SAM generates from the template."""
+    cfn = stack.translate(template.TEMPLATE)
+    (api,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    routes = set()
+    for path, methods in api["Properties"]["Body"]["paths"].items():
+        for method in methods:
+            verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+            routes.add((verb, path))
+    return routes
+
+
+def _readme_endpoints() -> set[tuple[str, str]]:
+    """The README's endpoint table: `POST /v1/threads`, `GET`, `POST /v1/x` and `.../steps/{step_id}` forms."""
+    text = (template.ROOT / "README.md").read_text()
+    section = text.split("### Endpoints", 1)[1].split("\n#", 1)[0]
+    found: set[tuple[str, str]] = set()
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cell = line.split("|")[1]
+        methods: list[str] = []
+        last_path = ""
+        for token in re.findall(r"`([^`]+)`", cell):
+            if re.fullmatch(r"[A-Z]+", token):
+                methods.append(token)
+                continue
+            match = re.fullmatch(r"([A-Z]+) (/\S+)", token)
+            if match:
+                methods.append(match.group(1))
+                path = match.group(2)
+            else:
+                assert token.startswith(".../"), token
+                head = token.removeprefix(".../").split("/", 1)[0]
+                path = last_path[: last_path.rindex(f"/{head}")] + token.removeprefix("...")
+            found |= {(method, path) for method in methods}
+            last_path = path
+    return found
+
+
+def test_sams_routes_are_the_readmes_endpoint_table() -> None:
+    stage = f"/{template.stage()}"
+    readme = {(method, path.removeprefix(stage)) for method, path in _readme_endpoints()}
+    assert all(path.startswith(stage) for _method, path in _readme_endpoints())
+    # Beyond the operations: the catch-all 404s, and the API's own description (README: The API describes itself).
+    others = {(m, p) for m, p in _sam_routes() if m == "ANY" or p in {"/docs", "/openapi.json"}}
+    assert {p for _m, p in others} == {"/", "/{proxy+}", "/docs", "/openapi.json"}
+    assert _sam_routes() - others == readme
