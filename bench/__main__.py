@@ -85,6 +85,14 @@ def _runs(runs_count: int) -> tuple[dict[str, Any], list[str]]:
     return rr, tables
 
 
+def _authorizer(runs: int, iterations: int, results: dict[str, Any]) -> list[str]:
+    from bench import authorizer
+
+    with _phase("authorizer", "cold start, key read, warm call"):
+        results["authorizer"] = figures = authorizer.measure(runs, iterations)
+    return [_table("What the authorizer adds to a request", ["figure", "value"], [[k, v] for k, v in figures.items()])]
+
+
 def main() -> None:
     started = time.monotonic()
     parser = argparse.ArgumentParser(prog="make bench")
@@ -125,6 +133,7 @@ def main() -> None:
                 ],
             )
         )
+    out += _authorizer(args.runs, args.iterations, results) if "authorizer" not in skip else []
     if "warm" not in skip:
         from bench import warm
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from threads_api import auth, response_bodies, store
-from threads_api.gateway import LambdaResponse, Request, _as_api_error, error_response, response
+from threads_api import response_bodies, store
+from threads_api.gateway import LambdaResponse, Request, _as_api_error, _project, error_response, response
 from threads_api.observability import logger, with_lambda_context
 
 app = APIGatewayRestResolver()
@@ -27,8 +27,7 @@ def _request_id() -> str:
 
 @app.get("/threads/<thread_id>")
 def retrieve_thread(thread_id: str) -> Response[str]:
-    headers = {k.lower(): v for k, v in (app.current_event.headers or {}).items()}
-    project = auth.project_for(auth.key_from_headers(headers))
+    project = _project(app.current_event.raw_event)  # the authorizer's, as gateway.endpoint reads it
     request = Request(project=project, request_id=_request_id(), path={"thread_id": thread_id}, query={})
     thread = store.get_thread(request.project, request.object_id("thread_id", "thread"))
     return _as_powertools(response(200, response_bodies.thread_object(thread), request.request_id))

@@ -2,7 +2,10 @@
 
     python -m infra.keys create --project NAME   prints a new key (shown once; only its SHA-256 is kept)
     python -m infra.keys list                    id (SHA-256), project, prefix, created_at of every key
-    python -m infra.keys revoke KEY_OR_ID        revokes; warm functions forget it within KEY_CACHE_SECONDS
+    python -m infra.keys revoke KEY_OR_ID        revokes; warm authorizers forget it within KEY_CACHE_SECONDS
+
+On a stack, ``create`` also puts the project's API key in the stack's usage plan (which throttles each
+project), and revoking a project's last key deletes it (``infra/usage_plans.py``).
 
 ``mint`` is another name for ``create``. The table: ``--stack``/``STACK`` reads a deployed stack's
 ``TableName`` output (your AWS credentials and region); ``--table``/``TABLE_NAME`` names one directly;
@@ -50,6 +53,11 @@ class Target:
     where: str  # for sentences: "the local API at ...", "stack S (table T)", "table T"
     endpoint: str | None = None  # the embedded DynamoDB's, for the local API
     region: str | None = None
+    # A stack's: its name, API id and usage plan (outputs ApiId, UsagePlanId), and the session to reach them.
+    stack: str | None = None
+    api_id: str | None = None
+    usage_plan: str | None = None
+    session: Any = None
 
 
 # -- arguments ---------------------------------------------------------------------------------------
@@ -98,8 +106,16 @@ def resolve(args: argparse.Namespace) -> Target:
     table = _named(args.table, "TABLE_NAME", "--table") if args.stack is None else None
     if stack:
         session, region = _aws(f"stack {stack}")
-        table = _stack_table(session, region, stack)
-        target = Target(table, f"stack {stack} (table {table}, {region})", region=region)
+        table, outputs = _stack_table(session, region, stack)
+        target = Target(
+            table,
+            f"stack {stack} (table {table}, {region})",
+            region=region,
+            stack=stack,
+            api_id=outputs.get("ApiId"),
+            usage_plan=outputs.get("UsagePlanId"),
+            session=session,
+        )
     elif table:
         _, region = _aws(f"table {table}")
         target = Target(table, f"table {table} ({region})", region=region)
@@ -149,7 +165,7 @@ def _aws(what: str) -> tuple[Session, str]:
     return session, region
 
 
-def _stack_table(session: Session, region: str, stack: str) -> str:
+def _stack_table(session: Session, region: str, stack: str) -> tuple[str, dict[str, str]]:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -175,7 +191,7 @@ def _stack_table(session: Session, region: str, stack: str) -> str:
             f"Stack {stack} has no TableName output ({has}), so it is not a Threads API stack or its deployment "
             "did not finish. Check the name, or name the table with TABLE_NAME=<table>."
         )
-    return table
+    return table, outputs
 
 
 def _local() -> Target:
@@ -291,8 +307,9 @@ def create(args: argparse.Namespace) -> None:
     target = resolve(args)
     auth, _ = _store()
     key = _dynamodb(target, auth.create_key, project)
+    plan = _usage_plan(target, project, enable=True)
     print(key, flush=True)
-    print(f"A key for project '{project}' on {target.where}: shown once, keep it now.", file=sys.stderr)
+    print(f"A key for project '{project}' on {target.where}: shown once, keep it now.{plan}", file=sys.stderr)
 
 
 def list_(args: argparse.Namespace) -> None:
@@ -310,13 +327,45 @@ def revoke(args: argparse.Namespace) -> None:
     key = _key(args.key)
     target = resolve(args)
     auth, _ = _store()
-    if not _dynamodb(target, auth.revoke_key, key):
-        shown = f"id {key[:12]}…" if auth._is_digest(key) else f"key {key[:11]}…"
+    project = _dynamodb(target, auth.revoke_key, key)
+    if not project:
+        shown = f"id {key[:12]}…" if auth.is_digest(key) else f"key {key[:11]}…"
         raise CliError(
             f"No {shown} on {target.where}: it was never created there, or is revoked already. "
             "`make keys` lists the ids of the keys there are."
         )
-    print(f"Revoked on {target.where}; warm functions forget it within KeyCacheSeconds (30 s).", file=sys.stderr)
+    _, store = _store()
+    last = not any(k["project"] == project for k in _dynamodb(target, store.list_keys))
+    plan = _usage_plan(target, project, enable=False) if last else ""
+    print(
+        f"Revoked on {target.where}; warm authorizers forget it within KeyCacheSeconds (30 s).{plan}", file=sys.stderr
+    )
+
+
+def _usage_plan(target: Target, project: str, *, enable: bool) -> str:
+    """On a stack, the project's API key in (or out of) its usage plan; a sentence for stderr."""
+    if target.stack is None:
+        return ""  # the local API meters every project without one; a bare table has no API
+    if not (target.api_id and target.usage_plan):
+        return (
+            f" Stack {target.stack} has no ApiId/UsagePlanId output (deployed before per-project throttling?): "
+            "no usage plan was changed; deploy the current template, then run this again."
+        )
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from infra import usage_plans
+
+    auth, _ = _store()
+    value = auth.usage_identifier(target.api_id, project)
+    client = target.session.create_client("apigateway", region_name=target.region)
+    try:
+        if enable:
+            usage_plans.enable(client, stack=target.stack, plan_id=target.usage_plan, project=project, value=value)
+            return f" Its project's API key is in usage plan {target.usage_plan}."
+        usage_plans.disable(client, stack=target.stack, project=project, value=value)
+        return f" It was project '{project}''s last key: its API key is deleted from usage plan {target.usage_plan}."
+    except (BotoCoreError, ClientError) as exc:
+        raise cli_errors.aws(exc, f"updating usage plan {target.usage_plan} of stack {target.stack}") from None
 
 
 # -- the parser ---------------------------------------------------------------------------------------

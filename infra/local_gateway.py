@@ -6,6 +6,8 @@ its limits, and its own answers in the template's gateway responses.
   paths that match no other resource).
 - A body over 10 MB is ``REQUEST_TOO_LARGE`` (413); a function error, timeout or oversized result is a
   502 in ``DEFAULT_5XX``'s envelope: what AWS answers, with the request id as ``x-amzn-RequestId``.
+- A route behind the authorizer goes through ``infra/local_edge.py`` first (the authorizer, its cache, the
+  usage plan's throttle per project): a request it refuses reaches no function.
 
 The WSGI application runs on werkzeug's server (``infra/serve.py``), which parses HTTP.
 """
@@ -60,11 +62,17 @@ class LocalContext:
 
 
 class LocalApi:
-    """The template's routes, and the event API Gateway builds for a request."""
+    """The template's routes, and the event API Gateway builds for a request.
 
-    def __init__(self) -> None:
+    ``edge``: the authorizer and usage plan in front of the routes (by default, the authorizer in this
+    process, as the in-process mode and the handler tests run it)."""
+
+    def __init__(self, edge: Any = None) -> None:
+        from infra.local_edge import Edge
+
         self.stage = template.stage()
         self.routes = template.routes()
+        self.edge = edge if edge is not None else Edge()
 
     def match(self, method: str, path: str) -> tuple[template.Route | None, dict[str, str], bool]:
         """(route, path parameters, whether a resource matched at all) for a path below the stage."""
@@ -142,16 +150,27 @@ class LocalApi:
     def event(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str
     ) -> tuple[Any, Any]:
-        """The in-process handler and the event for a request (None, None where API Gateway answers itself)."""
+        """The in-process handler and the event for a request (None, None where no route matches). Where the
+        authorizer or the usage plan refuses it, the "handler" returns API Gateway's own answer instead, as a
+        proxy result: the route's function is never called."""
         path = self.below_stage(raw_path)
         route, params, _ = self.match(method, path) if path is not None else (None, {}, False)
         if route is None:
             return None, None
-        return route.load_handler(), self.build_event(route, params, method, raw_path, headers, body, client_ip)
+        event = self.build_event(route, params, method, raw_path, headers, body, client_ip)
+        answer = self.edge.check(route, event)
+        if answer is not None:
+            status, answer_headers, data = answer
+            result = {"statusCode": status, "headers": answer_headers, "body": data.decode()}
+            return (lambda _event, _context=None: result), event
+        return route.load_handler(), event
 
 
-def gateway_response(kind: str, status: int, context: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    """API Gateway's own answer of type ``kind`` as the template configures it (else DEFAULT_4XX/5XX)."""
+def gateway_response(
+    kind: str, status: int, context: dict[str, str], authorizer: dict[str, Any] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """API Gateway's own answer of type ``kind`` as the template configures it (else DEFAULT_4XX/5XX);
+    ``authorizer``: the authorizer's context, for ``$context.authorizer.*``."""
     configured = template.load()["Resources"]["Api"]["Properties"].get("GatewayResponses", {})
     response = configured.get(kind) or configured.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX") or {}
     status = int(response.get("StatusCode", status))
@@ -163,6 +182,7 @@ def gateway_response(kind: str, status: int, context: dict[str, str]) -> tuple[i
         "$context.error.messageString": json.dumps(context["message"]),
         "$context.error.responseType": kind,
     }
+    values.update({f"$context.authorizer.{k}": str(v) for k, v in (authorizer or {}).items()})
     body_template = (response.get("ResponseTemplates") or {}).get("application/json")
     body = json.dumps({"message": context["message"]})
     if body_template:
@@ -232,6 +252,9 @@ class GatewayApp:
         headers_in = dict(request.headers.items())
         event = self.api.build_event(route, params, method, raw_path, headers_in, body, request.remote_addr or "")
         event["requestContext"]["requestId"] = context["requestId"]
+        refused = self.api.edge.check(route, event)
+        if refused is not None:
+            return self._send(start_response, *refused)
         outcome = self.invoke(route, event)
         proxy = _proxy_response(outcome)
         if proxy is None:

@@ -10,8 +10,13 @@ DynamoDB is embedded (moto's server, in memory) unless ``TABLE_NAME`` names a re
 credentials). The table's stream is polled here and drives the cleanup function, filtered as the
 template's event source mapping filters it.
 
+Keys are checked at the edge as in AWS: the template's authorizer function runs before each route that needs
+a key (in this process, or in the deployed mode as a Lambda of its own under its role), and each project is
+throttled on its own by the usage plan's rate and burst (``infra/local_edge.py``).
+
 Environment: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``THREADS_API_KEY`` (else one is minted and printed),
-``TABLE_NAME``, ``DEPLOYED=1``, ``TRACING=Active`` (deployed mode), ``THREADS_API_STATE`` (the state file);
+``TABLE_NAME``, ``DEPLOYED=1``, ``TRACING=Active`` (deployed mode), ``THREADS_API_STATE`` (the state file),
+``PROJECT_RATE_LIMIT``/``PROJECT_BURST_LIMIT`` (the stack's ProjectRateLimit/ProjectBurstLimit);
 for runs, ``MODEL_BASE_URL`` and ``MODEL_API_KEY`` (an OpenAI-compatible server) or ``MODEL_PROVIDER=bedrock``.
 The run worker is invoked asynchronously through Lambda's Invoke API, which this same server answers
 (``AWS_ENDPOINT_URL_LAMBDA``).
@@ -258,7 +263,7 @@ def _serve(args: argparse.Namespace) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass  # the handlers log each request
 
-    api = LocalApi()
+    api = LocalApi(_edge(lambda_))
     server = ThreadedWSGIServer(args.host, args.port, GatewayApp(api, invoke, invoke_async), handler=QuietHandler)
     server.daemon_threads = True  # stopping does not wait for idle client connections
     server.block_on_close = False
@@ -280,6 +285,22 @@ def _serve(args: argparse.Namespace) -> None:
         server.server_close()
         if lambda_ is not None:
             lambda_.close()
+
+
+def _edge(lambda_: Any) -> Any:
+    """The authorizer (in this process, or a deployed-mode Lambda) and the usage plan, with the stack's
+    per-project throttle (the template's defaults, or PROJECT_RATE_LIMIT / PROJECT_BURST_LIMIT)."""
+    from infra.local_edge import Edge, in_process
+
+    def deployed(function: str, event: dict[str, Any]) -> Any:
+        return lambda_.invoke(function, event, event["requestContext"]["requestId"])
+
+    rate, burst = (os.environ.get(name) for name in ("PROJECT_RATE_LIMIT", "PROJECT_BURST_LIMIT"))
+    return Edge(
+        in_process if lambda_ is None else deployed,
+        rate=float(rate) if rate else None,
+        burst=float(burst) if burst else None,
+    )
 
 
 def _run_in_process(logical: str, event: dict[str, Any]) -> None:

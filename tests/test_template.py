@@ -28,7 +28,8 @@ DLQ = "dead-letter queue"
 
 # What each function may do is not listed here: tests/least_privilege.py checks every call against the role
 # SAM generates, and a full run fails on a permission that no call used. These tests check the policies' form.
-KEY_LOOKUP = {("dynamodb:GetItem", TABLE)}  # what authenticating a key needs
+KEY_LOOKUP = {("dynamodb:GetItem", TABLE)}  # what authenticating a key needs: the authorizer's only grant
+PUBLIC_FUNCTIONS = {"NotFoundFunction", "DocsFunction"}  # no key, no table
 
 
 def _resources() -> dict[str, Any]:
@@ -186,16 +187,59 @@ def test_no_role_or_policy_is_defined_outside_the_functions_policies() -> None:
     assert not iam, f"IAM resources besides the functions' own policies: {iam}"
 
 
-def test_api_functions_authenticate_and_only_the_public_ones_do_not() -> None:
-    """A function that serves a key's data must be able to read keys; one that cannot serves no data."""
-    public = set()
-    for name in _api_functions():
-        granted = _grants(name)
-        if granted:
-            assert granted >= KEY_LOOKUP, f"{name} touches the table but cannot check a key"
+def test_every_route_that_serves_data_is_behind_the_authorizer_and_the_usage_plan() -> None:
+    """Keys are checked at the edge: a function that can touch the table is reached only through the
+    authorizer with an API key (so metered per project); only the functions without any grant are public."""
+    routes = template.routes()
+    assert {r.function for r in routes} == set(_api_functions())
+    for route in routes:
+        if route.function in PUBLIC_FUNCTIONS:
+            assert route.authorizer is None and not route.api_key_required, route
+            assert not _grants(route.function), route.function
         else:
-            public.add(name)
-    assert public == {"NotFoundFunction", "DocsFunction"}
+            assert route.authorizer == "KeyAuthorizer" and route.api_key_required, route
+    assert "AuthorizerFunction" not in _api_functions()  # API Gateway calls it; it serves no route
+
+
+def test_the_authorizer_may_only_read_a_key_and_no_api_function_needs_the_key_cache() -> None:
+    assert _grants("AuthorizerFunction") == KEY_LOOKUP
+    variables = _functions()["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["KEY_CACHE_SECONDS"] == {"Ref": "KeyCacheSeconds"}
+    assert "KEY_CACHE_SECONDS" not in template.load()["Globals"]["Function"]["Environment"]["Variables"]
+
+
+def test_the_authorizer_is_uncached_at_the_gateway_so_either_key_header_works() -> None:
+    """With result caching on, API Gateway answers 401 itself when any identity source is missing: a key in
+    either of two headers needs it off, and an identity source every request has (README: Keys and projects)."""
+    api = _resources()["Api"]["Properties"]
+    assert api["ApiKeySourceType"] == "AUTHORIZER"
+    spec = template.authorizer(api["Auth"]["DefaultAuthorizer"])
+    assert spec.function == "AuthorizerFunction"
+    assert spec.ttl_seconds == 0
+    assert spec.identity_sources == ("context.requestId",)
+    authorizer = api["Auth"]["Authorizers"]["KeyAuthorizer"]
+    assert authorizer["FunctionPayloadType"] == "REQUEST"
+    body = stack.translate(template.TEMPLATE)["Resources"]["Api"]["Properties"]["Body"]
+    security = body["components"]["securitySchemes"]  # OpenApiVersion 3: not securityDefinitions
+    generated = security["KeyAuthorizer"]["x-amazon-apigateway-authorizer"]
+    assert (generated["type"], generated["authorizerResultTtlInSeconds"]) == ("request", 0)
+    assert generated["identitySource"] == "context.requestId"
+
+
+def test_each_project_is_throttled_by_the_usage_plan_below_the_stage() -> None:
+    plans = [r for r in _resources().values() if r["Type"] == "AWS::ApiGateway::UsagePlan"]
+    assert len(plans) == 1
+    props = plans[0]["Properties"]
+    assert props["ApiStages"] == [{"ApiId": {"Ref": "Api"}, "Stage": {"Ref": "Api.Stage"}}]
+    rate, burst = template.usage_plan_throttle()
+    assert props["Throttle"] == {"RateLimit": {"Ref": "ProjectRateLimit"}, "BurstLimit": {"Ref": "ProjectBurstLimit"}}
+    (stage,) = _resources()["Api"]["Properties"]["MethodSettings"]
+    # One project alone cannot take the whole stage: at least two can run at their limits side by side.
+    assert 2 * rate <= float(_parameter_default(stage["ThrottlingRateLimit"]))
+    assert 2 * burst <= float(_parameter_default(stage["ThrottlingBurstLimit"]))
+    outputs = template.load()["Outputs"]
+    assert outputs["ApiId"]["Value"] == {"Ref": "Api"}  # make key STACK=... reads them
+    assert outputs["UsagePlanId"]["Value"] == {"Ref": next(n for n, r in _resources().items() if r in plans)}
 
 
 # -- the table ----------------------------------------------------------------------------------------
@@ -271,6 +315,9 @@ SAMPLES = {
     "$context.error.message": "Missing Authentication Token",
     "$context.error.messageString": '"Missing Authentication Token"',
     "$context.error.responseType": "MISSING_AUTHENTICATION_TOKEN",
+    # The authorizer's Deny context: JSON literals (handlers/authorizer.py).
+    "$context.authorizer.message": json.dumps("Incorrect API key provided: sk-***abcd."),
+    "$context.authorizer.code": json.dumps("invalid_api_key"),
 }
 
 
@@ -296,7 +343,12 @@ def _header(response: dict[str, Any], name: str) -> str | None:
 
 def test_gateway_responses_cover_throttling_unknown_methods_and_every_4xx_5xx() -> None:
     responses = _gateway_responses()
-    assert {"THROTTLED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    expected = {"THROTTLED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
+    expected |= {"ACCESS_DENIED", "UNAUTHORIZED", "INVALID_API_KEY"}  # the authorizer's and the usage plan's
+    assert expected <= set(responses)
+    for kind in ("ACCESS_DENIED", "UNAUTHORIZED"):  # OpenAI's status for a missing or wrong key
+        assert responses[kind]["StatusCode"] == "401"
+        assert _header(responses[kind], "x-should-retry") == "false"
     throttled = responses["THROTTLED"]
     assert throttled["StatusCode"] == "429"
     retry_after = _header(throttled, "retry-after")
@@ -351,9 +403,9 @@ def test_api_functions_finish_before_api_gateway_gives_up() -> None:
 
 
 def test_key_cache_bound_is_wired_from_the_template() -> None:
-    """The documented revocation bound (30 s by default) is the parameter the functions receive."""
+    """The documented revocation bound (30 s by default) is the parameter the authorizer receives."""
     loaded = template.load()
-    variables = loaded["Globals"]["Function"]["Environment"]["Variables"]
+    variables = loaded["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["KEY_CACHE_SECONDS"] == {"Ref": "KeyCacheSeconds"}
     assert loaded["Parameters"]["KeyCacheSeconds"]["Default"] == 30
 

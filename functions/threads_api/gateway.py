@@ -1,7 +1,8 @@
 """API Gateway (REST, proxy integration) events in, responses out, and the error envelope on every path.
 
 Each handler module is ``handler = endpoint(operation, ...)(fn)`` where ``fn(request)`` returns the response
-body (a 200), or ``(status, body)`` for any other success status. ``endpoint`` authenticates, parses the body
+body (a 200), or ``(status, body)`` for any other success status. ``endpoint`` takes the project that the API's
+authorizer put in the request context (keys are checked there, at the edge), parses the body
 when the operation takes one, runs a request that carries an ``Idempotency-Key`` once when the operation is
 idempotent, logs one line per request (never a key or content; with Lambda's request id and cold start), maps
 the domain's failures to OpenAI's envelopes and statuses, and sets ``x-request-id`` on every response.
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from threads_api import auth, errors, ids, limits
+from threads_api import errors, ids, limits
 from threads_api.errors import ApiError, BadCursor, InProgress, InvalidText, NotFound, Unavailable
 from threads_api.observability import logger, metrics, tracer, with_lambda_context
 from threads_api.response_bodies import Written
@@ -102,6 +103,16 @@ def _as_api_error(exc: Exception) -> ApiError:
 
 def _lower_keys(headers: dict[str, str] | None) -> dict[str, str]:
     return {k.lower(): v for k, v in (headers or {}).items()}
+
+
+def _project(event: dict[str, Any]) -> str:
+    """The caller's project, as the authorizer resolved it; never from a header. Without one (a route that
+    is not behind the authorizer, or a direct invocation), no project's data is served."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    project = authorizer.get("project")
+    if not isinstance(project, str) or not project:
+        raise errors.missing_key()
+    return project
 
 
 def _query(event: dict[str, Any]) -> dict[str, str]:
@@ -195,7 +206,7 @@ def endpoint(
             project = None
             try:
                 headers = _lower_keys(event.get("headers"))
-                project = auth.project_for(auth.key_from_headers(headers))
+                project = _project(event)
                 request = Request(
                     project=project,
                     request_id=request_id,

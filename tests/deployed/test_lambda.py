@@ -16,6 +16,7 @@ from werkzeug.test import Client
 
 from infra import iam, lambda_build, local_dynamodb, template
 from infra.lambda_pool import PAYLOAD_MAX_BYTES, LocalLambda, Outcome
+from infra.local_edge import Edge
 from infra.local_gateway import REQUEST_MAX_BYTES, GatewayApp, LocalApi
 from infra.stack import ACCOUNT, REGION, Function
 from tests.contract.schemas import assert_valid
@@ -130,8 +131,16 @@ def test_lambdas_failures(make_lambda: Any) -> None:
 @pytest.fixture
 def gateway(make_lambda: Any) -> Client:
     local = make_lambda(timeout=1)
-    app = GatewayApp(LocalApi(), lambda route, event: local.invoke("ProbeFunction", event))
+    app = GatewayApp(LocalApi(Edge(_allow)), lambda route, event: local.invoke("ProbeFunction", event))
     return Client(app)
+
+
+def _allow(function: str, event: dict[str, Any]) -> Outcome:
+    """An authorizer that lets every request through: these tests are about what comes after it."""
+    allow = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"}
+    policy = {"Version": "2012-10-17", "Statement": [allow]}
+    answer = {"principalId": "probe", "policyDocument": policy, "context": {"project": "p"}, "usageIdentifierKey": "p"}
+    return Outcome(result=json.dumps(answer))
 
 
 def _gateway_error(response: Any, status: int) -> dict[str, Any]:

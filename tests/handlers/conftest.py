@@ -26,14 +26,26 @@ class Reply:
 
 
 class Api:
-    """Sends requests through the same event translation as the local API, to the template's handlers."""
+    """Sends requests through the same event translation as the local API, to the template's handlers: the
+    template's authorizer first (in this process, under its own role), as API Gateway runs it; a request it
+    refuses gets API Gateway's answer and no function runs (``invoked`` lists the functions that did)."""
 
     def __init__(self) -> None:
         from handlers import cleanup
+        from infra.local_edge import Edge, in_process
         from infra.local_gateway import LocalApi
         from threads_api import auth
 
-        self._local = LocalApi()
+        self.invoked: list[str] = []
+
+        def authorizer(function: str, event: dict[str, Any]) -> Any:
+            self.invoked.append(function)
+            with least_privilege.running(function):
+                return in_process(function, event)
+
+        # The usage plan's throttle is tested through make serve's gateway (test_edge.py); here it never bites.
+        self.edge = Edge(authorizer, rate=1e9, burst=1e9)
+        self._local = LocalApi(self.edge)
         self.key = auth.create_key("alpha")
         self.other_key = auth.create_key("beta")
 
@@ -63,12 +75,16 @@ class Api:
         assert handler is not None, f"no route for {method} {path}"
         route, _, _ = self._local.match(method, urlsplit(path).path)
         assert route is not None
+        if "authorizer" in event["requestContext"] or route.authorizer is None:  # the function runs
+            self.invoked.append(route.function)
         with least_privilege.running(route.function):  # the function's own role applies to its calls
             result = handler(event, LocalContext(route.function, event["requestContext"]["requestId"]))
         text = result["body"]  # JSON, or for stream: true an event stream (kept as text)
         body = text if result["headers"]["content-type"].startswith("text/event-stream") else json.loads(text)
         reply = Reply(result["statusCode"], result["headers"], body)
-        assert reply.headers["x-request-id"] == event["requestContext"]["requestId"]
+        # The function's answers carry its request id; API Gateway's own carry it as x-amzn-RequestId.
+        request_id = reply.headers.get("x-request-id") or reply.headers["x-amzn-RequestId"]
+        assert request_id == event["requestContext"]["requestId"]
         return reply
 
     def items(self, thread_id: str) -> list[dict[str, Any]]:

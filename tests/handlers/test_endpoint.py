@@ -18,7 +18,10 @@ def _event(api: Api, body: Any = None, headers: dict[str, str] | None = None) ->
     return {
         "httpMethod": "POST",
         "path": "/v1/things",
-        "requestContext": {"requestId": "req-endpoint"},
+        "requestContext": {
+            "requestId": "req-endpoint",
+            "authorizer": {"project": "alpha"},
+        },  # as the authorizer sets it
         "headers": {"Authorization": f"Bearer {api.key}", **(headers or {})},
         "body": None if body is None else json.dumps(body),
     }

@@ -3,6 +3,8 @@
 Another project's key gets OpenAI's 404 for a thread, a message, a run, a run step or an assistant (never
 403: it cannot even learn that the object exists) and changes nothing; a missing, malformed, unknown or
 revoked key gets 401 and changes nothing; a revoked key stops working within the documented cache bound.
+Keys are checked by the template's authorizer, which the ``api`` fixture runs before each function as API
+Gateway does (tests/handlers/test_edge.py: what it refuses never reaches a function).
 """
 
 from __future__ import annotations
@@ -62,8 +64,9 @@ def _body(route_path: str, assistant_id: str) -> dict[str, Any] | None:
 
 
 def _public(route: template.Route) -> bool:
-    """A function without permissions cannot read keys, so it cannot serve a project's data: no key needed."""
-    return not template.load()["Resources"][route.function]["Properties"].get("Policies")
+    """A route API Gateway serves without the authorizer (tests/test_template.py: only functions without
+    permissions are public, so none serves a project's data)."""
+    return route.authorizer is None
 
 
 AUTHENTICATED = [r for r in template.routes() if not _public(r)]

@@ -38,9 +38,11 @@ def get_key_project(key_hash: str) -> str | None:
     return None if item is None else str(item["prj"]["S"])
 
 
-def delete_key(key_hash: str) -> bool:
+def delete_key(key_hash: str) -> str | None:
+    """Delete a key; the project it belonged to (None: there was no such key)."""
     response = dynamodb.call("delete_item", Key=_key(key_hash), ReturnValues="ALL_OLD")
-    return "Attributes" in response
+    old = response.get("Attributes")
+    return None if old is None else str(old["prj"]["S"])
 
 
 def list_keys() -> list[dict[str, Any]]:
