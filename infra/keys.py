@@ -362,7 +362,7 @@ def _usage_plan(target: Target, project: str, *, enable: bool) -> str:
         if enable:
             usage_plans.enable(client, stack=target.stack, plan_id=target.usage_plan, project=project, value=value)
             return f" Its project's API key is in usage plan {target.usage_plan}."
-        usage_plans.disable(client, stack=target.stack, project=project, value=value)
+        usage_plans.disable(client, stack=target.stack, plan_id=target.usage_plan, project=project, value=value)
         return f" It was project '{project}''s last key: its API key is deleted from usage plan {target.usage_plan}."
     except (BotoCoreError, ClientError) as exc:
         raise cli_errors.aws(exc, f"updating usage plan {target.usage_plan} of stack {target.stack}") from None

@@ -45,10 +45,13 @@ def enable(client: Any, *, stack: str, plan_id: str, project: str, value: str) -
     return key_id
 
 
-def disable(client: Any, *, stack: str, project: str, value: str) -> bool:
-    """Delete the project's API key (it leaves the plan with it); whether there was one."""
+def disable(client: Any, *, stack: str, plan_id: str, project: str, value: str) -> bool:
+    """Take the project's API key out of the plan and delete it; whether there was one."""
     key_id = _find(client, key_name(stack, project), value)
     if key_id is None:
         return False
+    plan_keys = client.get_paginator("get_usage_plan_keys").paginate(usagePlanId=plan_id)
+    if any(item.get("id") == key_id for page in plan_keys for item in page.get("items", [])):
+        client.delete_usage_plan_key(usagePlanId=plan_id, keyId=key_id)
     client.delete_api_key(apiKey=key_id)
     return True

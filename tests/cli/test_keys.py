@@ -265,3 +265,32 @@ def test_make_revoke_with_an_empty_key(env: dict[str, str]) -> None:
     assert "No key to revoke: KEY is empty." in output
     assert "Error 2" in output  # the tool's exit code, as make reports it
     assert "Traceback" not in output
+
+
+def test_keys_on_a_stack_put_the_projects_api_key_in_its_usage_plan_and_the_last_revoke_removes_it(
+    run: Run, aws: Aws
+) -> None:
+    from threads_api.auth import usage_identifier
+
+    gateway = aws.client("apigateway")
+    api_id = gateway.create_rest_api(name="threads-api")["id"]
+    plan_id = gateway.create_usage_plan(name="projects", throttle={"rateLimit": 25, "burstLimit": 50})["id"]
+    table = aws.table("threads-api-plan-table")
+    aws.stack("threads-plan", {"TableName": table, "ApiId": api_id, "UsagePlanId": plan_id})
+    stack = {"STACK": "threads-plan", **aws.env()}
+
+    keys = [run("create", "--project", "ops", **stack) for _ in range(2)]  # the second finds the first's
+    assert all(k.code == 0 for k in keys), [k.output for k in keys]
+    assert f"in usage plan {plan_id}" in keys[0].stderr
+    (in_plan,) = gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]
+    assert in_plan["name"] == "threads-plan/ops"
+    # The value the authorizer returns as usageIdentifierKey for this API and project.
+    assert gateway.get_api_key(apiKey=in_plan["id"], includeValue=True)["value"] == usage_identifier(api_id, "ops")
+
+    assert run("revoke", keys[0].stdout.strip(), **stack).code == 0  # the project has another key: kept
+    assert len(gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]) == 1
+    last = run("revoke", keys[1].stdout.strip(), **stack)
+    assert last.code == 0, last.output
+    assert "last key" in last.stderr
+    assert gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"] == []
+    assert gateway.get_api_keys(nameQuery="threads-plan/")["items"] == []
