@@ -100,8 +100,14 @@ ACCESS_LOG_SAMPLES = {
 }
 
 
+def test_access_log_is_off_by_default_so_that_a_fresh_account_deploys() -> None:
+    """Access logs need the account's API Gateway CloudWatch role, which a fresh account lacks."""
+    (stage,) = _of_type(_deployed().resources, "AWS::ApiGateway::Stage").values()
+    assert "AccessLogSetting" not in stage["Properties"]
+
+
 def test_access_log_is_json_with_request_id_status_and_latencies_and_no_key_or_body() -> None:
-    deployed = _deployed().resources
+    deployed = _deployed(AccessLogs="Enabled").resources
     (stage,) = _of_type(deployed, "AWS::ApiGateway::Stage").values()
     setting = stage["Properties"]["AccessLogSetting"]
     line_format = setting["Format"]
@@ -124,8 +130,11 @@ def test_account_cloudwatch_role_is_set_only_when_given() -> None:
     """API Gateway's access logs need the account's CloudWatch role; the stack sets it only when asked."""
     assert not _of_type(_deployed().resources, "AWS::ApiGateway::Account")
     role = "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
-    (account,) = _of_type(_deployed(ApiGatewayCloudWatchRoleArn=role).resources, "AWS::ApiGateway::Account").values()
+    given = _deployed(ApiGatewayCloudWatchRoleArn=role).resources
+    (account,) = _of_type(given, "AWS::ApiGateway::Account").values()
     assert account["Properties"] == {"CloudWatchRoleArn": role}
+    (stage,) = _of_type(given, "AWS::ApiGateway::Stage").values()
+    assert "AccessLogSetting" in stage["Properties"]  # the role given: access logs on
 
 
 # -- alarms -------------------------------------------------------------------------------------------
