@@ -25,7 +25,7 @@ def _error(code: str) -> ClientError:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The backoff's waits, each the longest it may be (its jitter's upper bound), and none really slept."""
     waits: list[float] = []
-    monkeypatch.setattr("threads_api.store.dynamodb.random.uniform", lambda low, high: high)
+    monkeypatch.setattr("threads_api.store.dynamodb._JITTER.uniform", lambda low, high: high)
     monkeypatch.setattr("threads_api.store.dynamodb.time.sleep", waits.append)
     return waits
 
