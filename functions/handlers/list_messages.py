@@ -2,7 +2,8 @@
 
 from threads_api import response_bodies, store
 from threads_api.errors import NotFound
-from threads_api.gateway import Body, PageParams, Request, endpoint, id_param, page_params
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.list_params import PageParams, id_param, page_params
 from threads_api.records import Page, page_of
 
 

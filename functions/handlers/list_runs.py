@@ -3,7 +3,8 @@
 from functools import partial
 
 from threads_api import response_bodies, store
-from threads_api.gateway import Body, Request, endpoint, page_params
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.list_params import page_params
 from threads_api.run_objects import run_object
 
 

@@ -1,7 +1,8 @@
 """GET /threads: the key's project's threads, newest first (beyond OpenAI, which never listed them)."""
 
 from threads_api import response_bodies, store
-from threads_api.gateway import Body, Request, endpoint, page_params
+from threads_api.gateway import Body, Request, endpoint
+from threads_api.list_params import page_params
 
 
 @endpoint("list_threads")

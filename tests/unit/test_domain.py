@@ -9,7 +9,8 @@ import pytest
 
 from threads_api import errors, ids, limits, request_bodies
 from threads_api.errors import ApiError, BadCursor
-from threads_api.gateway import page_params, parse_body
+from threads_api.gateway import parse_body
+from threads_api.list_params import page_params
 
 
 def test_ids_are_prefixed_base62_of_24_and_unique() -> None:

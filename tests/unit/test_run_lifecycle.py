@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from threads_api.errors import ApiError, BadCursor
-from threads_api.gateway import PageParams
+from threads_api.list_params import PageParams
 from threads_api.records import Assistant, Message, Run
 from threads_api.run_objects import run_object, step_page
 from threads_api.runs import chat, lifecycle
