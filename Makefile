@@ -13,7 +13,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: sam-local serve test unit lint typecheck template key keys revoke fuzz bench bench-resolver bench-runs build clean
+.PHONY: sam-local serve test unit lint typecheck template key keys revoke sync-keys fuzz bench bench-resolver bench-runs build clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ was found (3.13 preferred): install one, or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
@@ -65,6 +65,9 @@ keys: $(VENV)/.installed  ## list the API keys (local API, or STACK= / TABLE_NAM
 
 revoke: $(VENV)/.installed  ## make revoke KEY=<key or id>
 	@$(KEYS) revoke "$(KEY)"
+
+sync-keys: $(VENV)/.installed  ## make sync-keys STACK=<stack>: every project with a key in the usage plan
+	@$(KEYS) sync
 
 fuzz: $(VENV)/.installed  ## schemathesis with many examples (FUZZ_EXAMPLES, default 500)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/e2e/test_fuzz.py

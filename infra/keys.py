@@ -342,6 +342,22 @@ def revoke(args: argparse.Namespace) -> None:
     )
 
 
+def sync(args: argparse.Namespace) -> None:
+    """Every project that has a key, in the stack's usage plan: once after upgrading a stack deployed before
+    per-project throttling, whose projects' requests are refused (403) until their API key is in the plan."""
+    if _named(args.stack, "STACK", "--stack") is None:
+        raise CliError("sync is for a deployed stack: name it with STACK=<stack> (make sync-keys STACK=...).")
+    target = resolve(args)
+    _, store = _store()
+    projects = sorted({key["project"] for key in _dynamodb(target, store.list_keys)})
+    for project in projects:
+        print(f"{project}:{_usage_plan(target, project, enable=True)}", file=sys.stderr)
+    print(
+        f"{len(projects)} project{'' if len(projects) == 1 else 's'} in the usage plan on {target.where}.",
+        file=sys.stderr,
+    )
+
+
 def _usage_plan(target: Target, project: str, *, enable: bool) -> str:
     """On a stack, the project's API key in (or out of) its usage plan; a sentence for stderr."""
     if target.stack is None:
@@ -396,7 +412,7 @@ def parser() -> argparse.ArgumentParser:
     main_parser.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show the traceback of a failure"
     )
-    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{create,list,revoke}")
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{create,list,revoke,sync}")
     create_parser = commands.add_parser(
         "create",
         aliases=["mint"],
@@ -431,6 +447,17 @@ def parser() -> argparse.ArgumentParser:
     )
     revoke_parser.add_argument("key", nargs="?", metavar="KEY_OR_ID", help="the key, or its id (SHA-256)")
     revoke_parser.set_defaults(run=revoke)
+    sync_parser = commands.add_parser(
+        "sync",
+        parents=[common],
+        help="put every project that has a key in the stack's usage plan",
+        description="Put the API key of every project that has a key in the stack's usage plan (once, after\n"
+        "upgrading a stack deployed before per-project throttling). Running it again changes nothing.\n"
+        "The Make target: make sync-keys STACK=<stack>.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    sync_parser.set_defaults(run=sync)
     return main_parser
 
 

@@ -294,3 +294,22 @@ def test_keys_on_a_stack_put_the_projects_api_key_in_its_usage_plan_and_the_last
     assert "last key" in last.stderr
     assert gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"] == []
     assert gateway.get_api_keys(nameQuery="threads-plan/")["items"] == []
+
+
+def test_sync_puts_every_project_with_a_key_in_the_usage_plan_once(run: Run, aws: Aws) -> None:
+    """A stack deployed before per-project throttling: its projects' keys exist, no API key is in the plan."""
+    gateway = aws.client("apigateway")
+    api_id = gateway.create_rest_api(name="threads-api")["id"]
+    plan_id = gateway.create_usage_plan(name="projects")["id"]
+    table = aws.table("threads-api-sync-table")
+    aws.stack("threads-sync", {"TableName": table, "ApiId": api_id, "UsagePlanId": plan_id})
+    for project in ("ops", "ops", "web"):
+        assert run("create", "--project", project, TABLE_NAME=table, **aws.env()).code == 0  # no plan: by table
+    assert gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"] == []
+    for _ in range(2):  # again: nothing new
+        synced = run("sync", STACK="threads-sync", **aws.env())
+        assert synced.code == 0, synced.output
+        assert "2 projects in the usage plan" in synced.stderr
+        names = sorted(k["name"] for k in gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"])
+        assert names == ["threads-sync/ops", "threads-sync/web"]
+    fails(run("sync"), 1, "sync is for a deployed stack")
