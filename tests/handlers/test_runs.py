@@ -295,3 +295,67 @@ def test_bad_run_bodies_are_400s_naming_the_field_and_write_nothing(
     reply = api("POST", f"/threads/{thread_id}/runs", body)
     assert_error(reply.body, 400, param=param, contains=contains)
     assert api("GET", f"/threads/{thread_id}/runs").body["data"] == [] and runs.queued == []
+
+
+def test_create_thread_and_run_with_a_thread_too_large_for_one_transaction_writes_it_in_stages(
+    api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.handlers.conftest import limit_checks
+    from threads_api import limits
+
+    monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", 1_000)
+    limit_checks.clear()
+    texts = [f"{i} " + "x" * 500 for i in range(8)]
+    body = {"assistant_id": assistant["id"], "thread": {"messages": [{"role": "user", "content": t} for t in texts]}}
+    created = api("POST", "/threads/runs", body)
+    assert created.status == 200 and created.body["status"] == "queued", created.body
+    assert "BatchWriteItem" in limit_checks  # the thread's messages went in stages
+    runs.work()
+    thread_id = created.body["thread_id"]
+    assert api("GET", f"/threads/{thread_id}/runs/{created.body['id']}").body["status"] == "completed"
+    listed = api("GET", f"/threads/{thread_id}/messages?order=asc&limit=100").body["data"]
+    assert [m["content"][0]["text"]["value"] for m in listed] == [*texts, "Hello!"]
+
+
+def test_additional_messages_too_large_for_one_transaction_are_a_400_and_write_nothing(
+    api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threads_api import limits
+
+    thread_id = _thread(api)
+    monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", limits.RUN_ITEM_MAX_BYTES + 1_000)
+    extra = [{"role": "user", "content": "y" * 400} for _ in range(4)]
+    reply = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "additional_messages": extra})
+    assert reply.status == 400
+    assert_error(reply.body, 400, param="additional_messages", contains="add them to the thread first")
+    assert api("GET", f"/threads/{thread_id}/runs").body["data"] == [] and runs.queued == []
+    assert len(api("GET", f"/threads/{thread_id}/messages").body["data"]) == 1
+
+
+def test_additional_messages_join_the_thread_with_the_run_and_reach_the_model_with_its_instructions(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    body = {
+        "assistant_id": assistant["id"],
+        "instructions": "Answer in French.",
+        "additional_instructions": "Be polite.",
+        "additional_messages": [{"role": "user", "content": "And tomorrow?"}],
+        "model": "gpt-4o-mini",
+        "temperature": 0.2,
+        "tool_choice": "none",
+    }
+    run = api("POST", f"/threads/{thread_id}/runs", body).body
+    assert (run["model"], run["instructions"], run["temperature"], run["tool_choice"]) == (
+        "gpt-4o-mini",
+        "Answer in French.",
+        0.2,
+        "none",
+    )
+    runs.work()
+    sent = model.requests[0]
+    assert sent["messages"][0] == {"role": "system", "content": "Answer in French.\n\nBe polite."}
+    assert [m["content"] for m in sent["messages"][1:]] == ["What is the weather in Paris?", "And tomorrow?"]
+    assert (sent["model"], sent["temperature"], sent["tool_choice"]) == ("gpt-4o-mini", 0.2, "none")
+    roles = [m["role"] for m in api("GET", f"/threads/{thread_id}/messages?order=asc").body["data"]]
+    assert roles == ["user", "user", "assistant"]

@@ -175,7 +175,8 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
 def _fits_one_transaction(items: list[Item]) -> None:
     """A run's additional_messages are written with it, all or nothing: they must fit one transaction."""
     size = sum(item_size(item) for item in items)
-    if len(items) + 2 > limits.TRANSACTION_MAX_ITEMS or size > limits.TRANSACTION_MAX_BYTES - limits.RUN_ITEM_MAX_BYTES:
+    too_many = len(items) + 2 > limits.TRANSACTION_MAX_ITEMS
+    if items and (too_many or size > limits.TRANSACTION_MAX_BYTES - limits.RUN_ITEM_MAX_BYTES):
         raise ApiError(
             400,
             f"additional_messages are too large to add with the run ({size} bytes stored): add them to the "
