@@ -359,3 +359,19 @@ def test_additional_messages_join_the_thread_with_the_run_and_reach_the_model_wi
     assert (sent["model"], sent["temperature"], sent["tool_choice"]) == ("gpt-4o-mini", 0.2, "none")
     roles = [m["role"] for m in api("GET", f"/threads/{thread_id}/messages?order=asc").body["data"]]
     assert roles == ["user", "user", "assistant"]
+
+
+def test_a_stream_whose_run_goes_on_past_the_wait_ends_without_a_final_run_event(
+    api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threads_api.runs import events as run_events
+
+    monkeypatch.setattr(run_events, "STREAM_WAIT_SECONDS", 0.3)  # the worker is never run here: the run stays queued
+    thread_id = _thread(api)
+    reply = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "stream": True})
+    stream = events(reply.body)
+    assert [name for name, _ in stream] == ["thread.run.created", "thread.run.queued", "done"]
+    assert_valid_events(stream)
+    run_id = stream[0][1]["id"]
+    runs.work()  # the run goes on, and completes: the client follows it by reading it
+    assert api("GET", f"/threads/{thread_id}/runs/{run_id}").body["status"] == "completed"
