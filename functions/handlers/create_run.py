@@ -18,4 +18,6 @@ def handler(request: Request) -> Body:
     run = lifecycle.new_run(thread_id, assistant, body.overrides(), run_id, now)
     messages = [Message(ids.new_id("msg_"), thread_id, now, *m.as_new()) for m in body.additional_messages or []]
     run = store.create_run(request.project, run, messages, keyed=run_id is not None)
-    return launch.started(request.project, run, stream=bool(body.stream), seconds_left=request.seconds_left())
+    return launch.started(
+        request.project, run, stream=bool(body.stream), seconds_left=request.seconds_left(), sink=request.stream_sink()
+    )

@@ -26,5 +26,10 @@ def handler(request: Request) -> Body:
     run = store.create_run(request.project, run, keyed=run_id is not None)
     prelude = [events.sse("thread.created", response_bodies.thread_object(thread))]
     return launch.started(
-        request.project, run, stream=bool(body.stream), seconds_left=request.seconds_left(), prelude=prelude
+        request.project,
+        run,
+        stream=bool(body.stream),
+        seconds_left=request.seconds_left(),
+        sink=request.stream_sink(),
+        prelude=prelude,
     )

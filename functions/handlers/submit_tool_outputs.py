@@ -36,6 +36,7 @@ def handler(request: Request) -> Body:
         saved,
         stream=bool(body.stream),
         seconds_left=request.seconds_left(),
+        sink=request.stream_sink(),
         created=False,
         prelude=done,
     )

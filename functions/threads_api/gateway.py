@@ -48,6 +48,11 @@ class Request:
     idempotency_seed: bytes | None = None  # set when the request carries an Idempotency-Key
     context: Any = None  # Lambda's context (None in a tool's or a test's call)
 
+    def stream_sink(self) -> Any:
+        """Where a streamed response's pieces go as they come: ``make serve``'s gateway gives one (its local
+        context's ``stream_to``); Lambda's Python runtime cannot stream, so in Lambda there is none."""
+        return getattr(self.context, "stream_to", None)
+
     def seconds_left(self) -> float:
         """The invocation's remaining time (Lambda's), or the API's own bound without a context."""
         if self.context is None:

@@ -105,4 +105,5 @@ class Run:
     incomplete_details: JsonObject | None = None
     usage: JsonObject | None = None
     steps: list[JsonObject] = field(default_factory=list)
+    partial: str | None = None  # the reply's text so far, while a streamed model answers (stream: true)
     version: int = 0  # bumped by every write: each write is conditional on the version it read

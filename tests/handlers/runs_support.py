@@ -11,7 +11,7 @@ import pytest
 
 from tests.handlers.conftest import Api
 from tests.samples import WEATHER
-from threads_api.providers import ChatResult, ProviderError, Usage
+from threads_api.providers import ChatResult, OnText, ProviderError, Usage
 
 USAGE = Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15)
 
@@ -22,12 +22,19 @@ class Model:
     def __init__(self) -> None:
         self.replies: list[ChatResult | ProviderError] = []
         self.requests: list[dict[str, Any]] = []
+        self.streamed: list[bool] = []  # per request: whether it was asked as a stream
 
-    def complete(self, request: dict[str, Any], *, deadline: float, stream: bool = False) -> ChatResult:
+    def complete(
+        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+    ) -> ChatResult:
         self.requests.append(request)
+        self.streamed.append(stream)
         reply = self.replies.pop(0) if self.replies else ChatResult("Hello!", [], "stop", USAGE)
         if isinstance(reply, ProviderError):
             raise reply
+        if on_text is not None and reply.text:  # a streamed answer: its text so far, a few characters at a time
+            for end in range(3, len(reply.text), 3):
+                on_text(reply.text[:end])
         return reply
 
 

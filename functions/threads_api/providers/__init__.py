@@ -13,6 +13,7 @@ Importing this package is cheap: the submodules (and urllib, botocore) load only
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,8 +53,15 @@ class ProviderError(Exception):
         self.message = message
 
 
+# Called with the reply's text so far while a streamed answer comes in (it may start again, shorter, when an
+# attempt fails and the next one begins).
+OnText = Callable[[str], None]
+
+
 class Provider(Protocol):
-    def complete(self, request: dict[str, Any], *, deadline: float, stream: bool = False) -> ChatResult: ...
+    def complete(
+        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+    ) -> ChatResult: ...
 
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

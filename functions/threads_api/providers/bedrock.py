@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from threads_api.providers import ChatResult, ProviderError, ToolCall, Usage
+from threads_api.providers import ChatResult, OnText, ProviderError, ToolCall, Usage
 from threads_api.providers.retry import Backoff, Retryable, call
 
 THROTTLED = frozenset({"ThrottlingException", "ServiceQuotaExceededException"})
@@ -52,7 +52,10 @@ class Bedrock:
         if client is None:
             self._within(timeout)  # built now, once per container, in the init phase
 
-    def complete(self, request: dict[str, Any], *, deadline: float, stream: bool = False) -> ChatResult:
+    def complete(
+        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+    ) -> ChatResult:
+        """Converse, also for ``stream`` (the reply comes whole: ``on_text`` is not called)."""
         params = converse_params(request)
         return call(lambda left: self._attempt(params, left), deadline=deadline, backoff=self._backoff)
 

@@ -16,7 +16,7 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from threads_api.providers import ChatResult, ProviderError, ToolCall, Usage
+from threads_api.providers import ChatResult, OnText, ProviderError, ToolCall, Usage
 from threads_api.providers.retry import Backoff, Retryable, call, retry_after_seconds
 
 RETRIED_STATUSES = frozenset({500, 502, 503, 504, 529})
@@ -49,7 +49,9 @@ class OpenAICompatible:
         self._key, self._key_parameter = api_key, api_key_parameter
         self._timeout, self._backoff = timeout, backoff
 
-    def complete(self, request: dict[str, Any], *, deadline: float, stream: bool = False) -> ChatResult:
+    def complete(
+        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+    ) -> ChatResult:
         body = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
         if stream:
             body |= {"stream": True, "stream_options": {"include_usage": True}}
@@ -60,13 +62,21 @@ class OpenAICompatible:
             headers["Authorization"] = f"Bearer {key}"
         model = str(request.get("model", ""))
         return call(
-            lambda left: self._attempt(payload, headers, model, deadline, left, stream=stream),
+            lambda left: self._attempt(payload, headers, model, deadline, left, stream=stream, on_text=on_text),
             deadline=deadline,
             backoff=self._backoff,
         )
 
     def _attempt(
-        self, payload: bytes, headers: dict[str, str], model: str, deadline: float, left: float, *, stream: bool
+        self,
+        payload: bytes,
+        headers: dict[str, str],
+        model: str,
+        deadline: float,
+        left: float,
+        *,
+        stream: bool,
+        on_text: OnText | None,
     ) -> ChatResult:
         timeout = min(self._timeout, left)
         connection: http.client.HTTPConnection = (
@@ -81,7 +91,7 @@ class OpenAICompatible:
             if not 200 <= response.status < 300:
                 raise self._refusal(response.status, response.read(), response.getheader("Retry-After"), model)
             if stream:
-                return _read_stream(response, sock, deadline, self._timeout)
+                return _read_stream(response, sock, deadline, self._timeout, on_text)
             raw = response.read()
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, TimeoutError):
@@ -144,9 +154,12 @@ def read_secret(name: str) -> str:
     return (value.decode() if isinstance(value, bytes) else str(value)).strip()
 
 
-def _read_stream(response: http.client.HTTPResponse, sock: Any, deadline: float, cap: float) -> ChatResult:
+def _read_stream(
+    response: http.client.HTTPResponse, sock: Any, deadline: float, cap: float, on_text: OnText | None = None
+) -> ChatResult:
     """Server-sent events: ``data: <chunk>`` lines until ``data: [DONE]``; content and tool call deltas are
-    accumulated (tool calls by ``index``), and usage comes in the last chunk (``include_usage``)."""
+    accumulated (tool calls by ``index``), and usage comes in the last chunk (``include_usage``). ``on_text``
+    hears the text so far after each content delta."""
     parts: list[str] = []
     calls: dict[int, dict[str, str]] = {}
     last: dict[str, Any] = {}  # the choice that carried finish_reason
@@ -183,18 +196,8 @@ def _read_stream(response: http.client.HTTPResponse, sock: Any, deadline: float,
         for choice in chunk.get("choices") or []:
             if choice.get("index", 0) != 0:
                 continue  # n > 1 is never asked
-            delta = choice.get("delta") or {}
-            if isinstance(delta.get("content"), str) and delta["content"]:
-                parts.append(delta["content"])
-            for position, piece in enumerate(delta.get("tool_calls") or []):
-                index = piece.get("index")
-                if index is None:  # a server that sends each call whole, unindexed
-                    index = len(calls) if piece.get("id") else max(calls, default=position)
-                slot = calls.setdefault(int(index), {"id": "", "name": "", "arguments": ""})
-                function = piece.get("function") or {}
-                slot["id"] = piece.get("id") or slot["id"]
-                slot["name"] = function.get("name") or slot["name"]
-                slot["arguments"] += _arguments(function.get("arguments"))
+            if _take_delta(choice.get("delta") or {}, parts, calls) and on_text is not None:
+                on_text("".join(parts))
             if choice.get("finish_reason"):
                 last = choice
     if not done and not last:  # the connection dropped mid-answer: another attempt may get it whole
@@ -203,6 +206,24 @@ def _read_stream(response: http.client.HTTPResponse, sock: Any, deadline: float,
         {"id": c["id"], "function": {"name": c["name"], "arguments": c["arguments"]}} for _, c in sorted(calls.items())
     ]
     return _result("".join(parts) if parts else None, ordered, last, usage_from)
+
+
+def _take_delta(delta: dict[str, Any], parts: list[str], calls: dict[int, dict[str, str]]) -> bool:
+    """Accumulate one chunk's delta: its content into ``parts``, its tool calls by index into ``calls``.
+    Whether it carried content."""
+    for position, piece in enumerate(delta.get("tool_calls") or []):
+        index = piece.get("index")
+        if index is None:  # a server that sends each call whole, unindexed
+            index = len(calls) if piece.get("id") else max(calls, default=position)
+        slot = calls.setdefault(int(index), {"id": "", "name": "", "arguments": ""})
+        function = piece.get("function") or {}
+        slot["id"] = piece.get("id") or slot["id"]
+        slot["name"] = function.get("name") or slot["name"]
+        slot["arguments"] += _arguments(function.get("arguments"))
+    if isinstance(delta.get("content"), str) and delta["content"]:
+        parts.append(delta["content"])
+        return True
+    return False
 
 
 def _result(text: str | None, raw_calls: Any, choice: dict[str, Any], data: dict[str, Any]) -> ChatResult:

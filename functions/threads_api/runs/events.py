@@ -1,14 +1,16 @@
 """``stream: true``: the Assistants streaming events of a run, as server-sent events, in OpenAI's order.
 
-The worker runs the run, as it does without a stream; the API function waits for the run to stop (ended, or
-waiting for tool outputs) by reading it, then writes the events of what happened since the request began:
-``thread.run.created``, ``thread.run.queued``, ``thread.run.in_progress``, for each step
-``thread.run.step.created`` / ``in_progress`` (and for a reply ``thread.message.created`` / ``in_progress`` /
-``delta`` / ``completed``) / ``thread.run.step.completed``, then the run's last status, then ``done``.
+The worker runs the run, as it does without a stream; the API function follows it by reading it (its version,
+then the run when it changed) and writes the events of what happened: ``thread.run.created``,
+``thread.run.queued``, ``thread.run.in_progress``, for each step ``thread.run.step.created`` / ``in_progress``
+(and for a reply ``thread.message.created`` / ``in_progress`` / ``delta``... / ``completed``) /
+``thread.run.step.completed``, then the run's last status, then ``done``. While a streamed reply is written,
+the worker keeps its text so far on the run (``partial``), and each new piece is a ``thread.message.delta``.
 
-Lambda's managed Python runtime cannot stream a response, so the events reach the client together when the
-run stops (a reply's text is one ``delta``). A run still going after ``STREAM_WAIT_SECONDS`` ends the stream
-without a final run event: the client reads the run to follow it.
+``events`` yields each event as soon as it is known. Lambda's managed Python runtime cannot stream a
+response, so deployed the function joins them and the client gets them together when the run stops;
+``make serve`` (in process) sends each as it comes. A run still going after ``STREAM_WAIT_SECONDS`` ends the
+stream without a final run event: the client reads the run to follow it.
 """
 
 from __future__ import annotations
@@ -36,49 +38,125 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {text}\n\n"
 
 
-def wait(project: str, start: Run, time_left: Callable[[], float]) -> Run:
-    """The run once it has stopped (or as it stands when the wait's time is up)."""
+def events(
+    project: str, start: Run, *, created: bool, prelude: list[str], time_left: Callable[[], float]
+) -> Iterator[str]:
+    """The events from ``start`` (the run as this request left it: queued) until it stops or the wait ends.
+
+    ``created``: the request created the run (``thread.run.created`` first); otherwise it resumed it
+    (submit_tool_outputs). ``prelude``: events before these (``thread.created``; a completed tool step)."""
+    now = store.now_ms() // 1000
+    yield from prelude
+    queued = run_object(start, now)
+    if created:
+        yield sse("thread.run.created", queued)
+    yield sse("thread.run.queued", queued)
+    follower = _Follower(project, start)
+    for run in _changes(project, start, time_left):
+        yield from follower.events(run)
+    yield sse("done", "[DONE]")
+
+
+def _changes(project: str, start: Run, time_left: Callable[[], float]) -> Iterator[Run]:
+    """The run each time it changed, until it stops (or the wait's time is up, or a read fails)."""
     started = time.monotonic()
     deadline = started + min(STREAM_WAIT_SECONDS, time_left() - 2)
     run = start
-    while True:
-        now = store.now_ms() // 1000
-        if lifecycle.current(run, now).status in lifecycle.STOPPED or time.monotonic() >= deadline:
-            return run
+    yield run
+    while lifecycle.current(run, store.now_ms() // 1000).status not in lifecycle.STOPPED:
+        if time.monotonic() >= deadline:
+            return
         # Quick at first (a reply often takes a second or two), then every half second: a long run's
-        # stream costs at most ~2 reads a second, each of the run's version alone.
+        # stream costs at most ~2 small reads a second (the run's version alone) and one read per change.
         time.sleep(POLL_SECONDS if time.monotonic() - started < 3 else SLOW_POLL_SECONDS)
         try:
             if run_version(start.thread_id, start.id) != run.version:
                 run = get_run(project, start.thread_id, start.id)
+                yield run
         except Exception:  # the run is written: the stream ends with what is known rather than an error
             logger.exception("stream wait failed", extra={"run_id": start.id})
-            return run
+            return
 
 
-def stream(project: str, start: Run, final: Run, *, created: bool, prelude: list[str] | None = None) -> str:
-    """The events from ``start`` (the run as this request left it: queued) to ``final``.
+class _Follower:
+    """What a stream has said of a run so far, and the events of what is new in the run as read next."""
 
-    ``created``: the request created the run (``thread.run.created`` first); otherwise it resumed it
-    (submit_tool_outputs, whose ``prelude`` is the tool step it completed). ``prelude``: events before these
-    (``thread.created`` for create-thread-and-run)."""
-    now = store.now_ms() // 1000
-    final = lifecycle.current(final, now)
-    out = list(prelude or [])
-    queued = run_object(start, now)
-    if created:
-        out.append(sse("thread.run.created", queued))
-    out.append(sse("thread.run.queued", queued))
-    if final.status != "queued" and final.started_at is not None:
-        out.append(sse("thread.run.in_progress", _as(final, "in_progress", now)))
-    seen = {s["id"] for s in start.steps}
-    for step in final.steps:
-        if step["id"] not in seen:
-            out += list(_step_events(project, step))
-    if final.status in lifecycle.STOPPED:
-        out.append(sse(f"thread.run.{final.status}", run_object(final, now)))
-    out.append(sse("done", "[DONE]"))
-    return "".join(out)
+    def __init__(self, project: str, start: Run) -> None:
+        self.project = project
+        self.in_progress = False
+        self.told_steps = {s["id"] for s in start.steps}
+        self.open_reply: str | None = None  # the message id of a reply whose text is still coming
+        self.sent = ""  # that reply's text, as sent in deltas
+
+    def events(self, run: Run) -> Iterator[str]:
+        now = store.now_ms() // 1000
+        run = lifecycle.current(run, now)
+        if not self.in_progress and run.status != "queued" and run.started_at is not None:
+            self.in_progress = True
+            yield sse("thread.run.in_progress", _as(run, "in_progress", now))
+        if run.partial is not None and run.status == "in_progress":
+            yield from self._partial(run, now)
+        for step in run.steps:
+            if step["id"] not in self.told_steps:
+                self.told_steps.add(step["id"])
+                yield from self._step_events(step)
+        if run.status in lifecycle.STOPPED:
+            yield sse(f"thread.run.{run.status}", run_object(run, now))
+
+    def _partial(self, run: Run, now: int) -> Iterator[str]:
+        """A reply being written: its step and message open, then each new piece of its text."""
+        step_id, message_id = lifecycle.reply_ids(run)
+        if self.open_reply != message_id:
+            self.open_reply, self.sent = message_id, ""
+            step = lifecycle.step(run, step_id, "message_creation", {"message_id": message_id}, now, None)
+            yield from self._opened_step(step | {"status": "in_progress", "completed_at": None})
+            yield from _opened_message(_reply_object(run, message_id, now))
+        text = run.partial or ""
+        if text.startswith(self.sent) and len(text) > len(self.sent):  # a retried answer restarts: wait for it
+            yield _delta(message_id, text[len(self.sent) :])
+            self.sent = text
+
+    def _opened_step(self, step: JsonObject) -> Iterator[str]:
+        opened = step | {"status": "in_progress", "completed_at": None, "usage": None}
+        yield sse("thread.run.step.created", opened)
+        yield sse("thread.run.step.in_progress", opened)
+
+    def _step_events(self, step: JsonObject) -> Iterator[str]:
+        details = step["step_details"]
+        if details["type"] == "tool_calls":
+            # The calls come in the delta, as OpenAI streams them: the SDK joins a delta's strings onto the
+            # snapshot's, so calls already in the created step would come out doubled.
+            yield from self._opened_step(step | {"step_details": {"type": "tool_calls", "tool_calls": []}})
+            calls = [
+                {"index": n, **c, "function": {**c["function"], "output": None}}
+                for n, c in enumerate(details["tool_calls"])
+            ]
+            delta = {"step_details": {"type": "tool_calls", "tool_calls": calls}}
+            yield sse("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": delta})
+        else:
+            message_id = details["message_creation"]["message_id"]
+            if self.open_reply != message_id:
+                yield from self._opened_step(step)
+            try:
+                yield from self._message_done(step["thread_id"], message_id)
+            except Exception:  # gone (deleted) or unreadable now: the step's events go on without it
+                logger.exception("stream message failed", extra={"run_id": step["run_id"]})
+        if step["status"] != "in_progress":
+            yield sse(f"thread.run.step.{step['status']}", step)
+
+    def _message_done(self, thread_id: str, message_id: str) -> Iterator[str]:
+        message = response_bodies.message_object(store.get_message(self.project, thread_id, message_id))
+        text = "".join(p["text"]["value"] for p in message["content"] if p.get("type") == "text")
+        if self.open_reply != message_id:
+            yield from _opened_message(message)
+            yield sse(
+                "thread.message.delta",
+                _delta_object(message_id, [{"index": n, **p} for n, p in enumerate(message["content"])]),
+            )
+        elif text.startswith(self.sent) and len(text) > len(self.sent):
+            yield _delta(message_id, text[len(self.sent) :])
+        self.open_reply = None
+        yield sse(f"thread.message.{message['status']}", message)
 
 
 def _as(run: Run, status: str, now: int) -> JsonObject:
@@ -96,43 +174,39 @@ def _as(run: Run, status: str, now: int) -> JsonObject:
     }
 
 
-def _step_events(project: str, step: JsonObject) -> Iterator[str]:
-    opened = step | {"status": "in_progress", "completed_at": None, "usage": None}
-    details = step["step_details"]
-    if details["type"] == "tool_calls":
-        # The calls come in the delta, as OpenAI streams them: the SDK joins a delta's strings onto the
-        # snapshot's, so calls already in the created step would come out doubled.
-        calls = [{**c, "function": {**c["function"], "output": None}} for c in details["tool_calls"]]
-        opened = opened | {"step_details": {"type": "tool_calls", "tool_calls": []}}
-    yield sse("thread.run.step.created", opened)
-    yield sse("thread.run.step.in_progress", opened)
-    if details["type"] == "message_creation":
-        try:
-            yield from _message_events(project, step["thread_id"], details["message_creation"]["message_id"])
-        except Exception:  # gone (deleted) or unreadable now: the step's events go on without it
-            logger.exception("stream message failed", extra={"run_id": step["run_id"]})
-    else:
-        delta = [{"index": n, **call} for n, call in enumerate(calls)]
-        yield sse(
-            "thread.run.step.delta",
-            {
-                "id": step["id"],
-                "object": "thread.run.step.delta",
-                "delta": {"step_details": {"type": "tool_calls", "tool_calls": delta}},
-            },
-        )
-    if step["status"] != "in_progress":
-        yield sse(f"thread.run.step.{step['status']}", step)
+def _reply_object(run: Run, message_id: str, now: int) -> JsonObject:
+    """The reply being written, as OpenAI shows a message in progress (its text comes in deltas)."""
+    return {
+        "id": message_id,
+        "object": "thread.message",
+        "created_at": now,
+        "assistant_id": run.assistant_id,
+        "thread_id": run.thread_id,
+        "run_id": run.id,
+        "status": "in_progress",
+        "incomplete_details": None,
+        "completed_at": None,
+        "incomplete_at": None,
+        "role": "assistant",
+        "content": [],
+        "attachments": [],
+        "metadata": {},
+    }
 
 
-def _message_events(project: str, thread_id: str, message_id: str) -> Iterator[str]:
-    message = response_bodies.message_object(store.get_message(project, thread_id, message_id))
+def _opened_message(message: JsonObject) -> Iterator[str]:
     opened = message | {"status": "in_progress", "content": [], "completed_at": None, "incomplete_at": None}
     opened["incomplete_details"] = None
     yield sse("thread.message.created", opened)
     yield sse("thread.message.in_progress", opened)
-    content = [{"index": n, **part} for n, part in enumerate(message["content"])]
-    yield sse(
-        "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {"content": content}}
+
+
+def _delta(message_id: str, text: str) -> str:
+    return sse(
+        "thread.message.delta",
+        _delta_object(message_id, [{"index": 0, "type": "text", "text": {"value": text, "annotations": []}}]),
     )
-    yield sse(f"thread.message.{message['status']}", message)
+
+
+def _delta_object(message_id: str, content: list[JsonObject]) -> JsonObject:
+    return {"id": message_id, "object": "thread.message.delta", "delta": {"content": content}}

@@ -3,6 +3,8 @@ outputs): hand it to the worker, then answer the run as queued, or with ``stream
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from threads_api import store
 from threads_api.observability import logger
 from threads_api.records import Run
@@ -25,15 +27,24 @@ def started(
     seconds_left: float,
     created: bool = True,
     prelude: list[str] | None = None,
+    sink: Callable[[str], None] | None = None,
 ) -> dict[str, object]:
-    """Hand ``run`` (written, queued) to the worker and answer for it."""
+    """Hand ``run`` (written, queued) to the worker and answer for it: the run, or with ``stream`` its events.
+
+    ``sink``: where each event goes as it comes (``make serve``'s gateway, which can stream a response; in
+    Lambda there is none, and the events are the response's body, all at once)."""
     queued = run
     if not starter.start(run.thread_id, run.id):
         run = _fail(project, run)
     if not stream:
         return run_object(run, store.now_ms() // 1000)
-    final = events.wait(project, run, lambda: seconds_left)
-    return EventStream(events.stream(project, queued, final, created=created, prelude=prelude))
+    chunks = []  # from the run as written (queued): a run failed at once reads as such on the first look
+    follow = events.events(project, queued, created=created, prelude=prelude or [], time_left=lambda: seconds_left)
+    for chunk in follow:
+        chunks.append(chunk)
+        if sink is not None:
+            sink(chunk)
+    return EventStream("".join(chunks))
 
 
 def _fail(project: str, run: Run) -> Run:

@@ -9,6 +9,7 @@ sweeper: a run whose worker died is shown expired at ``expires_at``, and its thr
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 from threads_api import ids
@@ -73,6 +74,7 @@ def ended(run: Run, status: str, now: int, **changes: Any) -> Run:
         "status": status,
         "required_action": None,
         "expires_at": None,
+        "partial": None,
         "steps": [_step_ended(step, step_status, now) for step in run.steps],
         **changes,
     }
@@ -167,6 +169,17 @@ def step(run: Run, step_id: str, kind: str, details: Any, now: int, usage: JsonO
         "metadata": {},
         "usage": usage,
     }
+
+
+def derived_id(prefix: str, *parts: object) -> str:
+    """An id that a retry of the same step derives again: a retried worker never writes a reply twice."""
+    return ids.derived_id(prefix, hashlib.sha256(":".join(map(str, parts)).encode()).digest())
+
+
+def reply_ids(run: Run) -> tuple[str, str]:
+    """(step id, message id) of the reply the run's next step writes: the worker's, and a stream's while the
+    reply is still being written."""
+    return derived_id("step_", run.id, len(run.steps)), derived_id("msg_", run.id, len(run.steps), "message")
 
 
 def add_usage(total: JsonObject | None, usage: JsonObject | None) -> JsonObject | None:

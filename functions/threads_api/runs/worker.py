@@ -14,17 +14,17 @@ once the run's ``expires_at`` has passed: a run seen expired stays expired.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from typing import Any
 
-from threads_api import ids, store
+from threads_api import store
 from threads_api.observability import logger
 from threads_api.providers import ChatResult, Provider, ProviderError
 from threads_api.records import JsonObject, Message, Run
 from threads_api.runs import chat, lifecycle
 from threads_api.store.runs import Conflict, load_run, run_write, save_run
 
+PROGRESS_SECONDS = 0.25  # how often a streamed reply's text so far is saved (a write each time)
 EXPIRY_MARGIN_SECONDS = 2  # the model's time ends this long before the run's expires_at: time to write
 HISTORY_MAX_MESSAGES = 1000  # the newest of a thread's messages that a run reads
 NO_PROVIDER = (
@@ -37,11 +37,6 @@ def _now() -> int:
     return store.now_ms() // 1000
 
 
-def _derived(prefix: str, *parts: object) -> str:
-    """An id that a retry of the same step derives again: a retried worker never writes a reply twice."""
-    return ids.derived_id(prefix, hashlib.sha256(":".join(map(str, parts)).encode()).digest())
-
-
 def execute(thread_id: str, run_id: str, provider: Provider | None, time_left: Any) -> Run | None:
     """Run one step of ``run_id``; ``time_left()`` is the invocation's remaining seconds. Returns the run
     as saved, or None when there was nothing to do (gone, ended, or another worker's)."""
@@ -52,23 +47,49 @@ def execute(thread_id: str, run_id: str, provider: Provider | None, time_left: A
     if provider is None:
         return _finish(project, run, "failed", last_error={"code": "server_error", "message": NO_PROVIDER})
     left = min(time_left() - 5, (run.expires_at or _now()) - _now() - EXPIRY_MARGIN_SECONDS)
+    progress = _Progress(project, run)  # progress.run: the run as last saved (a stream's saves move it on)
     try:
         history, replies = _history(project, run)
         budget = _completion_budget(run)
         if budget is not None and budget <= 0:
             return _finish(project, run, "incomplete", incomplete_details={"reason": "max_completion_tokens"})
-        result = provider.complete(chat.request(run, history, replies, budget), deadline=time.monotonic() + left)
-        return _record(project, run, result)
+        request = chat.request(run, history, replies, budget)
+        deadline = time.monotonic() + left
+        if run.settings.get("stream"):  # the client streams: the reply's text is kept as it comes
+            result = provider.complete(request, deadline=deadline, stream=True, on_text=progress.text)
+        else:
+            result = provider.complete(request, deadline=deadline)
+        return _record(project, dataclasses.replace(progress.run, partial=None), result)
+    except Conflict:  # cancelled while the model was answering (a save of its text so far found it)
+        return _cancelled_meanwhile(project, progress.run)
     except ProviderError as exc:
-        return _finish(project, run, "failed", last_error={"code": exc.code, "message": exc.message})
+        error = {"code": exc.code, "message": exc.message}
+        return _finish(project, dataclasses.replace(progress.run, partial=None), "failed", last_error=error)
     except Exception as exc:  # ours, or the store's: the run fails now rather than wait for its expiry
         logger.exception("run failed", extra={"run_id": run.id, "error_type": type(exc).__name__})
         error = {"code": "server_error", "message": "The run failed on an internal error."}
         try:
-            return _finish(project, run, "failed", last_error=error)
+            return _finish(project, dataclasses.replace(progress.run, partial=None), "failed", last_error=error)
         except Exception:  # the store itself is failing: the run expires at its expires_at
             logger.exception("run not failed", extra={"run_id": run.id})
             return None
+
+
+class _Progress:
+    """The reply's text so far, saved on the run (``partial``) at most every ``PROGRESS_SECONDS``, for the
+    streams that read it. A save that finds the run changed (cancelled) raises ``Conflict``: the model's
+    answer is abandoned."""
+
+    def __init__(self, project: str, run: Run) -> None:
+        self.project = project
+        self.run = run
+        self._saved_at = 0.0
+
+    def text(self, so_far: str) -> None:
+        if time.monotonic() - self._saved_at < PROGRESS_SECONDS:
+            return
+        self.run = save_run(self.project, dataclasses.replace(self.run, partial=so_far))
+        self._saved_at = time.monotonic()
 
 
 def _claim(thread_id: str, run_id: str) -> tuple[str, Run] | None:
@@ -126,19 +147,19 @@ def _record(project: str, run: Run, result: ChatResult) -> Run | None:
     steps = list(run.steps)
     reply: Message | None = None
     if result.text or not result.tool_calls:
-        message_id = _derived("msg_", run.id, len(steps), "message")
+        step_id, message_id = lifecycle.reply_ids(run)
         reply = Message(message_id, run.thread_id, now, "assistant", [], [], {}, run.assistant_id, run.id)
         if result.finish_reason == "length" and not result.tool_calls:
             reply.status, reply.incomplete_details = "incomplete", {"reason": "max_tokens"}
         step_usage = None if result.tool_calls else usage
-        step_id = _derived("step_", run.id, len(steps))
         steps.append(lifecycle.step(run, step_id, "message_creation", {"message_id": message_id}, now, step_usage))
     if result.tool_calls:
         calls: list[JsonObject] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments, "output": None}}
             for c in result.tool_calls
         ]
-        steps.append(lifecycle.step(run, _derived("step_", run.id, len(steps)), "tool_calls", calls, now, usage))
+        step_id = lifecycle.derived_id("step_", run.id, len(steps))
+        steps.append(lifecycle.step(run, step_id, "tool_calls", calls, now, usage))
         asked = [
             {"id": c["id"], "type": "function", "function": {k: c["function"][k] for k in ("name", "arguments")}}
             for c in calls
