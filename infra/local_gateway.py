@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import base64
 import json
+import queue
 import re
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -44,14 +46,23 @@ _NO_IDENTITY = dict.fromkeys(
 # API Gateway's payload limit for a REST API request.
 REQUEST_MAX_BYTES = 10 * 1024 * 1024
 
-Invoke = Callable[[template.Route, dict[str, Any]], "Any"]  # returns an infra.lambda_pool.Outcome
+Invoke = Callable[..., "Any"]  # (route, event[, stream_to]) -> an infra.lambda_pool.Outcome
 
 
 class LocalContext:
     """The Lambda context an in-process handler gets: the time left counts down from the function's timeout."""
 
-    def __init__(self, function_name: str, request_id: str, timeout_seconds: float = 15.0) -> None:
+    def __init__(
+        self,
+        function_name: str,
+        request_id: str,
+        timeout_seconds: float = 15.0,
+        stream_to: Callable[[str], None] | None = None,
+    ) -> None:
         self.function_name = function_name
+        # make serve (in process) streams a response's pieces as a handler gives them (threads_api.gateway's
+        # Request.stream_sink): Lambda's Python runtime has no such thing, so deployed the body comes whole.
+        self.stream_to = stream_to
         self.aws_request_id = request_id
         self.memory_limit_in_mb = 1024
         self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
@@ -255,7 +266,12 @@ class GatewayApp:
         refused = self.api.edge.check(route, event)
         if refused is not None:
             return self._send(start_response, *refused)
-        outcome = self.invoke(route, event)
+        if getattr(self.invoke, "streams", False):
+            outcome, streamed = self._invoke_streaming(route, event)
+            if streamed is not None:
+                return self._stream(start_response, context["requestId"], streamed)
+        else:
+            outcome = self.invoke(route, event)
         proxy = _proxy_response(outcome)
         if proxy is None:
             kind, status, message = _INVOKE_FAILURES.get(outcome.error or "", _DEFAULT_FAILURE)
@@ -264,6 +280,43 @@ class GatewayApp:
         status, headers, data = proxy
         headers.setdefault("x-amzn-RequestId", context["requestId"])
         return self._send(start_response, status, headers, b"" if method == "HEAD" else data)
+
+    def _invoke_streaming(self, route: template.Route, event: dict[str, Any]) -> tuple[Any, Iterator[str] | None]:
+        """Invoke on a thread of its own, its pieces through a queue: (the outcome, None) when the handler
+        answered without streaming; (None, the pieces) as soon as it streams its first."""
+        pieces: queue.Queue[object] = queue.Queue()
+        ended = object()
+        outcome: list[Any] = []
+
+        def run() -> None:
+            try:
+                outcome.append(self.invoke(route, event, pieces.put))
+            finally:
+                pieces.put(ended)
+
+        threading.Thread(target=run, daemon=True, name="streaming-invoke").start()
+        first = pieces.get()
+        if first is ended:
+            return outcome[0], None
+
+        def rest() -> Iterator[str]:
+            item = first
+            while item is not ended:
+                yield str(item)
+                item = pieces.get()
+
+        return None, rest()
+
+    def _stream(self, start_response: Callable[..., Any], request_id: str, pieces: Iterator[str]) -> Iterable[bytes]:
+        """A streamed answer: its headers at once, each piece as it comes (chunked)."""
+        headers = [
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            ("x-request-id", request_id),
+            ("x-amzn-RequestId", request_id),
+        ]
+        start_response("200 OK", headers)
+        return (piece.encode() for piece in pieces)
 
     def _lambda_invoke(
         self, start_response: Callable[..., Any], name: str, headers: Any, body: bytes

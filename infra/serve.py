@@ -108,9 +108,10 @@ def _check_port(host: str, port: int) -> None:
 def _in_process_invoker() -> Any:
     from infra.lambda_pool import PAYLOAD_MAX_BYTES, Outcome
 
-    def invoke(route: template.Route, event: dict[str, Any]) -> Outcome:
+    def invoke(route: template.Route, event: dict[str, Any], stream_to: Any = None) -> Outcome:
         handler = route.load_handler()
-        context = LocalContext(route.function, event["requestContext"]["requestId"], template.timeout(route.function))
+        request_id = event["requestContext"]["requestId"]
+        context = LocalContext(route.function, request_id, template.timeout(route.function), stream_to)
         try:
             result = handler(event, context)
         except Exception:  # Lambda reports it; API Gateway answers 502
@@ -120,6 +121,7 @@ def _in_process_invoker() -> Any:
             return Outcome(error="Function.ResponseSizeTooLarge")
         return Outcome(result=text)
 
+    invoke.streams = True  # type: ignore[attr-defined]  # the gateway may stream what it answers
     return invoke
 
 
