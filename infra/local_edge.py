@@ -53,7 +53,7 @@ class TokenBucket:
 
 def in_process(function: str, event: dict[str, Any]) -> Outcome:
     """A function of the template run in this process, as Lambda would answer its invocation."""
-    from infra.local_gateway import LocalContext
+    from infra.local_invoke import LocalContext
 
     module, _, name = template.load()["Resources"][function]["Properties"]["Handler"].rpartition(".")
     handler = getattr(importlib.import_module(module.replace("/", ".")), name)

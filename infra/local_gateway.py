@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from infra import template
+from infra import local_invoke, template
 
 # The caller's identity fields of a request with no IAM or Cognito authorization, as API Gateway sends them.
 _NO_IDENTITY = dict.fromkeys(
@@ -47,29 +45,6 @@ _NO_IDENTITY = dict.fromkeys(
 REQUEST_MAX_BYTES = 10 * 1024 * 1024
 
 Invoke = Callable[..., "Any"]  # (route, event[, stream_to]) -> an infra.lambda_pool.Outcome
-
-
-class LocalContext:
-    """The Lambda context an in-process handler gets: the time left counts down from the function's timeout."""
-
-    def __init__(
-        self,
-        function_name: str,
-        request_id: str,
-        timeout_seconds: float = 15.0,
-        stream_to: Callable[[str], None] | None = None,
-    ) -> None:
-        self.function_name = function_name
-        # make serve (in process) streams a response's pieces as a handler gives them (threads_api.gateway's
-        # Request.stream_sink): Lambda's Python runtime has no such thing, so deployed the body comes whole.
-        self.stream_to = stream_to
-        self.aws_request_id = request_id
-        self.memory_limit_in_mb = 1024
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class LocalApi:
@@ -267,7 +242,7 @@ class GatewayApp:
         if refused is not None:
             return self._send(start_response, *refused)
         if getattr(self.invoke, "streams", False):
-            outcome, streamed = self._invoke_streaming(route, event)
+            outcome, streamed = local_invoke.streaming(self.invoke, route, event)
             if streamed is not None:
                 return self._stream(start_response, context["requestId"], streamed)
         else:
@@ -280,32 +255,6 @@ class GatewayApp:
         status, headers, data = proxy
         headers.setdefault("x-amzn-RequestId", context["requestId"])
         return self._send(start_response, status, headers, b"" if method == "HEAD" else data)
-
-    def _invoke_streaming(self, route: template.Route, event: dict[str, Any]) -> tuple[Any, Iterator[str] | None]:
-        """Invoke on a thread of its own, its pieces through a queue: (the outcome, None) when the handler
-        answered without streaming; (None, the pieces) as soon as it streams its first."""
-        pieces: queue.Queue[object] = queue.Queue()
-        ended = object()
-        outcome: list[Any] = []
-
-        def run() -> None:
-            try:
-                outcome.append(self.invoke(route, event, pieces.put))
-            finally:
-                pieces.put(ended)
-
-        threading.Thread(target=run, daemon=True, name="streaming-invoke").start()
-        first = pieces.get()
-        if first is ended:
-            return outcome[0], None
-
-        def rest() -> Iterator[str]:
-            item = first
-            while item is not ended:
-                yield str(item)
-                item = pieces.get()
-
-        return None, rest()
 
     def _stream(self, start_response: Callable[..., Any], request_id: str, pieces: Iterator[str]) -> Iterable[bytes]:
         """A streamed answer: its headers at once, each piece as it comes (chunked)."""
@@ -321,22 +270,9 @@ class GatewayApp:
     def _lambda_invoke(
         self, start_response: Callable[..., Any], name: str, headers: Any, body: bytes
     ) -> Iterable[bytes]:
-        """Lambda's answer to an asynchronous Invoke: 202 once queued (only ``Event`` invocations are taken)."""
-        kind = headers.get("X-Amz-Invocation-Type", "RequestResponse")
         assert self.invoke_async is not None
-        if kind != "Event":
-            error = {"Type": "User", "message": f"Only InvocationType=Event is served locally, not {kind}."}
-            return self._send(
-                start_response, 400, {"x-amzn-ErrorType": "InvalidParameterValueException"}, json.dumps(error).encode()
-            )
-        if not self.invoke_async(name, body):
-            error = {"Type": "User", "message": f"Function not found: {name}"}
-            return self._send(
-                start_response, 404, {"x-amzn-ErrorType": "ResourceNotFoundException"}, json.dumps(error).encode()
-            )
-        return self._send(
-            start_response, 202, {"content-type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())}, b""
-        )
+        status, answer_headers, data = local_invoke.async_invoke(self.invoke_async, name, headers, body)
+        return self._send(start_response, status, answer_headers, data)
 
     @staticmethod
     def _send(

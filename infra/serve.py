@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from infra import local_dynamodb, template
-from infra.local_gateway import GatewayApp, LocalApi, LocalContext
+from infra.local_gateway import GatewayApp, LocalApi
+from infra.local_invoke import LocalContext
 from infra.stack import Function
 
 __all__ = ["STATE_FILE", "LocalApi", "LocalContext", "main"]

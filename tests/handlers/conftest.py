@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from infra import local_dynamodb, template
-from infra.local_gateway import LocalContext
+from infra.local_invoke import LocalContext
 from tests import least_privilege
 
 

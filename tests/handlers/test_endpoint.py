@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from infra.local_gateway import LocalContext
+from infra.local_invoke import LocalContext
 from tests import least_privilege
 from tests.handlers.conftest import Api
 from threads_api.gateway import Body, LambdaResponse, Request, endpoint

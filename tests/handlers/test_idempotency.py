@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.local_gateway import LocalContext
+from infra.local_invoke import LocalContext
 from tests.contract.schemas import assert_error
 from tests.handlers.conftest import Api
 
