@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.contract.schemas import assert_valid
 
-# A run that answers with one reply, as OpenAI streams it.
+# A run that answers with one reply, as OpenAI streams it (its text in one or more deltas: see ``names``).
 REPLY_EVENTS = [
     "thread.run.created",
     "thread.run.queued",
@@ -41,6 +41,27 @@ def events(text: str) -> list[tuple[str, Any]]:
         fields = dict(line.split(": ", 1) for line in block.splitlines())
         out.append((fields["event"], fields["data"] if fields["data"] == "[DONE]" else json.loads(fields["data"])))
     return out
+
+
+def names(stream: list[tuple[str, Any]]) -> list[str]:
+    """The events' names, a run of ``thread.message.delta`` as one: how many pieces a reply comes in depends
+    on when the stream looked at it."""
+    out: list[str] = []
+    for name, _ in stream:
+        if not (name == "thread.message.delta" and out and out[-1] == name):
+            out.append(name)
+    return out
+
+
+def reply_text(stream: list[tuple[str, Any]]) -> str:
+    """The reply's text as a client puts it together from the deltas."""
+    return "".join(
+        part["text"]["value"]
+        for name, data in stream
+        if name == "thread.message.delta"
+        for part in data["delta"]["content"]
+        if part.get("type") == "text"
+    )
 
 
 def assert_valid_events(stream: list[tuple[str, Any]]) -> None:

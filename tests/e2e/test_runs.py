@@ -12,7 +12,7 @@ import httpx2 as httpx
 import pytest
 from openai import AssistantEventHandler
 
-from tests.contract.streams import REPLY_EVENTS, events
+from tests.contract.streams import REPLY_EVENTS, events, names, reply_text
 from tests.e2e.conftest import Server
 from tests.fakes.chat_server import ChatServer
 from tests.samples import WEATHER
@@ -207,4 +207,5 @@ def test_a_raw_stream_request_answers_event_stream_in_openais_order(server: Serv
         timeout=30,
     )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
-    assert [name for name, _ in events(response.text)] == REPLY_EVENTS
+    stream = events(response.text)
+    assert names(stream) == REPLY_EVENTS and reply_text(stream) == "echo: raw"
