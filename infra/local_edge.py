@@ -18,15 +18,13 @@ nothing to add), so a key the authorizer returns is always metered, never refuse
 
 from __future__ import annotations
 
-import importlib
-import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from infra import iam, template
-from infra.lambda_pool import PAYLOAD_MAX_BYTES, Outcome
+from infra.lambda_pool import Outcome
 from infra.stack import ACCOUNT, REGION
 
 # (function logical id, event) -> what Lambda answered
@@ -53,19 +51,9 @@ class TokenBucket:
 
 def in_process(function: str, event: dict[str, Any]) -> Outcome:
     """A function of the template run in this process, as Lambda would answer its invocation."""
-    from infra.local_invoke import LocalContext
+    from infra.local_invoke import run_in_process, template_handler
 
-    module, _, name = template.load()["Resources"][function]["Properties"]["Handler"].rpartition(".")
-    handler = getattr(importlib.import_module(module.replace("/", ".")), name)
-    context = LocalContext(function, str((event.get("requestContext") or {}).get("requestId", "")))
-    try:
-        result = handler(event, context)
-    except Exception:  # Lambda reports it; API Gateway answers 5xx
-        return Outcome(error="Unhandled")
-    text = json.dumps(result, ensure_ascii=False)
-    if len(text.encode()) > PAYLOAD_MAX_BYTES:
-        return Outcome(error="Function.ResponseSizeTooLarge")
-    return Outcome(result=text)
+    return run_in_process(template_handler(function), function, event)
 
 
 class Edge:

@@ -1,9 +1,11 @@
-"""Lambda's side of the local gateway: the context an in-process handler gets, an invocation whose response
-streams (``make serve`` in process), and Lambda's asynchronous Invoke API (the functions that start runs call
+"""Lambda's side of the local gateway: the context an in-process handler gets, a handler run in process as
+Lambda answers its invocation, an invocation whose response streams (``make serve`` in process), and
+Lambda's asynchronous Invoke API (the functions that start runs call
 it, ``AWS_ENDPOINT_URL_LAMBDA``)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import queue
 import threading
@@ -11,6 +13,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from infra import template
+from infra.lambda_pool import PAYLOAD_MAX_BYTES, Outcome
 
 
 class LocalContext:
@@ -34,6 +39,29 @@ class LocalContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def template_handler(function: str) -> Callable[..., Any]:
+    """A function's handler as the template names it, imported in this process."""
+    module, _, name = template.load()["Resources"][function]["Properties"]["Handler"].rpartition(".")
+    return getattr(importlib.import_module(module.replace("/", ".")), name)  # type: ignore[no-any-return]
+
+
+def run_in_process(
+    handler: Callable[..., Any], function: str, event: dict[str, Any], stream_to: Callable[[str], None] | None = None
+) -> Outcome:
+    """``handler`` (function ``function``'s) run in this process, answered as Lambda answers an invocation:
+    an exception is ``Unhandled``, a result over Lambda's payload limit ``Function.ResponseSizeTooLarge``."""
+    request_id = str((event.get("requestContext") or {}).get("requestId") or uuid.uuid4())
+    context = LocalContext(function, request_id, template.timeout(function), stream_to)
+    try:
+        result = handler(event, context)
+    except Exception:  # Lambda reports it; API Gateway answers 502
+        return Outcome(error="Unhandled")
+    text = json.dumps(result, ensure_ascii=False)
+    if len(text.encode()) > PAYLOAD_MAX_BYTES:
+        return Outcome(error="Function.ResponseSizeTooLarge")
+    return Outcome(result=text)
 
 
 def streaming(invoke: Any, route: Any, event: dict[str, Any]) -> tuple[Any, Iterator[str] | None]:

@@ -107,20 +107,10 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _in_process_invoker() -> Any:
-    from infra.lambda_pool import PAYLOAD_MAX_BYTES, Outcome
+    from infra.local_invoke import run_in_process
 
-    def invoke(route: template.Route, event: dict[str, Any], stream_to: Any = None) -> Outcome:
-        handler = route.load_handler()
-        request_id = event["requestContext"]["requestId"]
-        context = LocalContext(route.function, request_id, template.timeout(route.function), stream_to)
-        try:
-            result = handler(event, context)
-        except Exception:  # Lambda reports it; API Gateway answers 502
-            return Outcome(error="Unhandled")
-        text = json.dumps(result, ensure_ascii=False)
-        if len(text.encode()) > PAYLOAD_MAX_BYTES:
-            return Outcome(error="Function.ResponseSizeTooLarge")
-        return Outcome(result=text)
+    def invoke(route: template.Route, event: dict[str, Any], stream_to: Any = None) -> Any:
+        return run_in_process(route.load_handler(), route.function, event, stream_to)
 
     invoke.streams = True  # type: ignore[attr-defined]  # the gateway may stream what it answers
     return invoke
@@ -308,16 +298,11 @@ def _edge(lambda_: Any) -> Any:
 
 def _run_in_process(logical: str, event: dict[str, Any]) -> None:
     """An asynchronous invocation in this process: the worker's handler, as the in-process mode runs handlers."""
-    import importlib
-    import uuid
+    from infra.local_invoke import run_in_process, template_handler
 
-    handler_path = template.load()["Resources"][logical]["Properties"]["Handler"]
-    module, _, name = handler_path.rpartition(".")
-    handler = getattr(importlib.import_module(module.replace("/", ".")), name)
-    try:
-        handler(event, LocalContext(logical, str(uuid.uuid4()), template.timeout(logical)))
-    except Exception as exc:  # Lambda would log it and retry; here it is logged
-        print(json.dumps({"async_error": logical, "error_type": type(exc).__name__}), flush=True)
+    outcome = run_in_process(template_handler(logical), logical, event)
+    if outcome.error:  # Lambda would log it and retry; here it is logged
+        print(json.dumps({"async_error": logical, "lambda_error": outcome.error}), flush=True)
 
 
 def _cleanup_outcome(outcome: Any, records: dict[str, Any]) -> dict[str, Any]:
