@@ -169,3 +169,26 @@ def test_the_run_object_shows_usage_only_once_the_run_has_ended() -> None:
     assert run_object(_run(status="in_progress", usage=usage), NOW)["usage"] is None
     done = run_object(lifecycle.ended(_run(status="in_progress", usage=usage), "completed", NOW), NOW)
     assert done["usage"] == usage and done["status"] == "completed" and done["completed_at"] == NOW
+
+
+def test_the_worker_reads_at_most_the_newest_1000_messages_and_no_more_than_last_messages_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from threads_api import store
+    from threads_api.records import Page
+    from threads_api.runs import worker
+
+    pages: list[int] = []  # each read's limit
+
+    def endless(project: str, thread_id: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
+        pages.append(limit)
+        start = len(pages) * 100
+        return Page([_message(f"m{n}", message_id=f"msg_{n}") for n in range(start, start + limit)], True)
+
+    monkeypatch.setattr(store, "list_messages", endless)
+    history, replies = worker._history("p", _run())
+    assert len(history) == worker.HISTORY_MAX_MESSAGES == 1000 and len(pages) == 10 and replies == {}
+    pages.clear()
+    last_three = _run(settings=_run().settings | {"truncation_strategy": {"type": "last_messages", "last_messages": 3}})
+    history, _ = worker._history("p", last_three)
+    assert len(history) == 3 and pages == [3]  # one read, of three messages

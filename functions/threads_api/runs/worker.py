@@ -119,7 +119,7 @@ def _history(project: str, run: Run) -> tuple[list[Message], dict[str, Message]]
     newest: list[Message] = []
     after: str | None = None
     while len(newest) < limit:
-        page = store.list_messages(project, run.thread_id, 100, "desc", after, None)
+        page = store.list_messages(project, run.thread_id, min(100, limit - len(newest)), "desc", after, None)
         newest += page.items
         if not page.has_more or not page.items:
             break
