@@ -2,6 +2,7 @@
 
 from threads_api import ids, response_bodies, store
 from threads_api.gateway import Body, Request, endpoint
+from threads_api.observability import logger
 from threads_api.request_bodies import parse
 from threads_api.run_bodies import ThreadAndRunIn
 from threads_api.runs import events, launch, lifecycle
@@ -23,7 +24,12 @@ def handler(request: Request) -> Body:
         [m.as_new() for m in (given.messages or [])] if given else [],
         thread_id=thread_id,
     )
-    run = store.create_run(request.project, run, keyed=run_id is not None)
+    try:
+        run = store.create_run(request.project, run, keyed=run_id is not None)
+    except Exception:
+        if run_id is None:  # unkeyed, a retry would make another thread: this one is taken back first
+            _take_back(request.project, thread.id)
+        raise
     prelude = [events.sse("thread.created", response_bodies.thread_object(thread))]
     return launch.started(
         request.project,
@@ -33,3 +39,12 @@ def handler(request: Request) -> Body:
         sink=request.stream_sink(),
         prelude=prelude,
     )
+
+
+def _take_back(project: str, thread_id: str) -> None:
+    """Delete the thread a failed request made (its messages go with the purge), so that the request wrote
+    nothing; if that fails too, the error the client gets is still the run's."""
+    try:
+        store.delete_thread(project, thread_id)
+    except Exception:
+        logger.exception("thread not taken back", extra={"thread_id": thread_id})

@@ -372,3 +372,20 @@ def test_a_stream_whose_run_goes_on_past_the_wait_ends_without_a_final_run_event
     run_id = stream[0][1]["id"]
     runs.work()  # the run goes on, and completes: the client follows it by reading it
     assert api("GET", f"/threads/{thread_id}/runs/{run_id}").body["status"] == "completed"
+
+
+def test_create_thread_and_run_whose_run_fails_takes_its_thread_back(
+    api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Idempotency-Key: the SDK's retry of the 503 would make a second thread, so the first is deleted."""
+    from threads_api import store
+    from threads_api.errors import Unavailable
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise Unavailable("transact_write_items")
+
+    monkeypatch.setattr(store, "create_run", unavailable)
+    body = {"assistant_id": assistant["id"], "thread": {"messages": [{"role": "user", "content": "Hi"}]}}
+    reply = api("POST", "/threads/runs", body)
+    assert reply.status == 503
+    assert api("GET", "/threads").body["data"] == [] and runs.queued == []
