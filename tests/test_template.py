@@ -445,3 +445,32 @@ def test_layer_requirements_are_pinned_complete_and_match_pyproject() -> None:
     locked = dict(line.lower().replace("_", "-").split("==") for line in lock if "==" in line)
     for name, version in pins.items():
         assert locked.get(name.lower().replace("_", "-")) == version, f"{name}: the lock differs from the layer"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "service", "operation", "params"),
+    [
+        ({"ModelApiKeyParameter": "/threads-api/model-key"}, "ssm", "GetParameter", {"Name": "/threads-api/model-key"}),
+        (
+            {"ModelProvider": "bedrock"},
+            "bedrock-runtime",
+            "Converse",
+            {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"},
+        ),
+    ],
+    ids=["ssm-key", "bedrock"],
+)
+def test_the_worker_may_make_its_providers_calls_only_when_the_stack_asks_for_them(
+    parameters: dict[str, str], service: str, operation: str, params: dict[str, str]
+) -> None:
+    """What the worker's provider calls need (``infra.iam.required``, as the deployed mode checks each call),
+    allowed by its role under the parameter, and by no role without it."""
+    from infra import iam
+
+    needed = iam.required(service, operation, params, stack.REGION, stack.ACCOUNT)
+    with_it = stack.load(template.TEMPLATE, parameters).functions
+    without = stack.load(template.TEMPLATE).functions
+    for action, resource in needed:
+        assert with_it["RunWorkerFunction"].allows(action, resource)
+        assert not any(f.allows(action, resource) for name, f in with_it.items() if name != "RunWorkerFunction")
+        assert not any(f.allows(action, resource) for f in without.values())
