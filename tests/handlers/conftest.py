@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,6 +106,27 @@ BATCH_WRITE_MAX, BATCH_GET_MAX = 25, 100
 limit_checks: dict[str, int] = {}
 
 
+def _numbers(value: Any) -> Iterator[str]:
+    """Every number attribute value anywhere in a call's parameters."""
+    if isinstance(value, dict):
+        if isinstance(value.get("N"), str) and len(value) == 1:
+            yield value["N"]
+        for inner in value.values():
+            yield from _numbers(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _numbers(inner)
+
+
+def _a_dynamodb_number(text: str) -> bool:
+    """DynamoDB's number type: 0, or a magnitude from 1E-130 to below 1E+126, with at most 38 digits."""
+    number = Decimal(text)
+    if not number.is_finite():
+        return False
+    digits = number.normalize().as_tuple().digits
+    return number == 0 or (Decimal("1E-130") <= abs(number) < Decimal("1E+126") and len(digits) <= 38)
+
+
 def _stored_size(item: dict[str, Any]) -> int:
     """An item's size against the 400 KB limit; a message (it has ``ok``) counts twice, for its copy in the
     by_order local index, which projects every attribute."""
@@ -118,6 +140,8 @@ def _enforce_dynamodb_limits(model: Any, params: dict[str, Any], **_: Any) -> No
 
     name = model.name
     limit_checks[name] = limit_checks.get(name, 0) + 1
+    bad = [n for n in _numbers(params) if not _a_dynamodb_number(n)]
+    assert not bad, f"numbers DynamoDB refuses: {bad}"
     if name == "TransactWriteItems":
         items = [next(iter(action.values())) for action in params["TransactItems"]]
         sizes = [item_size(i.get("Item") or i.get("Key") or {}) for i in items]

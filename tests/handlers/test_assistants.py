@@ -71,6 +71,14 @@ def test_every_response_format_is_kept_as_sent(api: Api, response_format: Any) -
     assert _create(api, response_format=response_format)["response_format"] == response_format
 
 
+@pytest.mark.parametrize("number", [5e-324, 1.1125369292536007e-308, 1e-131, 0.123456789012345678, 1.0])
+def test_any_double_in_range_is_kept_exactly_even_below_dynamodbs_smallest_number(api: Api, number: float) -> None:
+    """OpenAI takes any double in [0, 1] for top_p; DynamoDB's numbers stop at 1E-130 (a fuzzer found the 500)."""
+    created = _create(api, temperature=number, top_p=number)
+    got = api("GET", f"/assistants/{created['id']}").body
+    assert (created["temperature"], created["top_p"], got["temperature"], got["top_p"]) == (number,) * 4
+
+
 def test_large_instructions_and_tools_are_kept_whole(api: Api) -> None:
     """Values past 1 KB are stored compressed; the largest OpenAI allows come back as they were sent."""
     instructions = "".join(f"Rule {n}: answer question {n} politely. " for n in range(7_000))[:256_000]

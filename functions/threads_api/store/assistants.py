@@ -41,7 +41,8 @@ PACK_ABOVE_BYTES = 1024
 # most ~41 KB in 4-byte characters) the item stays under 204,800 bytes: 400 KB counting its by_order copy.
 PACKED_MAX_BYTES = {"instructions": 110_000, "tools": 36_000, "response_format": 12_000}
 
-# field -> (attribute, how it is stored): "s" text, "json" JSON text, "packed" JSON text or zlib, "n" number.
+# field -> (attribute, how it is stored): "s" text, "json" JSON text, "packed" JSON text or zlib, "float" a
+# float's repr as text (DynamoDB's numbers stop at 1E-130, and OpenAI's top_p takes any double down to 5E-324).
 ATTRIBUTES = {
     "model": ("model", "s"),
     "name": ("aname", "s"),
@@ -50,8 +51,8 @@ ATTRIBUTES = {
     "tools": ("tools", "packed"),
     "tool_resources": ("tres", "json"),
     "metadata": ("meta", "json"),
-    "temperature": ("temp", "n"),
-    "top_p": ("top_p", "n"),
+    "temperature": ("temp", "float"),
+    "top_p": ("top_p", "float"),
     "response_format": ("rfmt", "packed"),
 }
 
@@ -74,8 +75,8 @@ def encode(field: str, value: Any) -> AttributeValueTypeDef | None:
         return {"S": value}
     if kind == "json":
         return {"S": dumps(value)}
-    if kind == "n":
-        return {"N": repr(float(value))}
+    if kind == "float":
+        return {"S": repr(float(value))}
     data = utf8(value)
     if len(data) <= PACK_ABOVE_BYTES:
         return {"S": data.decode()}
@@ -97,8 +98,8 @@ def decode(field: str, value: AttributeValueTypeDef | None) -> Any:
         return None
     if kind == "s":
         return value["S"]
-    if kind == "n":
-        return float(value["N"])
+    if kind == "float":
+        return float(value["S"])
     if "B" in value:
         return json.loads(zlib.decompress(value["B"]))
     return json.loads(value["S"])
