@@ -103,7 +103,7 @@ def test_an_update_sets_what_is_given_and_removes_what_is_null() -> None:
     expression, names, values = assistants.update_expression({"name": "x", "instructions": None, "top_p": 0.5})
     assert expression == "SET #a0 = :v0, #a2 = :v2 REMOVE #a1"
     assert names == {"#a0": "aname", "#a1": "instr", "#a2": "top_p"}
-    assert values == {":v0": {"S": "x"}, ":v2": {"N": "0.5"}}
+    assert values == {":v0": {"S": "x"}, ":v2": {"S": "0.5"}}
     only_removes = assistants.update_expression({"description": None})
     assert only_removes == ("REMOVE #a0", {"#a0": "descr"}, {})
 

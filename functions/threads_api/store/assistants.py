@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from threads_api import errors, ids, store
-from threads_api.errors import BadCursor, InProgress, NotFound
+from threads_api.errors import InProgress, NotFound
 from threads_api.records import Assistant, JsonObject, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import dumps, utf8
@@ -210,19 +210,13 @@ def delete_assistant(project: str, assistant_id: str) -> None:
 
 def list_assistants(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     """A project's assistants from the ``by_order`` index: cost follows the page, not the project."""
-    cursor_ok = None
     cursor = after or before
-    if cursor is not None:
-        item = dynamodb.get_item(assistant_key(project, cursor))
-        if item is None:
-            raise BadCursor("after" if after else "before", cursor)
-        cursor_ok = item["ok"]["S"]
-    backwards = before is not None and after is None
-    items, has_more = query_page(
-        cursor_ok,
+    items, has_more, backwards = query_page(
+        dynamodb.get_item(assistant_key(project, cursor)) if cursor else None,
+        after,
+        before,
         limit,
         order,
-        backwards,
         sort_attr="ok",
         key_condition="pk = :p",
         IndexName="by_order",

@@ -18,8 +18,6 @@ from threads_api.errors import ApiError, NotFound, Unavailable
 from threads_api.records import JsonObject, Message, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import (
-    MESSAGE_PREFIX,
-    THREAD_SK,
     dumps,
     message_from_item,
     message_items,
@@ -28,7 +26,7 @@ from threads_api.store.items import (
     thread_key,
     visible_thread,
 )
-from threads_api.store.paging import thread_page, within_budget
+from threads_api.store.paging import thread_child, thread_page, within_budget
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -149,11 +147,7 @@ def messages_with_bodies(items: list[Item]) -> list[Message]:
 
 
 def get_message(project: str, thread_id: str, message_id: str) -> Message:
-    items = dynamodb.batch_get([thread_key(thread_id), message_key(thread_id, message_id)])
-    by_sk = {item["sk"]["S"]: item for item in items}
-    if not visible_thread(by_sk.get(THREAD_SK), project):
-        raise NotFound("thread", thread_id)
-    item = by_sk.get(f"{MESSAGE_PREFIX}{message_id}")
+    item = thread_child(project, thread_id, message_key(thread_id, message_id))
     if item is None:
         raise NotFound("message", message_id)
     return messages_with_bodies([item])[0]

@@ -15,19 +15,28 @@ if TYPE_CHECKING:
 
 
 def query_page(
-    cursor_ok: str | None,
+    cursor: Item | None,
+    after: str | None,
+    before: str | None,
     limit: int,
     order: str,
-    before: bool,
     *,
     sort_attr: str,
     key_condition: str,
     **query: Any,
-) -> tuple[list[Item], bool]:
-    """One page of an ordered query and whether more follow: ``order`` is the list's order, ``cursor_ok`` the
-    cursor's ``sort_attr`` value; a ``before`` page reads backwards from it, and is returned in ``order``.
-    ``query`` holds the Query's other parameters (IndexName, ExpressionAttributeValues for ``key_condition``)."""
-    forward = (order == "asc") != before
+) -> tuple[list[Item], bool, bool]:
+    """One page of an ordered query in ``order``: its items, whether more follow, and whether it was read
+    backwards (a ``before`` page, away from its cursor). ``cursor`` is the item ``after`` or ``before``
+    names, None where the caller found nothing it may page from (a 400 naming the parameter); the page starts
+    past its ``sort_attr`` value. ``query`` holds the Query's other parameters (IndexName, and
+    ExpressionAttributeValues for ``key_condition``)."""
+    backwards = before is not None and after is None
+    cursor_ok = None
+    if after or before:
+        if cursor is None:
+            raise BadCursor("after" if after else "before", str(after or before))
+        cursor_ok = cursor[sort_attr]["S"]
+    forward = (order == "asc") != backwards
     condition = key_condition
     if cursor_ok is not None:
         condition += f" AND {sort_attr} {'>' if forward else '<'} :c"
@@ -47,9 +56,19 @@ def query_page(
         query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     has_more = len(items) > limit
     items = items[:limit]
-    if before:
+    if backwards:
         items.reverse()
-    return items, has_more
+    return items, has_more, backwards
+
+
+def thread_child(project: str, thread_id: str, key: Item | None) -> Item | None:
+    """The item at ``key`` of a live thread of ``project`` (None where there is none), read with the thread
+    in one BatchGetItem; a thread that is gone, or another project's, is a 404."""
+    keys = [thread_key(thread_id)] + ([key] if key is not None else [])
+    by_key = {(item["pk"]["S"], item["sk"]["S"]): item for item in dynamodb.batch_get(keys)}
+    if not visible_thread(by_key.get((thread_id, THREAD_SK)), project):
+        raise NotFound("thread", thread_id)
+    return by_key.get((key["pk"]["S"], key["sk"]["S"])) if key is not None else None
 
 
 def thread_page(
@@ -65,29 +84,18 @@ def thread_page(
     """A page of a thread's messages or runs (``partition``) in ``by_order`` order: one BatchGetItem (the
     thread, and the cursor's item ``cursor_key``), one strongly consistent Query. Returns the items, whether
     more follow, and whether the page was read backwards (a ``before`` page, away from its cursor)."""
-    keys = [thread_key(thread_id)] + ([cursor_key] if cursor_key is not None else [])
-    by_key = {(item["pk"]["S"], item["sk"]["S"]): item for item in dynamodb.batch_get(keys)}
-    if not visible_thread(by_key.get((thread_id, THREAD_SK)), project):
-        raise NotFound("thread", thread_id)
-    backwards = before is not None and after is None
-    cursor_ok = None
-    if cursor_key is not None:
-        cursor_item = by_key.get((cursor_key["pk"]["S"], cursor_key["sk"]["S"]))
-        if cursor_item is None:
-            raise BadCursor("after" if after else "before", str(after or before))
-        cursor_ok = cursor_item["ok"]["S"]
-    items, has_more = query_page(
-        cursor_ok,
+    return query_page(
+        thread_child(project, thread_id, cursor_key),
+        after,
+        before,
         limit,
         order,
-        backwards,
         sort_attr="ok",
         key_condition="pk = :t",
         IndexName="by_order",
         ExpressionAttributeValues={":t": {"S": partition}},
         ConsistentRead=True,  # a local index reads strongly: what was just written is listed
     )
-    return items, has_more, backwards
 
 
 def within_budget(items: list[Item], cursor_at_end: bool) -> tuple[list[Item], bool]:

@@ -24,8 +24,8 @@ from threads_api import ids, limits, store
 from threads_api.errors import ApiError, NotFound, Unavailable
 from threads_api.records import Message, Page, Run
 from threads_api.store import dynamodb
-from threads_api.store.items import THREAD_SK, dumps, item_size, message_items, thread_key, visible_thread
-from threads_api.store.paging import thread_page
+from threads_api.store.items import dumps, item_size, message_items, thread_key, visible_thread
+from threads_api.store.paging import thread_child, thread_page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -187,11 +187,7 @@ def _fits_one_transaction(items: list[Item]) -> None:
 
 def get_run(project: str, thread_id: str, run_id: str) -> Run:
     """A run of a live thread of ``project`` (one round trip: the thread and the run together)."""
-    items = dynamodb.batch_get([thread_key(thread_id), run_key(thread_id, run_id)])
-    by_sk = {item["sk"]["S"]: item for item in items}
-    if not visible_thread(by_sk.get(THREAD_SK), project):
-        raise NotFound("thread", thread_id)
-    item = by_sk.get(f"{RUN_PREFIX}{run_id}")
+    item = thread_child(project, thread_id, run_key(thread_id, run_id))
     if item is None or item.get("prj", {}).get("S") != project:
         raise NotFound("run", run_id)
     return run_from_item(item)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from threads_api import ids, limits, store
-from threads_api.errors import BadCursor, InProgress, NotFound
+from threads_api.errors import InProgress, NotFound
 from threads_api.records import JsonObject, Message, Page, Thread
 from threads_api.store import dynamodb
 from threads_api.store.items import (
@@ -207,19 +207,16 @@ def delete_thread(project: str, thread_id: str) -> None:
 
 def list_threads(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     """A project's threads from the ``by_owner`` index: cost follows the page, not the table."""
-    cursor_ok = None
     cursor = after or before
-    if cursor is not None:
-        item = dynamodb.get_item(thread_key(cursor))
-        if not visible_thread(item, project) or "gsk" not in item:
-            raise BadCursor("after" if after else "before", cursor)
-        cursor_ok = item["gsk"]["S"]
-    backwards = before is not None and after is None
-    items, has_more = query_page(
-        cursor_ok,
+    item = dynamodb.get_item(thread_key(cursor)) if cursor else None
+    if item is not None and (not visible_thread(item, project) or "gsk" not in item):
+        item = None  # another project's, deleted, or not yet listed: no cursor to page from
+    items, has_more, backwards = query_page(
+        item,
+        after,
+        before,
         limit,
         order,
-        backwards,
         sort_attr="gsk",
         key_condition="gpk = :g",
         IndexName="by_owner",
