@@ -52,3 +52,48 @@ def test_the_cleanup_gets_only_what_the_templates_filters_let_through(
 ) -> None:
     patterns = template.stream_filters("CleanupFunction")
     assert any(local_dynamodb.matches(pattern, record) for pattern in patterns) is delivered
+
+
+def _stream_records(client: object, table: str) -> int:
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]  # type: ignore[attr-defined]
+    streams = local_dynamodb.client(client.meta.endpoint_url, "dynamodbstreams")  # type: ignore[attr-defined]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    return len(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])
+
+
+def test_a_transaction_that_fails_leaves_every_item_and_the_stream_as_they_were(client: object) -> None:
+    """Its rollback restores the items it named, one by one (not a copy of the table): a put of a new item,
+    an update and a delete of existing ones, then a condition that fails."""
+    pk = f"thread_{uuid.uuid4().hex}"
+    kept = {"pk": {"S": pk}, "sk": {"S": "a"}, "n": {"S": "1"}}
+    gone = {"pk": {"S": pk}, "sk": {"S": "b"}}
+    for item in (kept, gone):
+        client.put_item(TableName="tokens", Item=item)  # type: ignore[attr-defined]
+    records = _stream_records(client, "tokens")
+    actions = [
+        {"Put": {"TableName": "tokens", "Item": {"pk": {"S": pk}, "sk": {"S": "new"}}}},
+        {
+            "Update": {
+                "TableName": "tokens",
+                "Key": {"pk": {"S": pk}, "sk": {"S": "a"}},
+                "UpdateExpression": "SET n = :n",
+                "ExpressionAttributeValues": {":n": {"S": "2"}},
+            }
+        },
+        {"Delete": {"TableName": "tokens", "Key": {"pk": {"S": pk}, "sk": {"S": "b"}}}},
+        {
+            "ConditionCheck": {
+                "TableName": "tokens",
+                "Key": {"pk": {"S": pk}, "sk": {"S": "missing"}},
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+    ]
+    with pytest.raises(client.exceptions.TransactionCanceledException):  # type: ignore[attr-defined]
+        client.transact_write_items(TransactItems=actions)  # type: ignore[attr-defined]
+    items = client.query(  # type: ignore[attr-defined]
+        TableName="tokens", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": pk}}
+    )["Items"]
+    assert sorted(items, key=lambda i: i["sk"]["S"]) == [kept, gone]
+    assert _stream_records(client, "tokens") == records
