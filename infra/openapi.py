@@ -197,8 +197,8 @@ ERRORS = {
 
 
 def _openai_schemas() -> dict[str, Any]:
-    runs = yaml.safe_load(RUNS_REFERENCE.read_text())["components"]["schemas"]
-    reference = {**runs, **yaml.safe_load(REFERENCE.read_text())["components"]["schemas"]}
+    runs = yaml.load(RUNS_REFERENCE.read_text(), Loader=yaml.CSafeLoader)["components"]["schemas"]
+    reference = {**runs, **yaml.load(REFERENCE.read_text(), Loader=yaml.CSafeLoader)["components"]["schemas"]}
     wanted: dict[str, Any] = {}
 
     def take(name: str) -> None:

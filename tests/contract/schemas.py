@@ -23,13 +23,13 @@ SHARED = HERE.parents[2] / "shared"
 
 @cache
 def document() -> dict[str, Any]:
-    return dict(yaml.safe_load(REFERENCE.read_text()))
+    return dict(yaml.load(REFERENCE.read_text(), Loader=yaml.CSafeLoader))
 
 
 @cache
 def runs_document() -> dict[str, Any]:
     """The assistants and runs document, its OpenAPI 3.0 ``nullable: true`` made JSON Schema's ``null``."""
-    return dict(_nullable_as_null(yaml.safe_load(RUNS_REFERENCE.read_text())))
+    return dict(_nullable_as_null(yaml.load(RUNS_REFERENCE.read_text(), Loader=yaml.CSafeLoader)))
 
 
 def _nullable_as_null(node: Any) -> Any:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
 from moto import mock_aws
 
-from infra import local_dynamodb, template
+from infra import local_dynamodb, moto_patches, template
 from infra.local_invoke import LocalContext
 from tests import least_privilege
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,11 +33,10 @@ class Api:
     template's authorizer first (in this process, under its own role), as API Gateway runs it; a request it
     refuses gets API Gateway's answer and no function runs (``invoked`` lists the functions that did)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: tuple[str, str]) -> None:
         from handlers import cleanup
         from infra.local_edge import Edge, in_process
         from infra.local_gateway import LocalApi
-        from threads_api import auth
 
         self.invoked: list[str] = []
 
@@ -47,8 +48,7 @@ class Api:
         # The usage plan's throttle is tested through make serve's gateway (test_edge.py); here it never bites.
         self.edge = Edge(authorizer, rate=1e9, burst=1e9)
         self._local = LocalApi(self.edge)
-        self.key = auth.create_key("alpha")
-        self.other_key = auth.create_key("beta")
+        self.key, self.other_key = keys  # projects alpha's and beta's
 
         def cleanup_function(event: dict[str, Any]) -> Any:
             with least_privilege.running("CleanupFunction"):
@@ -57,6 +57,20 @@ class Api:
         self.stream = local_dynamodb.StreamPoller(
             None, os.environ["TABLE_NAME"], cleanup_function, filters=template.stream_filters("CleanupFunction")
         )
+
+    def once(self, name: str, build: Callable[[Api], T]) -> T:
+        """What ``build(self)`` makes, made once per test process: later tests start from a copy of the table
+        as the first one's build left it (same keys, same ids), which is what building again would give them,
+        for a fraction of the requests."""
+        tables = _moto_tables()
+        table = os.environ["TABLE_NAME"]
+        if name in _built:
+            saved, value = _built[name]
+            tables[table] = copy.deepcopy(saved)
+            return copy.deepcopy(value)  # type: ignore[no-any-return]
+        value = build(self)
+        _built[name] = (copy.deepcopy(tables[table]), copy.deepcopy(value))
+        return value
 
     def __call__(
         self,
@@ -160,34 +174,49 @@ def _enforce_dynamodb_limits(model: Any, params: dict[str, Any], **_: Any) -> No
         assert _stored_size(params["Item"]) <= ITEM_MAX_BYTES
 
 
-_pristine: dict[str, Any] = {}  # per test process: the template's table as created, empty
+# Per test process: the template's table holding only the keys of projects alpha and beta, and those keys.
+_pristine: dict[str, tuple[Any, tuple[str, str]]] = {}
+_built: dict[str, tuple[Any, Any]] = {}  # per test process: Api.once's tables and what their builds returned
 
 
-def _fresh_table(name: str) -> None:
-    """The template's table, empty, in the moto that was just started: created once per test process, then
-    a deep copy of that first creation (a tenth of create_table's cost, on hundreds of tests)."""
+def _moto_tables() -> dict[str, Any]:
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][local_dynamodb.REGION].tables
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][local_dynamodb.REGION].tables
+
+
+def _fresh_table(name: str) -> tuple[str, str]:
+    """The template's table with a key for projects alpha and beta (returned), in the moto that was just
+    started: made once per test process, then a deep copy of that first one (a tenth of the cost of creating
+    the table and the keys, on hundreds of tests)."""
+    from threads_api import auth
+
+    auth._cache.clear()  # each test is a fresh container: nothing cached from another test's keys
     if name in _pristine:
-        tables[name] = copy.deepcopy(_pristine[name])
-        return
+        table, keys = _pristine[name]
+        _moto_tables()[name] = copy.deepcopy(table)
+        return keys
     local_dynamodb.create_table(local_dynamodb.client(None), name)
-    _pristine[name] = copy.deepcopy(tables[name])
+    keys = (auth.create_key("alpha"), auth.create_key("beta"))
+    _pristine[name] = (copy.deepcopy(_moto_tables()[name]), keys)
+    return keys
+
+
+_keys: list[tuple[str, str]] = []  # the running test's keys, from its fresh table
 
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     from threads_api import store
 
-    local_dynamodb.serialize_moto()
+    moto_patches.apply()
     store.client.meta.events.register("before-parameter-build.dynamodb", _enforce_dynamodb_limits, unique_id="limits")
     store.client.meta.events.register("before-parameter-build.dynamodb", least_privilege.check_call, unique_id="iam")
     denied_before = len(least_privilege.denied)
     with mock_aws():  # a fresh moto for each test: no test sees another's items, keys or stream records
         client = local_dynamodb.client(None)
-        _fresh_table(os.environ["TABLE_NAME"])
+        _keys[:] = [_fresh_table(os.environ["TABLE_NAME"])]
         yield client
     # A denial fails the test that caused it, even where the code turned the error into a response.
     assert least_privilege.denied[denied_before:] == [], "a call the function's IAM role does not allow"
@@ -195,4 +224,4 @@ def dynamodb() -> Iterator[Any]:
 
 @pytest.fixture
 def api(dynamodb: Any) -> Api:
-    return Api()
+    return Api(_keys[0])

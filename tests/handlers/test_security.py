@@ -91,6 +91,7 @@ class World:
     run: dict[str, Any]  # alpha's, in alpha's thread, ended
     step: dict[str, Any]  # its step
     beta_assistant: dict[str, Any]
+    view: tuple[Any, ...] = ()  # what alpha sees of it (_alpha_view), as built
 
 
 def _world(api: Api) -> World:
@@ -113,7 +114,9 @@ def _world(api: Api) -> World:
     run = api("GET", f"/threads/{thread['id']}/runs/{run['id']}").body
     step = api("GET", f"/threads/{thread['id']}/runs/{run['id']}/steps").body["data"][0]
     beta_assistant = api("POST", "/assistants", {"model": "gpt-4o"}, key=api.other_key).body
-    return World(thread, message, beta_thread, beta_message, assistant, run, step, beta_assistant)
+    world = World(thread, message, beta_thread, beta_message, assistant, run, step, beta_assistant)
+    world.view = _alpha_view(api, world)
+    return world
 
 
 def _table(dynamodb: Any) -> list[dict[str, Any]]:
@@ -140,11 +143,11 @@ def _alpha_view(api: Api, world: World) -> tuple[Any, ...]:
 def _nothing_changes(api: Api, dynamodb: Any, world: World) -> Iterator[None]:
     """The table and what alpha sees are the same after the block, once the stream is drained (a deletion that
     slipped through would purge the partition then)."""
-    seen, before = _alpha_view(api, world), _table(dynamodb)
+    before = _table(dynamodb)
     yield
     api.stream.drain()
     assert _table(dynamodb) == before
-    assert _alpha_view(api, world) == seen
+    assert _alpha_view(api, world) == world.view
 
 
 def _path(route: template.Route, world: World, **ids: str) -> str:
@@ -171,7 +174,7 @@ def test_every_authenticated_route_has_an_isolation_test() -> None:
 
 @pytest.mark.parametrize("route", OBJECT_ROUTES, ids=_id)
 def test_another_projects_key_gets_404_and_changes_nothing(api: Api, dynamodb: Any, route: template.Route) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     body = _body(route.path, world.beta_assistant["id"]) if route.method == "POST" else None
     with _nothing_changes(api, dynamodb, world):
         reply = api(route.method, _path(route, world), body, key=api.other_key)
@@ -190,7 +193,7 @@ def test_another_projects_key_gets_404_and_changes_nothing(api: Api, dynamodb: A
 def test_another_projects_message_through_ones_own_thread_is_404(
     api: Api, dynamodb: Any, route: template.Route
 ) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     body = BODIES.get(route.path) if route.method == "POST" else None
     with _nothing_changes(api, dynamodb, world):
         path = _path(route, world, thread_id=world.beta_thread["id"])
@@ -206,7 +209,7 @@ def test_another_projects_message_through_ones_own_thread_is_404(
 
 @pytest.mark.parametrize("route", ASSISTANT_ROUTES, ids=_id)
 def test_another_projects_assistant_is_404_and_changes_nothing(api: Api, dynamodb: Any, route: template.Route) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     body = BODIES.get(route.path) if route.method == "POST" else None
     with _nothing_changes(api, dynamodb, world):
         reply = api(route.method, _path(route, world), body, key=api.other_key)
@@ -220,7 +223,7 @@ def test_another_projects_assistant_is_404_and_changes_nothing(api: Api, dynamod
 
 @pytest.mark.parametrize("path", ["/threads/runs", "/threads/{thread_id}/runs"])
 def test_another_projects_assistant_runs_nothing_on_ones_own_thread(api: Api, dynamodb: Any, path: str) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     body = _body(path, world.assistant["id"])
     with _nothing_changes(api, dynamodb, world):
         reply = api("POST", path.format(thread_id=world.beta_thread["id"]), body, key=api.other_key)
@@ -230,7 +233,7 @@ def test_another_projects_assistant_runs_nothing_on_ones_own_thread(api: Api, dy
 
 
 def test_listing_never_shows_another_projects_assistants(api: Api) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     listed = api("GET", "/assistants?limit=100", key=api.other_key).body["data"]
     assert [a["id"] for a in listed] == [world.beta_assistant["id"]]
     reply = api("GET", f"/assistants?after={world.assistant['id']}", key=api.other_key)
@@ -242,8 +245,8 @@ def test_listing_never_shows_another_projects_assistants(api: Api) -> None:
 
 
 def test_create_thread_belongs_to_the_callers_project_only(api: Api, dynamodb: Any) -> None:
-    world = _world(api)
-    seen, before = _alpha_view(api, world), _table(dynamodb)
+    world = api.once("world", _world)
+    seen, before = world.view, _table(dynamodb)
     created = api("POST", "/threads", BODIES["/threads"], key=api.other_key)
     assert created.status == 200
     new_id = created.body["id"]
@@ -277,7 +280,7 @@ def test_listing_never_shows_another_projects_threads(api: Api) -> None:
 
 
 def test_another_projects_message_is_no_cursor_in_ones_own_thread(api: Api) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     path = f"/threads/{world.beta_thread['id']}/messages"
     reply = api("GET", f"{path}?after={world.message['id']}", key=api.other_key)
     never = api("GET", f"{path}?after={NEVER_MESSAGE}", key=api.other_key)
@@ -304,7 +307,7 @@ REPEATABLE = sorted(p for p in BODIES if not p.endswith(("/cancel", "/submit_too
 
 @pytest.mark.parametrize("path", REPEATABLE)
 def test_an_idempotency_key_never_replays_another_projects_response(api: Api, dynamodb: Any, path: str) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     concrete = path.format(
         thread_id=world.thread["id"],
         message_id=world.message["id"],
@@ -366,7 +369,7 @@ def _revoked_alpha_key(api: Api) -> str:
 
 @pytest.mark.parametrize("route", AUTHENTICATED, ids=_id)
 def test_bad_credentials_are_401_and_change_nothing(api: Api, dynamodb: Any, route: template.Route) -> None:
-    world = _world(api)
+    world = api.once("world", _world)
     revoked = _revoked_alpha_key(api)
     path = _path(route, world)
     body = _body(route.path, world.assistant["id"]) if route.method == "POST" else None
