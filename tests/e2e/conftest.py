@@ -243,3 +243,15 @@ def sdk(server: Server, exchanges: list[Exchange]) -> Any:
     yield make
     for http in clients:
         http.close()
+
+
+def assert_not_found(call: Any, kind: str, object_id: str) -> None:
+    """``call()`` raises the SDK's NotFoundError with OpenAI's body for a ``kind`` that is not there."""
+    with pytest.raises(openai.NotFoundError) as missing:
+        call()
+    assert missing.value.body == {
+        "message": f"No {kind} found with id '{object_id}'.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }

@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, assert_not_found
 from tests.samples import WEATHER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -38,14 +38,7 @@ def test_assistants_create_retrieve_update_delete(sdk: Any) -> None:
 
     deleted = client.beta.assistants.delete(assistant.id)
     assert deleted.id == assistant.id and deleted.deleted is True and deleted.object == "assistant.deleted"
-    with pytest.raises(openai.NotFoundError) as missing:
-        client.beta.assistants.retrieve(assistant.id)
-    assert missing.value.body == {
-        "message": f"No assistant found with id '{assistant.id}'.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }
+    assert_not_found(lambda: client.beta.assistants.retrieve(assistant.id), "assistant", assistant.id)
 
 
 def test_auto_pagination_lists_a_projects_assistants_in_both_orders(sdk: Any, server: Server) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, assert_not_found
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -39,14 +39,7 @@ def test_threads_create_retrieve_update_delete(sdk: Any) -> None:
 
     deleted = client.beta.threads.delete(thread.id)
     assert deleted.id == thread.id and deleted.deleted is True and deleted.object == "thread.deleted"
-    with pytest.raises(openai.NotFoundError) as missing:
-        client.beta.threads.retrieve(thread.id)
-    assert missing.value.body == {
-        "message": f"No thread found with id '{thread.id}'.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }
+    assert_not_found(lambda: client.beta.threads.retrieve(thread.id), "thread", thread.id)
 
 
 def test_sdk_errors_are_openai_errors(sdk: Any) -> None:
@@ -79,9 +72,9 @@ def test_messages_lifecycle(sdk: Any) -> None:
     assert updated.metadata == {"modified": "true"}
     deleted = client.beta.threads.messages.delete(message.id, thread_id=thread.id)
     assert deleted.deleted is True and deleted.object == "thread.message.deleted"
-    with pytest.raises(openai.NotFoundError) as missing:
-        client.beta.threads.messages.retrieve(message.id, thread_id=thread.id)
-    assert missing.value.body["message"] == f"No message found with id '{message.id}'."  # type: ignore[index]
+    assert_not_found(
+        lambda: client.beta.threads.messages.retrieve(message.id, thread_id=thread.id), "message", message.id
+    )
 
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
