@@ -96,8 +96,8 @@ class StreamPoller(threading.Thread):
     def poll_once(self) -> int:
         """Hand every shard's next batch to ``consume``; return how many records were handed over.
 
-        Each poll asks for a fresh iterator after the last record handed over: moto replaces a table's
-        object (and its stream shard) when a transaction rolls back, which strands older iterators.
+        Each poll asks for a fresh iterator after the last record handed over, so that nothing depends on
+        an iterator outliving the records it was made over (a failed transaction's are taken back).
         """
         handed = 0
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]

@@ -14,11 +14,13 @@ _moto_lock = threading.Lock()
 
 def apply() -> None:
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     if getattr(DynamoHandler, "_patched", False):
         return
     DynamoHandler._patched = True  # type: ignore[attr-defined]
     _one_call_at_a_time(DynamoHandler)
+    _one_call_at_a_time(DynamoDBStreamsHandler)  # a stream read never sees a transaction half-done
     DynamoHandler.transact_write_items = _idempotent_transactions(DynamoHandler.transact_write_items)  # type: ignore[method-assign,assignment]
     _undo_transactions_by_item()
     _attribute_values_serialized_directly()
@@ -107,6 +109,8 @@ def _put_back(table: Any, hash_key: Any, range_key: Any, old: Any) -> Callable[[
         key = range_key if range_key is not None else hash_key
         if old is None:
             partition.pop(key, None)
+            if range_key is not None and not partition:
+                del table.items[hash_key]  # as moto's copy of the table had it: no empty partition left
         else:
             partition[key] = old
 
@@ -152,13 +156,20 @@ def _attribute_values_serialized_directly() -> None:
 
     moto's generic serializer looks up each of AttributeValue's ten members, under several spellings, for
     every attribute it answers: a quarter of the handler tests' time. An AttributeValue needs only its one
-    member copied, binary ones in base64 as moto writes them; test_local_dynamodb.py compares both ways."""
+    member copied, binary ones in base64 as moto writes them (test_local_dynamodb.py reads an item of every
+    type back as written). Other services' structures named AttributeValue are left to moto."""
     from moto.core.serialize import BaseJSONSerializer
 
     structure = BaseJSONSerializer._serialize_type_structure
+    services = {"dynamodb", "dynamodbstreams"}
 
     def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if shape.name == "AttributeValue" and key and isinstance(value, dict):
+        if (
+            shape.name == "AttributeValue"
+            and key
+            and isinstance(value, dict)
+            and self.operation_model.service_model.service_name in services
+        ):
             serialized[self.get_serialized_name(shape, key)] = attribute_value(self, value)
         else:
             structure(self, serialized, value, shape, key)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -120,6 +121,10 @@ BATCH_WRITE_MAX, BATCH_GET_MAX = 25, 100
 limit_checks: dict[str, int] = {}
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_SMALLEST, _LARGEST = Decimal("1E-130"), Decimal("9." + "9" * 37 + "E+125")
+
+
 def _numbers(value: Any) -> Iterator[str]:
     """Every number attribute value anywhere in a call's parameters."""
     if isinstance(value, dict):
@@ -133,12 +138,16 @@ def _numbers(value: Any) -> Iterator[str]:
 
 
 def _a_dynamodb_number(text: str) -> bool:
-    """DynamoDB's number type: 0, or a magnitude from 1E-130 to below 1E+126, with at most 38 digits."""
-    number = Decimal(text)
-    if not number.is_finite():
+    """DynamoDB's number type: 0, or a magnitude from 1E-130 to 9.99…9E+125 (38 nines), with at most 38
+    significant digits. Counted at a precision that rounds nothing (Decimal's default of 28 would)."""
+    if not _NUMBER.fullmatch(text):
         return False
-    digits = number.normalize().as_tuple().digits
-    return number == 0 or (Decimal("1E-130") <= abs(number) < Decimal("1E+126") and len(digits) <= 38)
+    with localcontext(prec=400):
+        number = Decimal(text)
+        if number == 0:
+            return True
+        digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+        return _SMALLEST <= number.copy_abs() <= _LARGEST and len(digits) <= 38
 
 
 def _stored_size(item: dict[str, Any]) -> int:
@@ -193,6 +202,7 @@ def _fresh_table(name: str) -> tuple[str, str]:
     from threads_api import auth
 
     auth._cache.clear()  # each test is a fresh container: nothing cached from another test's keys
+    auth._misses.clear()
     if name in _pristine:
         table, keys = _pristine[name]
         _moto_tables()[name] = copy.deepcopy(table)

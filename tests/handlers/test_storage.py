@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from tests.contract.schemas import assert_error
-from tests.handlers.conftest import Api
+from tests.handlers.conftest import Api, _a_dynamodb_number
 
 
 @pytest.mark.slow  # tens of seconds on moto: `make unit` leaves it out, the full suite runs it
@@ -462,3 +462,29 @@ def test_list_keys_reads_every_page(api: Api, monkeypatch: pytest.MonkeyPatch) -
     assert sorted(key["id"] for key in listed) == sorted(auth.hash_key(key) for key in made)
     assert {key["project"] for key in listed} == {"alpha", "beta"} | {f"project-{n}" for n in range(5)}
     assert all(key["prefix"] and isinstance(key["created_at"], int) for key in listed)
+
+
+NINES = "9." + "9" * 37
+
+
+@pytest.mark.parametrize(
+    ("number", "accepted"),
+    [
+        ("0", True),
+        ("-1.5E-130", True),
+        ("1E-130", True),
+        (f"{NINES}E+125", True),
+        (f"-{NINES}E+125", True),
+        ("1" * 38 + "000", True),  # trailing zeros are not significant
+        ("1" * 39, False),
+        ("0.1" + "0" * 37 + "1", False),  # 39 significant digits, whatever the rounding
+        ("9.99999999999999999999999999999E-131", False),
+        ("1E+126", False),
+        ("1_000", False),
+        ("NaN", False),
+        ("Infinity", False),
+    ],
+)
+def test_the_hooks_number_check_refuses_exactly_what_dynamodb_refuses(number: str, accepted: bool) -> None:
+    """moto stores any number; the handler tests' hook refuses what DynamoDB would (its documented rules)."""
+    assert _a_dynamodb_number(number) is accepted
