@@ -14,4 +14,5 @@ def handler(event: dict[str, Any], context: Any = None) -> None:
     def seconds_left() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000 if context is not None else 600.0
 
-    worker.execute(str(event["thread_id"]), str(event["run_id"]), PROVIDER, seconds_left)
+    invocation = getattr(context, "aws_request_id", None)  # Lambda's retries of an invocation keep its id
+    worker.execute(str(event["thread_id"]), str(event["run_id"]), PROVIDER, seconds_left, invocation)

@@ -106,4 +106,5 @@ class Run:
     usage: JsonObject | None = None
     steps: list[JsonObject] = field(default_factory=list)
     partial: str | None = None  # the reply's text so far, while a streamed model answers (stream: true)
+    worker: str | None = None  # the worker invocation (Lambda's request id) that took it: its retries resume it
     version: int = 0  # bumped by every write: each write is conditional on the version it read

@@ -4,6 +4,7 @@ for the test to run (``Runs.work``), each under the worker's IAM role."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,16 +12,16 @@ import pytest
 
 from tests.handlers.conftest import Api
 from tests.samples import WEATHER
-from threads_api.providers import ChatResult, OnText, ProviderError, Usage
+from threads_api.providers import ChatResult, OnText, Usage
 
 USAGE = Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15)
 
 
 class Model:
-    """A scripted provider: answers from ``replies`` in turn (a ChatResult, or a ProviderError raised)."""
+    """A scripted provider: answers from ``replies`` in turn (a ChatResult, or an exception raised)."""
 
     def __init__(self) -> None:
-        self.replies: list[ChatResult | ProviderError] = []
+        self.replies: list[ChatResult | BaseException] = []
         self.requests: list[dict[str, Any]] = []
         self.streamed: list[bool] = []  # per request: whether it was asked as a stream
 
@@ -30,7 +31,7 @@ class Model:
         self.requests.append(request)
         self.streamed.append(stream)
         reply = self.replies.pop(0) if self.replies else ChatResult("Hello!", [], "stop", USAGE)
-        if isinstance(reply, ProviderError):
+        if isinstance(reply, BaseException):
             raise reply
         if on_text is not None and reply.text:  # a streamed answer: its text so far, a few characters at a time
             for end in range(3, len(reply.text), 3):
@@ -59,16 +60,21 @@ class Runs:
 
     def work(self) -> int:
         """Run every queued invocation of the worker, under its own role; the count run."""
-        from handlers import run_worker
-        from tests import least_privilege
-
         done = 0
         while self.queued:
-            event = self.queued.pop(0)
-            with least_privilege.running("RunWorkerFunction"):
-                run_worker.handler(event)
+            self.run(self.queued.pop(0), str(uuid.uuid4()))
             done += 1
         return done
+
+    @staticmethod
+    def run(event: dict[str, Any], request_id: str) -> None:
+        """One invocation of the worker, as Lambda makes it (a retry keeps its ``request_id``)."""
+        from handlers import run_worker
+        from infra.local_invoke import LocalContext
+        from tests import least_privilege
+
+        with least_privilege.running("RunWorkerFunction"):
+            run_worker.handler(event, LocalContext("RunWorkerFunction", request_id, timeout_seconds=900))
 
 
 @pytest.fixture

@@ -146,6 +146,36 @@ def test_a_provider_failure_fails_the_run_with_its_code(
     assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "again"}).status == 200
 
 
+class _Died(BaseException):
+    """The worker's process dying mid-call (out of memory, killed): nothing in it runs any more."""
+
+
+def test_a_worker_that_died_is_taken_up_by_lambdas_retry_of_it_and_by_no_other_invocation(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api)
+    model.replies = [_Died(), ChatResult("Sunny.", [], "stop", USAGE)]
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    (event,) = runs.queued
+    with pytest.raises(_Died):
+        runs.run(event, "request-1")
+    assert api("GET", f"/threads/{thread_id}/runs/{run_id}").body["status"] == "in_progress"
+
+    runs.run(event, "request-2")  # another invocation of the same event (Lambda delivers at least once)
+    assert len(model.requests) == 1
+    assert api("GET", f"/threads/{thread_id}/runs/{run_id}").body["status"] == "in_progress"
+
+    runs.run(event, "request-1")  # Lambda's retry of the one that died: same request id
+    run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert run["status"] == "completed" and len(model.requests) == 2
+    assert model.requests[0] == model.requests[1]  # the model is asked the same again
+    replies = api("GET", f"/threads/{thread_id}/messages?run_id={run_id}").body["data"]
+    assert [m["content"][0]["text"]["value"] for m in replies] == ["Sunny."]
+
+    runs.run(event, "request-1")  # and once the run has ended, a late retry does nothing
+    assert len(model.requests) == 2
+
+
 def test_without_a_provider_a_run_fails_at_once_saying_how_to_configure_one(
     api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,9 +6,11 @@ worker again. Every write is conditional on the run's version, so a cancel, or a
 overwritten: a worker that loses reads the run again and, if it was cancelled, ends it as cancelled.
 
 A worker that fails on an error fails the run at once, with a ``last_error`` (its thread is released). One
-that dies without a word (out of memory, killed) leaves the run ``in_progress`` until its ``expires_at``,
-when it reads as expired and its thread's lock ends: nothing is stuck for longer. No result is written
-once the run's ``expires_at`` has passed: a run seen expired stays expired.
+that dies without a word (out of memory, killed) is retried by Lambda under the same request id, and that
+retry takes the run up again (``Run.worker``): the model is asked anew. If no retry gets through, the run
+stays ``in_progress`` until its ``expires_at``, when it reads as expired and its thread's lock ends: nothing
+is stuck for longer. No result is written once the run's ``expires_at`` has passed: a run seen expired stays
+expired.
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ def _now() -> int:
     return store.now_ms() // 1000
 
 
-def execute(thread_id: str, run_id: str, provider: Provider | None, time_left: Any) -> Run | None:
-    """Run one step of ``run_id``; ``time_left()`` is the invocation's remaining seconds. Returns the run
-    as saved, or None when there was nothing to do (gone, ended, or another worker's)."""
-    claimed = _claim(thread_id, run_id)
+def execute(
+    thread_id: str, run_id: str, provider: Provider | None, time_left: Any, invocation: str | None = None
+) -> Run | None:
+    """Run one step of ``run_id``; ``time_left()`` is the invocation's remaining seconds, ``invocation`` its
+    Lambda request id (which Lambda's retries of it keep). Returns the run as saved, or None when there was
+    nothing to do (gone, ended, or another invocation's)."""
+    claimed = _claim(thread_id, run_id, invocation)
     if claimed is None:
         return None
     project, run = claimed
@@ -92,20 +97,29 @@ class _Progress:
         self._saved_at = time.monotonic()
 
 
-def _claim(thread_id: str, run_id: str) -> tuple[str, Run] | None:
-    """Take a queued run (``in_progress``); None when it is gone, not queued, or another worker took it."""
+def _claim(thread_id: str, run_id: str, invocation: str | None) -> tuple[str, Run] | None:
+    """Take a queued run (``in_progress``), or take back the one this invocation took before it died; None
+    when it is gone, ended, or another invocation's."""
     for _ in range(3):
         loaded = load_run(thread_id, run_id)
         if loaded is None:
             return None
         project, run = loaded
         now = _now()
-        if lifecycle.current(run, now).status != "queued":
-            return None  # ended, expired, or another worker's
-        try:
-            return project, save_run(
-                project, dataclasses.replace(run, status="in_progress", started_at=run.started_at or now)
+        status = lifecycle.current(run, now).status
+        if status == "queued":
+            claimed = dataclasses.replace(
+                run, status="in_progress", started_at=run.started_at or now, worker=invocation
             )
+        elif status == "in_progress" and invocation is not None and run.worker == invocation:
+            # Lambda's retry of this very invocation, which died without a word: nothing it did was kept but
+            # its streamed text so far, which starts again with the model's new answer.
+            logger.warning("run taken up again after its worker died", extra={"run_id": run.id})
+            claimed = dataclasses.replace(run, partial=None)
+        else:
+            return None  # ended, expired, or another invocation's
+        try:
+            return project, save_run(project, claimed)
         except Conflict:
             continue  # cancelled, or claimed, meanwhile: read it again
     return None
