@@ -474,3 +474,11 @@ def test_the_worker_may_make_its_providers_calls_only_when_the_stack_asks_for_th
         assert with_it["RunWorkerFunction"].allows(action, resource)
         assert not any(f.allows(action, resource) for name, f in with_it.items() if name != "RunWorkerFunction")
         assert not any(f.allows(action, resource) for f in without.values())
+
+
+def test_lambda_retries_a_worker_that_dies_twice_within_the_runs_life() -> None:
+    """README: a worker that dies is retried (after 1 and 3 minutes) under its request id, which takes its run
+    up again; a retry later than the run's ten minutes would find it expired."""
+    config = _functions()["RunWorkerFunction"]["Properties"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 600
