@@ -147,6 +147,8 @@ class _Resolver:
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.stack_name}-{name}"
         if kind == "AWS::Logs::LogGroup":
             return self._log_group(name)
+        if kind == "AWS::ApiGateway::Stage":
+            return resource["Properties"]["StageName"]
         if kind == "AWS::Lambda::Alias":
             function = self.ref(resource["Properties"]["FunctionName"]["Ref"])
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:{resource['Properties']['Name']}"
@@ -166,6 +168,7 @@ class _Resolver:
             ("AWS::Lambda::Version", "Version"): "1",  # AutoPublishAlias: the alias's version
             ("AWS::SQS::Queue", "QueueName"): physical,
             ("AWS::CloudWatch::Alarm", "Arn"): f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{physical}",
+            ("AWS::WAFv2::WebACL", "Arn"): f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/{physical}/local",
         }
         if (kind, attribute) not in arns:
             raise ValueError(f"Fn::GetAtt {name}.{attribute} ({kind}) is not resolved locally")

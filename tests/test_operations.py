@@ -318,6 +318,58 @@ def test_samconfig_deploys_without_questions_with_iam_capability_and_a_changeset
     assert "region" not in deploy  # the region is the user's (AWS_REGION or the profile's)
 
 
+# -- a rate rule per address (AWS WAF), optional -----------------------------------------------------
+
+
+def test_without_ip_rate_limit_there_is_no_web_acl() -> None:
+    kinds = {r["Type"] for r in _deployed().resources.values()}
+    assert not {k for k in kinds if k.startswith("AWS::WAFv2::")}
+
+
+def test_ip_rate_limit_puts_a_rate_rule_per_address_on_the_apis_stage() -> None:
+    resources = _deployed(IpRateLimit="1000").resources
+    ((acl_name, acl),) = _of_type(resources, "AWS::WAFv2::WebACL").items()
+    (association,) = _of_type(resources, "AWS::WAFv2::WebACLAssociation").values()
+    props = acl["Properties"]
+    assert props["Scope"] == "REGIONAL" and props["DefaultAction"] == {"Allow": {}}
+    (rule,) = props["Rules"]
+    assert rule["Statement"] == {
+        "RateBasedStatement": {"Limit": "1000", "EvaluationWindowSec": 300, "AggregateKeyType": "IP"}
+    }
+    # On this API's stage, so before its authorizer: a flood without a key invokes nothing.
+    (stage,) = _of_type(resources, "AWS::ApiGateway::Stage").values()
+    api_id, stage_name = stage["Properties"]["RestApiId"], stage["Properties"]["StageName"]
+    assert (
+        association["Properties"]["ResourceArn"]
+        == f"arn:aws:apigateway:us-east-1::/restapis/{api_id}/stages/{stage_name}"
+    )
+    assert acl_name in association["Properties"]["WebACLArn"]
+
+
+def test_the_web_acls_refusal_is_the_gateways_429_in_openais_envelope() -> None:
+    """The same status, type and code as the usage plan's throttle (THROTTLED), with a Retry-After."""
+    props = template.load()["Resources"]["IpRateLimitAcl"]["Properties"]
+    (rule,) = props["Rules"]
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    headers = {h["Name"].lower(): h["Value"] for h in response["ResponseHeaders"]}
+    assert int(headers["retry-after"]) >= 1
+    body_spec = props["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert body_spec["ContentType"] == "APPLICATION_JSON"
+    error = json.loads(body_spec["Content"])["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["message"]
+    assert (error["type"], error["param"], error["code"]) == ("requests", None, "rate_limit_exceeded")
+    assert f"after {headers['retry-after']} seconds" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("0", True), ("10", True), ("2000", True), ("5", False), ("010", False), ("-1", False)]
+)
+def test_ip_rate_limit_takes_0_or_wafs_minimum_of_10_and_more(value: str, accepted: bool) -> None:
+    pattern = template.load()["Parameters"]["IpRateLimit"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is accepted
+
+
 # -- SnapStart ----------------------------------------------------------------------------------------
 
 
