@@ -24,9 +24,13 @@ from threads_api.observability import logger
 from threads_api.providers import ChatResult, Provider, ProviderError
 from threads_api.records import JsonObject, Message, Run
 from threads_api.runs import chat, lifecycle
-from threads_api.store.runs import Conflict, load_run, run_write, save_run
+from threads_api.store import item_size
+from threads_api.store.runs import Conflict, load_run, run_item, run_write, save_run
 
-PROGRESS_SECONDS = 0.25  # how often a streamed reply's text so far is saved (a write each time)
+PROGRESS_SECONDS = 0.25  # how often a streamed reply's text so far is saved (a write each time), at most
+# The write units a second those saves may take: each rewrites the run's item (1 unit a KB), and one
+# partition takes 1,000 a second, so a run with vast instructions or tools saves its text less often.
+PROGRESS_WRITE_UNITS_PER_SECOND = 100
 EXPIRY_MARGIN_SECONDS = 2  # the model's time ends this long before the run's expires_at: time to write
 HISTORY_MAX_MESSAGES = 1000  # the newest of a thread's messages that a run reads
 NO_PROVIDER = (
@@ -81,17 +85,23 @@ def execute(
 
 
 class _Progress:
-    """The reply's text so far, saved on the run (``partial``) at most every ``PROGRESS_SECONDS``, for the
-    streams that read it. A save that finds the run changed (cancelled) raises ``Conflict``: the model's
-    answer is abandoned."""
+    """The reply's text so far, saved on the run (``partial``) for the streams that read it: at most every
+    ``PROGRESS_SECONDS``, and no more write units a second than ``PROGRESS_WRITE_UNITS_PER_SECOND``. A save
+    that finds the run changed (cancelled) raises ``Conflict``: the model's answer is abandoned."""
 
     def __init__(self, project: str, run: Run) -> None:
         self.project = project
         self.run = run
         self._saved_at = 0.0
+        self._base_bytes = item_size(run_item(project, dataclasses.replace(run, partial=None), ""))
+
+    def interval(self, so_far: str) -> float:
+        """Seconds between two saves of the run with ``so_far`` as its text."""
+        units = (self._base_bytes + len(so_far.encode())) / 1024
+        return max(PROGRESS_SECONDS, units / PROGRESS_WRITE_UNITS_PER_SECOND)
 
     def text(self, so_far: str) -> None:
-        if time.monotonic() - self._saved_at < PROGRESS_SECONDS:
+        if time.monotonic() - self._saved_at < self.interval(so_far):
             return
         self.run = save_run(self.project, dataclasses.replace(self.run, partial=so_far))
         self._saved_at = time.monotonic()
