@@ -150,40 +150,45 @@ def parse_body(event: dict[str, Any]) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except RecursionError:  # deeper than the parser goes: far deeper than the bound below
-        raise _too_deep() from None
+        raise _too_deep(None) from None
     except ValueError:
         raise errors.invalid(
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
             "HTTP library correctly. The API expects a JSON payload, but what was sent was not valid JSON.)"
         ) from None
-    if _deeper_than(body, limits.JSON_MAX_DEPTH):
-        raise _too_deep()
+    too_deep = _too_deep_under(body, limits.JSON_MAX_DEPTH)
+    if too_deep is not None:
+        raise _too_deep(too_deep)
     if not isinstance(body, dict):
         raise errors.invalid(f"Invalid type for body: expected an object, but got {_json_type(body)} instead.")
     return body  # strings with a lone surrogate ("\\ud800") are refused where they are stored
 
 
-def _too_deep() -> ApiError:
+def _too_deep(field: str | None) -> ApiError:
     return errors.invalid(
-        f"The request body is nested too deeply: at most {limits.JSON_MAX_DEPTH} levels of objects and arrays "
-        "are accepted."
+        f"The request body is nested too deeply{f' in {field!r}' if field else ''}: at most "
+        f"{limits.JSON_MAX_DEPTH} levels of objects and arrays are accepted.",
+        param=field or None,
     )
 
 
-def _deeper_than(value: Any, bound: int) -> bool:
-    """Whether objects and arrays nest deeper than ``bound`` levels, found without recursion: nothing that
-    walks a body recursively (hashing it for an idempotency record, copying it, validating it) may see one."""
+def _too_deep_under(value: Any, bound: int) -> str | None:
+    """The top-level field under which objects and arrays nest deeper than ``bound`` levels ("" for a body
+    that is itself the array), or None; found without recursion: nothing that walks a body recursively
+    (hashing it for an idempotency record, copying it, validating it) may see one."""
     if not isinstance(value, dict | list):
-        return False
-    stack: list[tuple[Any, int]] = [(value, 1)]
+        return None
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
     while stack:
-        node, depth = stack.pop()
-        for child in node.values() if isinstance(node, dict) else node:
+        node, depth, field = stack.pop()
+        items = node.items() if isinstance(node, dict) else ((field, child) for child in node)
+        for key, child in items:
             if isinstance(child, dict | list):
+                top = field or (str(key) if isinstance(node, dict) else "")
                 if depth >= bound:
-                    return True
-                stack.append((child, depth + 1))
-    return False
+                    return top
+                stack.append((child, depth + 1, top))
+    return None
 
 
 def _json_type(value: Any) -> str:

@@ -17,8 +17,10 @@ IMAGE_URL_MAX_CHARS = 8_192
 ATTACHMENTS_MAX = 20
 ID_MAX_CHARS = 64  # any thread_/msg_/file ids longer than this cannot exist here
 REQUEST_BODY_MAX_BYTES = 4 * 1024 * 1024
-# Levels of objects and arrays in a body: the deepest valid request has 7 (messages[].attachments[].tools[]).
-JSON_MAX_DEPTH = 16
+# Levels of objects and arrays in a body. A function tool's JSON Schema may nest deeply (its parameters
+# start 5 levels down, and each nested property takes 2 more); deeper than this, nothing that walks a body
+# recursively (hashing, copying, validating) may see it.
+JSON_MAX_DEPTH = 64
 
 # DynamoDB's, with headroom: an item is at most 400 KB, a transaction 100 items and 4 MB.
 # A message item is also copied whole into the by_order local index, and its metadata may grow to

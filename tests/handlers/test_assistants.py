@@ -363,3 +363,20 @@ def test_a_keyed_create_whose_record_failed_is_a_success_and_its_retry_finds_it_
     again = api("POST", "/assistants", body, headers=headers)
     assert again.status == 200 and again.body == first.body
     assert [a["id"] for a in _listed(api)["data"]] == [first.body["id"]]
+
+
+def test_a_function_whose_schema_nests_deeply_is_kept_and_one_too_deep_names_tools(api: Api) -> None:
+    """Tools start five levels down, and each nested property takes two more: 20 nested objects fit."""
+
+    def schema(levels: int) -> dict[str, Any]:
+        inner: dict[str, Any] = {"type": "string", "enum": ["cm", "in"]}
+        for n in range(levels):
+            inner = {"type": "object", "properties": {f"p{n}": inner}}
+        return inner
+
+    deep = {"type": "function", "function": {"name": "place_order", "parameters": schema(20)}}
+    created = _create(api, tools=[deep])
+    assert created["tools"] == [deep]
+    too_deep = {"type": "function", "function": {"name": "place_order", "parameters": schema(40)}}
+    reply = api("POST", "/assistants", {"model": "gpt-4o", "tools": [too_deep]})
+    assert_error(reply.body, 400, param="tools", contains="nested too deeply")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.contract.schemas import assert_error, assert_valid
 from tests.handlers.conftest import Api
+from threads_api import limits
 
 ID = re.compile(r"^thread_[A-Za-z0-9]{24}$")
 
@@ -283,9 +284,9 @@ def test_unknown_route_is_openai_404(api: Api) -> None:
 
 @pytest.mark.parametrize("key", [None, "deep-1"], ids=["without-key", "with-idempotency-key"])
 def test_deeply_nested_json_is_a_400_naming_the_problem(api: Api, key: str | None) -> None:
-    """No valid request nests deeper than a few levels; a deep one is refused before anything hashes or walks it."""
+    """A body deeper than JSON_MAX_DEPTH levels is refused before anything hashes or walks it."""
     headers = {"Idempotency-Key": key} if key else None
-    for depth in (17, 600, 5_000, 100_000):
+    for depth in (limits.JSON_MAX_DEPTH + 1, 600, 5_000, 100_000):
         objects = ('{"metadata": ' + '{"k": ' * depth + "1" + "}" * depth + "}").encode()
         arrays = ("[" * depth + "]" * depth).encode()
         for raw in (objects, arrays):

@@ -171,10 +171,16 @@ def test_bodies_nest_at_most_json_max_depth_levels() -> None:
         return '{"a": ' * levels + "1" + "}" * levels
 
     assert parse_body({"body": nested(limits.JSON_MAX_DEPTH)})
-    for body in (nested(limits.JSON_MAX_DEPTH + 1), '{"a": ' + "[" * 16 + "]" * 16 + "}", "[" * 3000 + "]" * 3000):
+    depth = limits.JSON_MAX_DEPTH
+    for body, field in (
+        (nested(depth + 1), "a"),
+        ('{"ok": 1, "a": ' + "[" * depth + "]" * depth + "}", "a"),
+        ("[" * 3000 + "]" * 3000, None),
+    ):
         with pytest.raises(ApiError) as caught:
             parse_body({"body": body})
         assert caught.value.status == 400 and "nested too deeply" in caught.value.message
+        assert caught.value.param == field
 
 
 @pytest.mark.parametrize(
