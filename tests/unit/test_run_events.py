@@ -63,3 +63,16 @@ def test_a_reply_written_as_the_model_answers_is_sent_in_pieces_then_completed(
     assert pieces == ["Hel", "lo w", "orld"] and "".join(pieces) == TEXT
     assert stream[3][1]["id"] == message_id and stream[1][1]["id"] == step_id  # type: ignore[index]
     assert_valid_events([*stream, ("done", "[DONE]")])
+
+
+def test_a_run_cancelled_while_the_model_answers_says_cancelling_once_then_cancelled(queued: Run) -> None:
+    working = dataclasses.replace(queued, status="in_progress", started_at=NOW)
+    cancelling = dataclasses.replace(working, status="cancelling", version=working.version + 1)
+    follower = events._Follower("p", queued)
+    chunks = [*follower.events(queued), *follower.events(working), *follower.events(cancelling)]
+    chunks += follower.events(cancelling)  # read again, unchanged: nothing new
+    chunks += follower.events(lifecycle.ended(cancelling, "cancelled", NOW))
+    stream = _parsed(chunks)
+    assert [name for name, _ in stream] == ["thread.run.in_progress", "thread.run.cancelling", "thread.run.cancelled"]
+    assert [data["status"] for _, data in stream] == ["in_progress", "cancelling", "cancelled"]  # type: ignore[index]
+    assert_valid_events([*stream, ("done", "[DONE]")])

@@ -84,6 +84,7 @@ class _Follower:
     def __init__(self, project: str, start: Run) -> None:
         self.project = project
         self.in_progress = False
+        self.cancelling = False
         self.told_steps = {s["id"] for s in start.steps}
         self.open_reply: str | None = None  # the message id of a reply whose text is still coming
         self.sent = ""  # that reply's text, as sent in deltas
@@ -100,6 +101,9 @@ class _Follower:
             if step["id"] not in self.told_steps:
                 self.told_steps.add(step["id"])
                 yield from self._step_events(step)
+        if run.status == "cancelling" and not self.cancelling:
+            self.cancelling = True
+            yield sse("thread.run.cancelling", run_object(run, now))
         if run.status in lifecycle.STOPPED:
             yield sse(f"thread.run.{run.status}", run_object(run, now))
 
