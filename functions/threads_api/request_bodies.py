@@ -210,7 +210,7 @@ def _param(loc: tuple[int | str, ...]) -> str:
             out += f"[{part}]"
             previous_was_index = True
             continue
-        if (previous_was_index and part in _TAGS) or part.startswith(("function-", "nullable[")):
+        if (previous_was_index and part in _TAGS) or part.startswith(("function-", "nullable[", "choice:")):
             previous_was_index = False
             continue  # the discriminator's tag or a validator's wrapper, not a field
         out += f".{part}" if out else part

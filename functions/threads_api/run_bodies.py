@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from threads_api import limits
 from threads_api.assistant_bodies import (
@@ -47,6 +47,18 @@ class _NamedTool(_Body):
     function: _NamedFunction
 
 
+def _choice_kind(value: object) -> str:
+    return "choice:object" if isinstance(value, dict) else "choice:string"
+
+
+# A string ("none", "auto", "required") or a named tool; told apart by type, so that a 400 names the field
+# that is wrong (tool_choice.function.name), not a member of the union.
+ToolChoice = Annotated[
+    Annotated[Literal["none", "auto", "required"], Tag("choice:string")] | Annotated[_NamedTool, Tag("choice:object")],
+    Discriminator(_choice_kind),
+]
+
+
 class _RunFields(_Body):
     """What every run takes: its assistant, and that assistant's settings overridden for this run."""
 
@@ -61,7 +73,7 @@ class _RunFields(_Body):
     max_prompt_tokens: TokenLimit | None = None
     max_completion_tokens: TokenLimit | None = None
     truncation_strategy: _Truncation | None = None
-    tool_choice: Literal["none", "auto", "required"] | _NamedTool | None = None
+    tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
     reasoning_effort: ReasoningEffort = None  # accepted (OpenAI's schema has it); not sent to the provider

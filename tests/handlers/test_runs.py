@@ -313,6 +313,13 @@ def test_a_keyed_run_create_replays_the_same_run_and_writes_one(
         ({"assistant_id": "asst_x", "max_completion_tokens": 10}, "max_completion_tokens", ""),
         ({"assistant_id": "asst_x", "temperature": 3}, "temperature", ""),
         ({}, "assistant_id", "Missing required parameter"),
+        ({"assistant_id": "asst_x", "tool_choice": "sometimes"}, "tool_choice", "'auto'"),
+        ({"assistant_id": "asst_x", "tool_choice": {"type": "function"}}, "tool_choice.function", "Missing"),
+        (
+            {"assistant_id": "asst_x", "tool_choice": {"type": "function", "function": {"name": 1}}},
+            "tool_choice.function.name",
+            "expected a string",
+        ),
     ],
 )
 def test_bad_run_bodies_are_400s_naming_the_field_and_write_nothing(
