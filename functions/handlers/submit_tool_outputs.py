@@ -18,7 +18,12 @@ def handler(request: Request) -> Body:
         run = store.get_run(request.project, thread_id, run_id)
         now = store.now_ms() // 1000
         if run.status != "requires_action" and lifecycle.already_submitted(run, body.outputs()):
-            return run_object(run, now)  # a retry of a submit that landed: its run, as it stands
+            # A retry of a submit that landed: its run as it stands, or with stream, its events from there.
+            if body.stream:
+                return launch.followed(
+                    request.project, run, seconds_left=request.seconds_left(), sink=request.stream_sink()
+                )
+            return run_object(run, now)
         resumed = lifecycle.submit_tool_outputs(run, body.outputs(), now)
         try:
             saved = store.save_run(request.project, resumed, hold_until=resumed.expires_at)

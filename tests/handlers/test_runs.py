@@ -86,6 +86,27 @@ def test_the_tool_round_trip_waits_for_outputs_then_sends_them_to_the_model(
     assert steps[0]["step_details"]["tool_calls"][0]["function"]["output"] == "18C"
 
 
+def test_a_retried_streamed_submit_answers_the_runs_events_from_where_it_stands(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    """The SDK's submit_tool_outputs_stream, retried after its first answer was lost, still gets a stream."""
+    thread_id = _thread(api)
+    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", "{}")], "tool_calls", USAGE)]
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    runs.work()
+    runs.immediate = True
+    path = f"/threads/{thread_id}/runs/{run_id}/submit_tool_outputs"
+    body = {"tool_outputs": [{"tool_call_id": "call_1", "output": "18C"}], "stream": True}
+    first = api("POST", path, body)
+    retried = api("POST", path, body)
+    assert retried.status == 200 and retried.headers["content-type"].startswith("text/event-stream")
+    stream = events(retried.body)
+    assert_valid_events(stream)
+    assert stream[-2][0] == "thread.run.completed" and stream[-2][1]["id"] == run_id
+    assert names(events(first.body))[-2:] == ["thread.run.completed", "done"]
+    assert len(model.requests) == 2  # the retry asked the model nothing
+
+
 def test_a_thread_holds_one_active_run_and_takes_no_message_while_it_is_active(
     api: Api, runs: Runs, assistant: dict[str, Any]
 ) -> None:

@@ -51,6 +51,12 @@ def events(
     if created:
         yield sse("thread.run.created", queued)
     yield sse("thread.run.queued", queued)
+    yield from followed(project, start, time_left=time_left)
+
+
+def followed(project: str, start: Run, *, time_left: Callable[[], float]) -> Iterator[str]:
+    """The events of ``start`` from where it stands (its steps so far are not told again) until it stops or
+    the wait ends, then ``done``: also the stream of a retried request whose first answer was lost."""
     follower = _Follower(project, start)
     for run in _changes(project, start, time_left):
         yield from follower.events(run)

@@ -3,7 +3,7 @@ outputs): hand it to the worker, then answer the run as queued, or with ``stream
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from threads_api import store
 from threads_api.observability import logger
@@ -38,8 +38,19 @@ def started(
         run = _fail(project, run)
     if not stream:
         return run_object(run, store.now_ms() // 1000)
-    chunks = []  # from the run as written (queued): a run failed at once reads as such on the first look
+    # From the run as written (queued): a run failed at once reads as such on the first look.
     follow = events.events(project, queued, created=created, prelude=prelude or [], time_left=lambda: seconds_left)
+    return _streamed(follow, sink)
+
+
+def followed(project: str, run: Run, *, seconds_left: float, sink: Callable[[str], None] | None = None) -> EventStream:
+    """``stream: true`` for a run this request did not start (a retry whose first answer was lost): its
+    events from where it stands until it stops."""
+    return _streamed(events.followed(project, run, time_left=lambda: seconds_left), sink)
+
+
+def _streamed(follow: Iterator[str], sink: Callable[[str], None] | None) -> EventStream:
+    chunks = []
     for chunk in follow:
         chunks.append(chunk)
         if sink is not None:
