@@ -238,6 +238,23 @@ def test_a_reply_cut_by_max_completion_tokens_leaves_the_run_and_its_message_inc
     assert reply["status"] == "incomplete" and reply["incomplete_at"] is not None and reply["completed_at"] is None
 
 
+def test_a_prompt_over_max_prompt_tokens_even_truncated_ends_the_run_incomplete_without_asking_the_model(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    thread_id = _thread(api, "word " * 2000)  # ~2,500 tokens by estimate, in its last (only) message
+    body = {"assistant_id": assistant["id"], "max_prompt_tokens": 256}
+    run_id = api("POST", f"/threads/{thread_id}/runs", body).body["id"]
+    runs.work()
+    run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
+    assert_valid(run, "RunObject")
+    assert run["status"] == "incomplete" and run["incomplete_details"] == {"reason": "max_prompt_tokens"}
+    assert model.requests == []
+    assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "shorter"}).status == 200
+    fits = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "max_prompt_tokens": 5000})
+    runs.work()
+    assert api("GET", f"/threads/{thread_id}/runs/{fits.body['id']}").body["status"] == "completed"
+
+
 def test_a_run_waiting_past_expires_at_reads_expired_and_no_longer_holds_its_thread(
     api: Api, runs: Runs, model: Model, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,7 @@ round, the assistant's ``tool_calls`` and one ``tool`` message per output.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from threads_api.records import JsonObject, Message, Run
@@ -67,6 +68,15 @@ def request(run: Run, history: list[Message], replies: dict[str, Message], compl
     if completion_budget is not None:
         body["max_completion_tokens"] = completion_budget
     return body
+
+
+def estimated_prompt_tokens(body: JsonObject) -> int:
+    """A request's prompt tokens by the same estimate as truncation: its messages' text, and its tools."""
+    texts = [m.get("content") or "" for m in body["messages"]]
+    calls = [json.dumps(m["tool_calls"]) for m in body["messages"] if m.get("tool_calls")]
+    chars = sum(len(t) for t in texts if isinstance(t, str)) + sum(len(c) for c in calls)
+    chars += len(json.dumps(body.get("tools") or []))
+    return chars // CHARS_PER_TOKEN + 4 * len(body["messages"])
 
 
 def _truncated(history: list[Message], settings: JsonObject) -> list[Message]:

@@ -63,6 +63,8 @@ def execute(
         if budget is not None and budget <= 0:
             return _finish(project, run, "incomplete", incomplete_details={"reason": "max_completion_tokens"})
         request = chat.request(run, history, replies, budget)
+        if _over_prompt_budget(run, request):
+            return _finish(project, run, "incomplete", incomplete_details={"reason": "max_prompt_tokens"})
         deadline = time.monotonic() + left
         if run.settings.get("stream"):  # the client streams: the reply's text is kept as it comes
             result = provider.complete(request, deadline=deadline, stream=True, on_text=progress.text)
@@ -151,6 +153,17 @@ def _history(project: str, run: Run) -> tuple[list[Message], dict[str, Message]]
     replies = {m.id: m for m in newest if m.run_id == run.id}
     history = [m for m in reversed(newest) if m.run_id != run.id]
     return (history[-int(last) :] if last else history), replies
+
+
+def _over_prompt_budget(run: Run, request: JsonObject) -> bool:
+    """Whether this call would take the run past its ``max_prompt_tokens``, over all its calls: even the
+    truncated history (the last message at least) does not fit, by estimate. OpenAI ends such a run
+    ``incomplete``; here the model is not asked."""
+    limit = run.settings.get("max_prompt_tokens")
+    if limit is None:
+        return False
+    spent = int((run.usage or {}).get("prompt_tokens", 0))
+    return spent + chat.estimated_prompt_tokens(request) > int(limit)
 
 
 def _completion_budget(run: Run) -> int | None:
