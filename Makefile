@@ -39,8 +39,8 @@ test: $(VENV)/.installed lint typecheck template  ## every test and check, as CI
 	CHECK_UNUSED_GRANTS=1 $(PY) -m pytest -n 2 --dist loadgroup
 
 # tests/e2e is all e2e: not collecting it (nor loading schemathesis's plugin) saves seconds on each worker.
-unit: $(VENV)/.installed  ## the fast tests only (no local API, not the 10,000-message cascade)
-	$(PY) -m pytest -n 2 -m "not e2e and not slow" --ignore=tests/e2e -p no:schemathesis -p no:anyio
+unit: $(VENV)/.installed  ## the fast tests: in process (no local API, no subprocesses, not the 10,000-message cascade)
+	$(PY) -m pytest -n 2 -m "not e2e and not slow and not process" --ignore=tests/e2e -p no:schemathesis -p no:anyio
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

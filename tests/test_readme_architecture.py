@@ -31,6 +31,8 @@ def test_every_module_of_functions_and_infra_is_named() -> None:
 
 def test_every_module_and_folder_named_exists() -> None:
     section = _section()
-    everywhere = {p.name for p in ROOT.rglob("*") if ".venv" not in p.parts and ".git" not in p.parts}
-    named = set(re.findall(r"[\w.]+\.py\b", section)) | {m.rstrip("/") for m in re.findall(r"\b[\w-]+/", section)}
+    tree = [ROOT, *(ROOT / top for top in ("functions", "infra", "tests", "bench"))]
+    everywhere = {p.name for top in tree for p in (top.rglob("*") if top != ROOT else top.iterdir())}
+    folders = set(re.findall(r"^ *([\w.-]+)/(?: |$)", section, re.MULTILINE))  # a line of the tree that is a folder
+    named = set(re.findall(r"[\w.]+\.py\b", section)) | folders
     assert not named - everywhere, f"named but not in the tree: {sorted(named - everywhere)}"

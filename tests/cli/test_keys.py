@@ -16,7 +16,8 @@ import pytest
 from infra.local_dynamodb import free_port
 from tests.cli.conftest import ROOT, Aws, Run, fails
 
-pytestmark = pytest.mark.usefixtures("aws")  # moto's server warms while the first tests run
+# The commands as subprocesses; moto's server warms while the first tests run.
+pytestmark = [pytest.mark.process, pytest.mark.usefixtures("aws")]
 
 ELSEWHERE = "Start it with `make serve`, or use STACK=<stack> / TABLE_NAME=<table>."
 

@@ -20,6 +20,8 @@ from infra.local_dynamodb import free_port
 from tests.cli.conftest import ROOT, clean_env
 from tests.cli.forked import zygote
 
+pytestmark = pytest.mark.process  # make serve as a subprocess
+
 
 def _serve(env: dict[str, str], **extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(

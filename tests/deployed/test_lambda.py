@@ -21,6 +21,8 @@ from infra.local_gateway import REQUEST_MAX_BYTES, GatewayApp, LocalApi
 from infra.stack import ACCOUNT, REGION, Function
 from tests.contract.schemas import assert_valid
 
+pytestmark = pytest.mark.process  # functions in Lambda-like worker processes
+
 PROBE = Path(__file__).parent / "probe"
 LAYER = template.ROOT / "functions" / "dependencies"
 TABLE = "probe-table"
