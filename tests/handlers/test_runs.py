@@ -21,6 +21,17 @@ def _thread(api: Api, text: str = "What is the weather in Paris?") -> str:
     return str(reply.body["id"])
 
 
+def _waiting_for_a_tool(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any], arguments: str = "{}"
+) -> tuple[str, str]:
+    """A thread and its run, which the model answered with one call of get_weather (call_1): requires_action."""
+    thread_id = _thread(api)
+    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", arguments)], "tool_calls", USAGE)]
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    runs.work()
+    return thread_id, str(run_id)
+
+
 def test_a_run_is_queued_then_completed_with_the_models_reply_as_a_message_of_the_thread(
     api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
 ) -> None:
@@ -53,10 +64,7 @@ def test_a_run_is_queued_then_completed_with_the_models_reply_as_a_message_of_th
 def test_the_tool_round_trip_waits_for_outputs_then_sends_them_to_the_model(
     api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
 ) -> None:
-    thread_id = _thread(api)
-    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", '{"city": "Paris"}')], "tool_calls", USAGE)]
-    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
-    runs.work()
+    thread_id, run_id = _waiting_for_a_tool(api, runs, model, assistant, '{"city": "Paris"}')
     waiting = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
     assert_valid(waiting, "RunObject")
     assert waiting["status"] == "requires_action"
@@ -90,10 +98,7 @@ def test_a_retried_streamed_submit_answers_the_runs_events_from_where_it_stands(
     api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
 ) -> None:
     """The SDK's submit_tool_outputs_stream, retried after its first answer was lost, still gets a stream."""
-    thread_id = _thread(api)
-    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", "{}")], "tool_calls", USAGE)]
-    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
-    runs.work()
+    thread_id, run_id = _waiting_for_a_tool(api, runs, model, assistant)
     runs.immediate = True
     path = f"/threads/{thread_id}/runs/{run_id}/submit_tool_outputs"
     body = {"tool_outputs": [{"tool_call_id": "call_1", "output": "18C"}], "stream": True}
@@ -260,10 +265,7 @@ def test_a_run_waiting_past_expires_at_reads_expired_and_no_longer_holds_its_thr
 ) -> None:
     from threads_api import store
 
-    thread_id = _thread(api)
-    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", "{}")], "tool_calls", USAGE)]
-    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
-    runs.work()
+    thread_id, run_id = _waiting_for_a_tool(api, runs, model, assistant)
     clock = store.now_ms()
     monkeypatch.setattr(store, "now_ms", lambda: clock + 601_000)
     run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
