@@ -18,7 +18,18 @@ def handler(request: Request) -> Body:
         run = store.get_run(request.project, thread_id, run_id)
         now = store.now_ms() // 1000
         if run.status != "requires_action" and lifecycle.already_submitted(run, body.outputs()):
-            # A retry of a submit that landed: its run as it stands, or with stream, its events from there.
+            # A retry of a submit that landed: its run as it stands, or with stream, its events from there. A
+            # run still queued may never have reached its worker (the first answer was lost before the hand-
+            # over): it is handed over again, which is harmless if it had (a worker claims a run once).
+            if lifecycle.current(run, now).status == "queued":
+                return launch.started(
+                    request.project,
+                    run,
+                    stream=bool(body.stream),
+                    seconds_left=request.seconds_left(),
+                    sink=request.stream_sink(),
+                    created=False,
+                )
             if body.stream:
                 return launch.followed(
                     request.project, run, seconds_left=request.seconds_left(), sink=request.stream_sink()
