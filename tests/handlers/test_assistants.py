@@ -200,6 +200,7 @@ UNSUPPORTED = "Only 'function' tools are supported"
         ({"model": ""}, "model", "empty string"),
         ({"model": "m", "foo": 1}, "foo", "Unrecognized request argument supplied: foo"),
         ({"model": "m", "name": "n" * 257}, "name", "maximum length 256, but got a string with length 257"),
+        ({"model": "m" * 257}, "model", "maximum length 256, but got a string with length 257"),
         ({"model": "m", "description": "d" * 513}, "description", "maximum length 512"),
         ({"model": "m", "instructions": "i" * 256_001}, "instructions", "maximum length 256000"),
         ({"model": "m", "temperature": 2.5}, "temperature", "decimal above maximum value. Expected a value <= 2"),
