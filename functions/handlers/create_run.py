@@ -17,7 +17,11 @@ def handler(request: Request) -> Body:
     run_id = request.created_id("run_")
     run = lifecycle.new_run(thread_id, assistant, body.overrides(), run_id, now)
     messages = [Message(ids.new_id("msg_"), thread_id, now, *m.as_new()) for m in body.additional_messages or []]
-    run = store.create_run(request.project, run, messages, keyed=run_id is not None)
+    try:
+        run = store.create_run(request.project, run, messages, keyed=run_id is not None)
+    except store.ActiveRun as busy:  # perhaps this request's own run, if its first attempt failed after writing
+        launch.hand_over_if_queued(request.project, thread_id, busy.run_id)
+        raise
     return launch.started(
         request.project, run, stream=bool(body.stream), seconds_left=request.seconds_left(), sink=request.stream_sink()
     )

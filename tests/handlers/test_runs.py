@@ -127,6 +127,21 @@ def test_tool_outputs_too_large_for_the_runs_item_are_a_400_run_too_large_and_th
     assert runs.queued == []
 
 
+def test_a_run_whose_hand_over_was_lost_is_handed_over_again_when_a_retry_finds_the_thread_busy(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
+) -> None:
+    """A create that wrote its run, then failed before asking the worker: the SDK's retry (no key) is a new
+    run, refused with OpenAI's 400, and the first run is handed over rather than left queued to expire."""
+    thread_id = _thread(api)
+    first = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body
+    runs.queued.clear()  # the hand-over that never happened
+    retry = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]})
+    assert_error(retry.body, 400, contains=f"already has an active run {first['id']}")
+    assert runs.work() == 1
+    assert api("GET", f"/threads/{thread_id}/runs/{first['id']}").body["status"] == "completed"
+    assert len(api("GET", f"/threads/{thread_id}/runs").body["data"]) == 1
+
+
 def test_a_retried_submit_whose_first_hand_over_was_lost_hands_the_run_over_again(
     api: Api, runs: Runs, model: Model, assistant: dict[str, Any]
 ) -> None:

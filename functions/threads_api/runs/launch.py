@@ -43,6 +43,18 @@ def started(
     return _streamed(follow, sink)
 
 
+def hand_over_if_queued(project: str, thread_id: str, run_id: str) -> None:
+    """Hand ``run_id`` to the worker again if it is still queued: a run whose request failed after its
+    write, before its hand-over, would otherwise hold its thread, queued, until it expires (a run already
+    handed over is claimed once, so a second hand-over is harmless). Never raises: the caller answers."""
+    try:
+        run = get_run(project, thread_id, run_id)
+        if lifecycle.current(run, store.now_ms() // 1000).status == "queued":
+            starter.start(thread_id, run_id)
+    except Exception:
+        logger.exception("queued run not handed over again", extra={"run_id": run_id})
+
+
 def followed(project: str, run: Run, *, seconds_left: float, sink: Callable[[str], None] | None = None) -> EventStream:
     """``stream: true`` for a run this request did not start (a retry whose first answer was lost): its
     events from where it stands until it stops."""

@@ -38,8 +38,16 @@ from threads_api.store.messages import (
     update_message_metadata,
 )
 from threads_api.store.purge import delete_message_parts, purge_thread
+from threads_api.store.runs import (
+    ActiveRun,
+    check_run_size,
+    create_run,
+    get_run,
+    list_runs,
+    save_run,
+    update_run_metadata,
+)
 from threads_api.store.runs import Conflict as RunConflict
-from threads_api.store.runs import check_run_size, create_run, get_run, list_runs, save_run, update_run_metadata
 from threads_api.store.threads import (
     PENDING_TTL_SECONDS,
     create_thread,
@@ -56,6 +64,7 @@ __all__ = [
     "PENDING_TTL_SECONDS",
     "TABLE",
     "THREAD_SK",
+    "ActiveRun",
     "Item",
     "RunConflict",
     "Unavailable",

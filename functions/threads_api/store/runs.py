@@ -88,11 +88,18 @@ def run_from_item(item: Item) -> Run:
     )
 
 
+class ActiveRun(ApiError):
+    """OpenAI's 400 for a run on a thread that has one active (``run_id``)."""
+
+    def __init__(self, thread_id: str, run_id: str) -> None:
+        super().__init__(400, f"Thread {thread_id} already has an active run {run_id}.")
+        self.run_id = run_id
+
+
 def _active_run_error(thread_id: str, old: Item | None, project: str) -> Exception:
     if not visible_thread(old, project):
         return NotFound("thread", thread_id)
-    active = old.get("active_run", {}).get("S", "")
-    return ApiError(400, f"Thread {thread_id} already has an active run {active}.")
+    return ActiveRun(thread_id, old.get("active_run", {}).get("S", ""))
 
 
 def create_run(project: str, run: Run, messages: list[Message] | None = None, *, keyed: bool = False) -> Run:
