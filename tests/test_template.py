@@ -349,6 +349,10 @@ def test_gateway_responses_cover_throttling_unknown_methods_and_every_4xx_5xx() 
     for kind in ("ACCESS_DENIED", "UNAUTHORIZED"):  # OpenAI's status for a missing or wrong key
         assert responses[kind]["StatusCode"] == "401"
         assert _header(responses[kind], "x-should-retry") == "false"
+    # A valid key whose project is not in the usage plan yet (README: 403 project_not_enabled).
+    assert responses["INVALID_API_KEY"]["StatusCode"] == "403"
+    not_enabled = json.loads(_render(responses["INVALID_API_KEY"]["ResponseTemplates"]["application/json"]))
+    assert not_enabled["error"]["code"] == "project_not_enabled"
     throttled = responses["THROTTLED"]
     assert throttled["StatusCode"] == "429"
     retry_after = _header(throttled, "retry-after")
