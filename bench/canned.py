@@ -113,3 +113,23 @@ def dynamodb_answered(client: Any, recorder: Recorder | None = None) -> Iterator
     finally:
         client.meta.events.unregister("before-parameter-build.dynamodb", unique_id="bench-record")
         client.meta.events.unregister("before-send.dynamodb", unique_id="bench-send")
+
+
+@contextmanager
+def silenced() -> Iterator[None]:
+    """The handlers' log lines and metrics (Powertools prints EMF to stdout) written as in Lambda, to a sink
+    nobody reads; the logger's stream and stdout are given back after, so a later phase can log."""
+    import os
+    import sys
+
+    from threads_api.observability import logger
+
+    handler = logger.registered_handler
+    with open(os.devnull, "w") as devnull:
+        stream = handler.setStream(devnull)  # type: ignore[attr-defined]
+        real_stdout, sys.stdout = sys.stdout, devnull
+        try:
+            yield
+        finally:
+            sys.stdout = real_stdout
+            handler.setStream(stream)  # type: ignore[attr-defined]

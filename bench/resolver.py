@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -72,12 +70,8 @@ def measure_warm(iterations: int) -> dict[str, Any]:
     from handlers import retrieve_thread
     from infra.serve import LocalApi
     from threads_api import store
-    from threads_api.observability import logger
 
-    devnull = open(os.devnull, "w")  # noqa: SIM115 - the handlers' log lines and metrics, written and unread
-    logger.registered_handler.setStream(devnull)  # type: ignore[attr-defined]
-    real_stdout, sys.stdout = sys.stdout, devnull
-    try:
+    with canned.silenced():
         headers = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
         _, event = LocalApi().event("GET", f"/v1{PATH}", headers, b"", "203.0.113.9")
         ours, theirs = retrieve_thread.handler, powertools_retrieve.handler
@@ -101,9 +95,6 @@ def measure_warm(iterations: int) -> dict[str, Any]:
             endpoint_s, resolver_s, bare_s = _medians(
                 [lambda: ours(event, None), lambda: theirs(event, None), bare], iterations
             )
-    finally:
-        sys.stdout = real_stdout
-        devnull.close()
     return {
         "operation": "retrieve thread",
         "dynamodb_calls": [operation for operation, _ in calls],

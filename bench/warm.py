@@ -4,9 +4,7 @@ HTTP layer, as a ratio to the bare botocore calls it makes (recorded from the ha
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -55,16 +53,11 @@ def _paired_medians(ours: Any, bare: Any, iterations: int) -> tuple[float, float
 def measure(iterations: int) -> dict[str, dict[str, Any]]:
     from infra.serve import LocalApi
     from threads_api import store
-    from threads_api.observability import logger
 
-    # The handlers' log lines and metrics are written as in Lambda, to a sink nobody reads.
-    devnull = open(os.devnull, "w")  # noqa: SIM115
-    logger.registered_handler.setStream(devnull)  # type: ignore[attr-defined]
-    real_stdout, sys.stdout = sys.stdout, devnull  # Powertools prints metrics (EMF) to stdout
     api = LocalApi()
     results = {}
     recorder = canned.Recorder()
-    with canned.dynamodb_answered(store.client, recorder):
+    with canned.silenced(), canned.dynamodb_answered(store.client, recorder):
         for name, method, path, body in OPERATIONS:
             data = json.dumps(body).encode() if body is not None else b""
             headers = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
@@ -89,6 +82,4 @@ def measure(iterations: int) -> dict[str, dict[str, Any]]:
                 "ratio": round(ours / bare, 3),
                 "dynamodb_calls": [operation for operation, _ in calls],
             }
-    sys.stdout = real_stdout
-    devnull.close()
     return results
