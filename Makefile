@@ -28,10 +28,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	touch $@; echo "$(VENV) is ready: done in $$((SECONDS - start))s"
 
 serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1 (DEPLOYED=1: as sam deploy ships it; TRACING=Active)
-	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) $(PY) -m infra.serve
+	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) $(PY) -m infra.local.serve
 
 sam-local: $(VENV)/.installed  ## sam local start-api (Docker) on the embedded DynamoDB: http://127.0.0.1:$(PORT), no /v1
-	@PORT=$(PORT) $(PY) -m infra.sam_local
+	@PORT=$(PORT) $(PY) -m infra.local.sam_local
 
 # The end-to-end suite runs in the deployed mode, tracing off and on, on one worker while the other tests run
 # on the other core; a permission no call used fails the run.
@@ -53,9 +53,9 @@ template: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --region us-east-1
 
-# The key commands (python -m infra.keys) answer in sentences; DEBUG=1 adds the traceback. STACK and TABLE_NAME
+# The key commands (python -m infra.ops.keys) answer in sentences; DEBUG=1 adds the traceback. STACK and TABLE_NAME
 # reach them through the environment.
-KEYS = $(PY) -m infra.keys$(if $(DEBUG), --debug)
+KEYS = $(PY) -m infra.ops.keys$(if $(DEBUG), --debug)
 
 key: $(VENV)/.installed  ## make key PROJECT=name [STACK=<stack> | TABLE_NAME=<table>]: a new API key
 	@$(KEYS) create --project "$(PROJECT)"

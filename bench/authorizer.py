@@ -28,8 +28,8 @@ def _median_us(fn: Callable[[], Any], iterations: int) -> float:
 def measure(runs: int, iterations: int) -> dict[str, Any]:
     from bench import canned, cold
     from handlers import authorizer
-    from infra.local_edge import Edge
-    from infra.local_gateway import LocalApi
+    from infra.local.api_gateway import LocalApi
+    from infra.local.edge import Edge
     from threads_api import auth, store
 
     code = "import handlers.authorizer as m; m.handler"
@@ -46,7 +46,7 @@ def measure(runs: int, iterations: int) -> dict[str, Any]:
     assert route is not None
     with canned.dynamodb_answered(store.client):
         _, event = api.event("GET", "/v1/threads", headers, b"", "203.0.113.9")
-        from infra.local_edge import _authorizer_event
+        from infra.local.edge import _authorizer_event
 
         request = _authorizer_event(event)
 

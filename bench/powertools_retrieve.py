@@ -10,9 +10,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from threads_api import response_bodies, store
-from threads_api.gateway import LambdaResponse, Request, _as_api_error, _project, error_response, response
+from threads_api import store
+from threads_api.http.endpoint import LambdaResponse, Request, _as_api_error, _project, error_response, response
 from threads_api.observability import logger, with_lambda_context
+from threads_api.wire import response_bodies
 
 app = APIGatewayRestResolver()
 

@@ -68,7 +68,7 @@ def _medians(functions: list[Callable[[], Any]], iterations: int) -> list[float]
 def measure_warm(iterations: int) -> dict[str, Any]:
     from bench import powertools_retrieve
     from handlers import retrieve_thread
-    from infra.serve import LocalApi
+    from infra.local.serve import LocalApi
     from threads_api import store
 
     with canned.silenced():

@@ -3,7 +3,7 @@
 python -m bench.runs [--runs N]
 
 - **Overhead**: the real OpenAI-compatible provider asks a local Chat Completions server that answers at once
-  (``tests/fakes/chat_server.py``); the time from the provider's return (the last byte read) to the run
+  (``infra/ops/chat_server.py``); the time from the provider's return (the last byte read) to the run
   read back as ``completed`` through the retrieve handler: the worker's writes and one read. On moto, in
   process: DynamoDB's own latency (single-digit milliseconds a call in a region) comes on top, per round trip.
 - **Round trips**: DynamoDB calls of each function for a simple run, and for one tool round trip.
@@ -40,9 +40,9 @@ def measure(runs: int) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from infra import local_dynamodb
-    from infra.serve import LocalApi
-    from tests.fakes.chat_server import ChatServer
+    from infra.local import dynamodb as local_dynamodb
+    from infra.local.serve import LocalApi
+    from infra.ops.chat_server import ChatServer
     from threads_api import auth, store
 
     results: dict[str, Any] = {}

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _start() -> tuple[subprocess.Popen[str], str, str, Path]:
-    from infra.local_dynamodb import free_port
+    from infra.local.dynamodb import free_port
 
     key = "sk-thr-bench" + secrets.token_hex(16)
     state = Path(tempfile.mkdtemp()) / "serve.json"
@@ -34,7 +34,12 @@ def _start() -> tuple[subprocess.Popen[str], str, str, Path]:
     log = state.with_suffix(".log")
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+            [sys.executable, "-m", "infra.local.serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

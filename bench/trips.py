@@ -10,8 +10,8 @@ def measure() -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from infra import local_dynamodb
-    from infra.serve import LocalApi
+    from infra.local import dynamodb as local_dynamodb
+    from infra.local.serve import LocalApi
     from threads_api import auth, store
 
     counted: list[str] = []

@@ -51,7 +51,7 @@ def _paired_medians(ours: Any, bare: Any, iterations: int) -> tuple[float, float
 
 
 def measure(iterations: int) -> dict[str, dict[str, Any]]:
-    from infra.serve import LocalApi
+    from infra.local.serve import LocalApi
     from threads_api import store
 
     api = LocalApi()

@@ -1,5 +1,5 @@
 """Least privilege, enforced rather than listed: every DynamoDB call a function makes in the tests is checked
-against the role SAM generates for it (``infra.stack``), in-process on moto and in the deployed mode's
+against the role SAM generates for it (``infra.local.stack``), in-process on moto and in the deployed mode's
 Lambda workers alike. A call the role does not allow is refused as AWS refuses it and fails the run; at the
 end of a full run, a permission that no call used fails it too (``tests/conftest.py``).
 """
@@ -13,7 +13,8 @@ from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
-from infra import iam, stack, template
+from infra import template
+from infra.local import iam, stack
 
 used: set[tuple[str, str, str]] = set()  # (function, action, resource) allowed and used
 denied: list[tuple[str, str, str]] = []  # (function, action, resource) refused

@@ -4,7 +4,7 @@ work (layer per stack, URL suffix, optional KMS key), SnapStart behind a paramet
 and Content-Security-Policy.
 
 Lists (functions, alarms, queues, tables) are derived from the template, through ``infra.template.load()``
-(the template as written) and ``infra.stack.load()`` (as SAM translates it, intrinsics resolved).
+(the template as written) and ``infra.local.stack.load()`` (as SAM translates it, intrinsics resolved).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from infra import stack, template
+from infra import template
+from infra.local import stack
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:on-call"

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra import sam_local, stack, template
+from infra import template
+from infra.local import sam_local, stack
 
 DYNAMODB = "http://host.docker.internal:8000"
 LAMBDA = "http://host.docker.internal:3001"

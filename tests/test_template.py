@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from infra import stack, template
+from infra import template
+from infra.local import stack
 
 API_GATEWAY_TIMEOUT_SECONDS = 29  # API Gateway's integration timeout: a slower function is a 504
 
@@ -467,9 +468,9 @@ def test_layer_requirements_are_pinned_complete_and_match_pyproject() -> None:
 def test_the_worker_may_make_its_providers_calls_only_when_the_stack_asks_for_them(
     parameters: dict[str, str], service: str, operation: str, params: dict[str, str]
 ) -> None:
-    """What the worker's provider calls need (``infra.iam.required``, as the deployed mode checks each call),
+    """What the worker's provider calls need (``infra.local.iam.required``, as the deployed mode checks each call),
     allowed by its role under the parameter, and by no role without it."""
-    from infra import iam
+    from infra.local import iam
 
     needed = iam.required(service, operation, params, stack.REGION, stack.ACCOUNT)
     with_it = stack.load(template.TEMPLATE, parameters).functions

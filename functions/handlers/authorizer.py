@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from threads_api import auth, errors
+from threads_api import auth
+from threads_api.domain import errors
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """POST /threads/{thread_id}/runs/{run_id}/cancel"""
 
 from threads_api import store
-from threads_api.errors import Unavailable
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.run_objects import run_object
-from threads_api.runs import lifecycle
+from threads_api.domain import lifecycle
+from threads_api.domain.errors import Unavailable
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.wire.run_objects import run_object
 
 
 @endpoint("cancel_run")

@@ -1,11 +1,12 @@
 """POST /threads/{thread_id}/runs"""
 
-from threads_api import ids, store
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.records import Message
-from threads_api.request_bodies import parse
-from threads_api.run_bodies import RunIn
-from threads_api.runs import launch, lifecycle
+from threads_api import store
+from threads_api.domain import ids, lifecycle
+from threads_api.domain.records import Message
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.runs import launch
+from threads_api.wire.request_bodies import parse
+from threads_api.wire.run_bodies import RunIn
 
 
 @endpoint("create_run", parses_body=True, idempotent=True)

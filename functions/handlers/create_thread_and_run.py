@@ -1,11 +1,13 @@
 """POST /threads/runs"""
 
-from threads_api import ids, response_bodies, store
-from threads_api.gateway import Body, Request, endpoint
+from threads_api import store
+from threads_api.domain import ids, lifecycle
+from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.observability import logger
-from threads_api.request_bodies import parse
-from threads_api.run_bodies import ThreadAndRunIn
-from threads_api.runs import events, launch, lifecycle
+from threads_api.runs import events, launch
+from threads_api.wire import response_bodies
+from threads_api.wire.request_bodies import parse
+from threads_api.wire.run_bodies import ThreadAndRunIn
 
 
 @endpoint("create_thread_and_run", parses_body=True, idempotent=True)

@@ -1,7 +1,8 @@
 """DELETE /threads/{thread_id}/messages/{message_id}"""
 
-from threads_api import response_bodies, store
-from threads_api.gateway import Body, Request, endpoint
+from threads_api import store
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.wire import response_bodies
 
 
 @endpoint("delete_message")

@@ -1,10 +1,11 @@
 """GET /threads/{thread_id}/messages"""
 
-from threads_api import response_bodies, store
-from threads_api.errors import NotFound
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.list_params import PageParams, id_param, page_params
-from threads_api.records import Page, page_of
+from threads_api import store
+from threads_api.domain.errors import NotFound
+from threads_api.domain.records import Page, page_of
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.http.list_params import PageParams, id_param, page_params
+from threads_api.wire import response_bodies
 
 
 @endpoint("list_messages")

@@ -1,9 +1,10 @@
 """GET /threads/{thread_id}/runs/{run_id}/steps"""
 
-from threads_api import response_bodies, store
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.list_params import page_params
-from threads_api.run_objects import step_page
+from threads_api import store
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.http.list_params import page_params
+from threads_api.wire import response_bodies
+from threads_api.wire.run_objects import step_page
 
 
 @endpoint("list_run_steps")

@@ -1,8 +1,9 @@
 """GET /threads: the key's project's threads, newest first (beyond OpenAI, which never listed them)."""
 
-from threads_api import response_bodies, store
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.list_params import page_params
+from threads_api import store
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.http.list_params import page_params
+from threads_api.wire import response_bodies
 
 
 @endpoint("list_threads")

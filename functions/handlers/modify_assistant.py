@@ -1,7 +1,8 @@
 """POST /assistants/{assistant_id}"""
 
-from threads_api import assistant_bodies, request_bodies, response_bodies, store
-from threads_api.gateway import Body, Request, endpoint
+from threads_api import store
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.wire import assistant_bodies, request_bodies, response_bodies
 
 
 @endpoint("modify_assistant", parses_body=True, idempotent=True)

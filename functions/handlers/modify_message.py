@@ -1,7 +1,8 @@
 """POST /threads/{thread_id}/messages/{message_id}: metadata only, as on OpenAI."""
 
-from threads_api import request_bodies, response_bodies, store
-from threads_api.gateway import Body, Request, endpoint
+from threads_api import store
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.wire import request_bodies, response_bodies
 
 
 @endpoint("modify_message", parses_body=True, idempotent=True)

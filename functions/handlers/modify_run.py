@@ -1,10 +1,10 @@
 """POST /threads/{thread_id}/runs/{run_id}"""
 
 from threads_api import store
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.request_bodies import parse
-from threads_api.run_bodies import ModifyRunIn
-from threads_api.run_objects import run_object
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.wire.request_bodies import parse
+from threads_api.wire.run_bodies import ModifyRunIn
+from threads_api.wire.run_objects import run_object
 
 
 @endpoint("modify_run", parses_body=True)

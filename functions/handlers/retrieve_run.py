@@ -1,8 +1,8 @@
 """GET /threads/{thread_id}/runs/{run_id}"""
 
 from threads_api import store
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.run_objects import run_object
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.wire.run_objects import run_object
 
 
 @endpoint("retrieve_run")

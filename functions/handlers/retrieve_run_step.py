@@ -1,9 +1,9 @@
 """GET /threads/{thread_id}/runs/{run_id}/steps/{step_id}"""
 
 from threads_api import store
-from threads_api.errors import NotFound
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.run_objects import steps
+from threads_api.domain.errors import NotFound
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.wire.run_objects import steps
 
 
 @endpoint("retrieve_run_step")

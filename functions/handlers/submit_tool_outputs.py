@@ -1,12 +1,13 @@
 """POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs"""
 
 from threads_api import store
-from threads_api.errors import Unavailable
-from threads_api.gateway import Body, Request, endpoint
-from threads_api.request_bodies import parse
-from threads_api.run_bodies import ToolOutputsIn
-from threads_api.run_objects import run_object
-from threads_api.runs import events, launch, lifecycle
+from threads_api.domain import lifecycle
+from threads_api.domain.errors import Unavailable
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.runs import events, launch
+from threads_api.wire.request_bodies import parse
+from threads_api.wire.run_bodies import ToolOutputsIn
+from threads_api.wire.run_objects import run_object
 
 
 @endpoint("submit_tool_outputs", parses_body=True, idempotent=True)

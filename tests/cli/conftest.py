@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.local_dynamodb import create_table, free_port
+from infra.local.dynamodb import create_table, free_port
 from tests.cli.forked import zygote
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,10 +55,10 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def run(env: dict[str, str]) -> Run:
-    """``python -m infra.keys``, a process of its own (forked from a zygote that has botocore imported)."""
+    """``python -m infra.ops.keys``, a process of its own (forked from a zygote that has botocore imported)."""
 
     def run(*args: str, **extra: str) -> Result:
-        done = zygote.run("infra.keys", list(args), env | extra, ROOT)
+        done = zygote.run("infra.ops.keys", list(args), env | extra, ROOT)
         return Result(done.code, done.stdout, done.stderr)
 
     return run

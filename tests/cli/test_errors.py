@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from infra import cli_errors
-from infra.cli_errors import CliError
+from infra.ops import cli_errors
+from infra.ops.cli_errors import CliError
 
 
 def _client_error(code: str, message: str = "It says no.", operation: str = "Query") -> ClientError:

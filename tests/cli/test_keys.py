@@ -1,4 +1,4 @@
-"""``python -m infra.keys``: each expected failure is a sentence and an exit code, never a traceback."""
+"""``python -m infra.ops.keys``: each expected failure is a sentence and an exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local_dynamodb import free_port
+from infra.local.dynamodb import free_port
 from tests.cli.conftest import ROOT, Aws, Run, fails
 
 # The commands as subprocesses; moto's server warms while the first tests run.

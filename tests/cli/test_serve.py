@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from infra import template
-from infra.local_dynamodb import free_port
+from infra.local.dynamodb import free_port
 from tests.cli.conftest import ROOT, clean_env
 from tests.cli.forked import zygote
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.process  # make serve as a subprocess
 
 def _serve(env: dict[str, str], **extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "infra.serve"],
+        [sys.executable, "-m", "infra.local.serve"],
         cwd=ROOT,
         env=env | {"PYTHONUNBUFFERED": "1", "THREADS_API_KEY": "sk-thr-cli-test"} | extra,
         stdout=subprocess.PIPE,
@@ -62,7 +62,7 @@ def running(served_env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str],
 def _finished(env: dict[str, str], **extra: str) -> tuple[int, str]:
     """A ``make serve`` that is expected to stop by itself (a process of its own, forked from a zygote)."""
     done = zygote.run(
-        "infra.serve", [], env | {"PYTHONUNBUFFERED": "1", "THREADS_API_KEY": "sk-thr-cli-test"} | extra, ROOT, 60
+        "infra.local.serve", [], env | {"PYTHONUNBUFFERED": "1", "THREADS_API_KEY": "sk-thr-cli-test"} | extra, ROOT, 60
     )
     return done.code, done.stdout + done.stderr
 
@@ -141,7 +141,7 @@ def test_content_length_is_parsed_not_trusted(running: Any, content_length: str,
 
 def test_a_handler_that_crashes_is_api_gateways_502() -> None:
     """The in-process mode answers a crashed handler as AWS does (502 in DEFAULT_5XX), not as a 503 to retry."""
-    from infra.serve import _in_process_invoker
+    from infra.local.serve import _in_process_invoker
 
     route = template.Route("GET", "/probe", "tests.deployed.probe.probe:handler", "ProbeFunction")
     invoke = _in_process_invoker()

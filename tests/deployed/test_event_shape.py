@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.local_gateway import LocalApi
+from infra.local.api_gateway import LocalApi
 
 # A REST API (stage v1) proxy event for GET /v1/threads/thread_abc?limit=2, in AWS's documented shape.
 AWS_EVENT: dict[str, Any] = {

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from infra import iam, lambda_build, local_dynamodb, template
-from infra.lambda_pool import PAYLOAD_MAX_BYTES, LocalLambda, Outcome
-from infra.local_edge import Edge
-from infra.local_gateway import REQUEST_MAX_BYTES, GatewayApp, LocalApi
-from infra.stack import ACCOUNT, REGION, Function
+from infra import template
+from infra.local import dynamodb as local_dynamodb
+from infra.local import iam, lambda_build
+from infra.local.api_gateway import REQUEST_MAX_BYTES, GatewayApp, LocalApi
+from infra.local.edge import Edge
+from infra.local.lambda_pool import PAYLOAD_MAX_BYTES, LocalLambda, Outcome
+from infra.local.stack import ACCOUNT, REGION, Function
 from tests.contract.schemas import assert_valid
 
 pytestmark = pytest.mark.process  # functions in Lambda-like worker processes

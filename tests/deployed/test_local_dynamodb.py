@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from infra import local_dynamodb, template
+from infra import template
+from infra.local import dynamodb as local_dynamodb
 
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,11 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from infra.local_dynamodb import free_port
+from infra.local.dynamodb import free_port
+from infra.ops.chat_server import ChatServer
 from tests import least_privilege
 from tests.contract.schemas import assert_valid
 from tests.contract.streams import assert_valid_events, events
-from tests.fakes.chat_server import ChatServer
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -44,7 +44,7 @@ class Server:
     def mint(self, project: str) -> str:
         """A key from the admin command, as `make key PROJECT=...` runs it against the local API."""
         out = subprocess.run(
-            [sys.executable, "-m", "infra.keys", "mint", "--project", project],
+            [sys.executable, "-m", "infra.ops.keys", "mint", "--project", project],
             cwd=ROOT,
             env=self.env(),
             capture_output=True,
@@ -82,7 +82,7 @@ MODEL_KEY = "sk-model-" + secrets.token_hex(8)  # what the model server demands:
 
 @pytest.fixture(scope="session")
 def model() -> Iterator[ChatServer]:
-    """The runs' model: a local OpenAI-compatible Chat Completions server (``tests/fakes/chat_server.py``) that
+    """The runs' model: a local OpenAI-compatible Chat Completions server (``infra/ops/chat_server.py``) that
     answers from markers in the last user message and checks every request against OpenAI's schema."""
     with ChatServer(api_key=MODEL_KEY) as chat:
         yield chat
@@ -117,7 +117,12 @@ def server(
     log = state.with_suffix(".log")
     with log.open("w") as out:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+            [sys.executable, "-m", "infra.local.serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     base_url = ""
     deadline = time.monotonic() + 300  # the deployed mode's first start installs its layer and runtime

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from infra.local_dynamodb import free_port
+from infra.local.dynamodb import free_port
+from infra.ops.chat_server import ChatServer
 from tests.contract.streams import assert_valid_events, events
 from tests.e2e.conftest import _clean_env
-from tests.fakes.chat_server import ChatServer
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-thr-stream" + "s" * 32
@@ -36,7 +36,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env.pop("DEPLOYED", None)
         log = state.with_suffix(".log")
         with log.open("w") as out:
-            process = subprocess.Popen([sys.executable, "-m", "infra.serve"], cwd=ROOT, env=env, stdout=out, stderr=out)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "infra.local.serve"], cwd=ROOT, env=env, stdout=out, stderr=out
+            )
         try:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not (found := re.search(r"Threads API on (\S+)", log.read_text())):

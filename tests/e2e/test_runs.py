@@ -1,5 +1,5 @@
 """Runs through the official openai SDK, as a user's code calls them, against the local API whose worker asks
-a local Chat Completions server (``tests/fakes/chat_server.py``: markers in the user's message script it)."""
+a local Chat Completions server (``infra/ops/chat_server.py``: markers in the user's message script it)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import httpx2 as httpx
 import pytest
 from openai import AssistantEventHandler
 
+from infra.ops.chat_server import ChatServer
 from tests.contract.streams import REPLY_EVENTS, events, names, reply_text
 from tests.e2e.conftest import Server
-from tests.fakes.chat_server import ChatServer
 from tests.samples import WEATHER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::DeprecationWarning")]

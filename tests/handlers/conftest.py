@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 from moto import mock_aws
 
-from infra import local_dynamodb, moto_patches, template
-from infra.local_invoke import LocalContext
+from infra import template
+from infra.local import dynamodb as local_dynamodb
+from infra.local import moto_patches
+from infra.local.invoke import LocalContext
 from tests import least_privilege
 
 T = TypeVar("T")
@@ -36,8 +38,8 @@ class Api:
 
     def __init__(self, keys: tuple[str, str]) -> None:
         from handlers import cleanup
-        from infra.local_edge import Edge, in_process
-        from infra.local_gateway import LocalApi
+        from infra.local.api_gateway import LocalApi
+        from infra.local.edge import Edge, in_process
 
         self.invoked: list[str] = []
 

@@ -70,7 +70,7 @@ class Runs:
     def run(event: dict[str, Any], request_id: str) -> None:
         """One invocation of the worker, as Lambda makes it (a retry keeps its ``request_id``)."""
         from handlers import run_worker
-        from infra.local_invoke import LocalContext
+        from infra.local.invoke import LocalContext
         from tests import least_privilege
 
         with least_privilege.running("RunWorkerFunction"):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.local_invoke import LocalContext
+from infra.local.invoke import LocalContext
 from tests.contract.schemas import assert_error, assert_valid
 from tests.handlers.conftest import Api
 from tests.samples import WEATHER

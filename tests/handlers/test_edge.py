@@ -12,9 +12,9 @@ import pytest
 from werkzeug.test import Client
 
 from infra import template
-from infra.lambda_pool import Outcome
-from infra.local_edge import Edge, in_process
-from infra.local_gateway import GatewayApp, LocalApi
+from infra.local.api_gateway import GatewayApp, LocalApi
+from infra.local.edge import Edge, in_process
+from infra.local.lambda_pool import Outcome
 from tests import least_privilege
 from tests.contract.schemas import assert_error
 from tests.handlers.conftest import Api

@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from infra.local_invoke import LocalContext
+from infra.local.invoke import LocalContext
 from tests import least_privilege
 from tests.handlers.conftest import Api
-from threads_api.gateway import Body, LambdaResponse, Request, endpoint
+from threads_api.http.endpoint import Body, LambdaResponse, Request, endpoint
 
 FUNCTION = "CreateThreadFunction"  # whose role the calls are checked against
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.local_invoke import LocalContext
+from infra.local.invoke import LocalContext
 from tests.contract.schemas import assert_error
 from tests.handlers.conftest import Api
 
@@ -186,7 +186,8 @@ def test_a_retry_that_finds_its_staged_thread_still_being_written_is_409(
     """A thread too large for one transaction is written in stages under a hidden item. A retry with the key
     that runs while the first run is still writing (its in-progress record expired) finds that hidden item:
     a 409 to retry later, never a success for a thread that is not whole yet, and nothing written twice."""
-    from threads_api import limits, store
+    from threads_api import store
+    from threads_api.domain import limits
 
     monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", 1_000)
     monkeypatch.setattr(LocalContext, "get_remaining_time_in_millis", lambda self: 0)
@@ -230,7 +231,8 @@ def test_records_have_partitions_of_their_own_through_powertools_private_hook(ap
 
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from threads_api import idempotency, store
+    from threads_api import store
+    from threads_api.http import idempotency
 
     hook = vars(DynamoDBPersistenceLayer).get("_get_key")
     assert hook is not None, "Powertools' DynamoDBPersistenceLayer._get_key is gone"

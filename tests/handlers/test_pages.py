@@ -44,8 +44,9 @@ def _walk(api: Api, path: str, cursor: str, start: str = "", limit: int = 100) -
 @pytest.fixture
 def hostile_thread(api: Api) -> tuple[str, list[str]]:
     """A thread of 100 messages that each carry the hostile metadata: 6.5 MB as one page of 100."""
-    from threads_api import ids, store
-    from threads_api.records import Message
+    from threads_api import store
+    from threads_api.domain import ids
+    from threads_api.domain.records import Message
 
     created = api("POST", "/threads", {"messages": [{"role": "user", "content": "m", "metadata": HOSTILE}] * 32})
     assert created.status == 200

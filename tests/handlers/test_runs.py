@@ -440,7 +440,7 @@ def test_create_thread_and_run_with_a_thread_too_large_for_one_transaction_write
     api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.handlers.conftest import limit_checks
-    from threads_api import limits
+    from threads_api.domain import limits
 
     monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", 1_000)
     limit_checks.clear()
@@ -459,7 +459,7 @@ def test_create_thread_and_run_with_a_thread_too_large_for_one_transaction_write
 def test_additional_messages_too_large_for_one_transaction_are_a_400_and_write_nothing(
     api: Api, runs: Runs, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from threads_api import limits
+    from threads_api.domain import limits
 
     thread_id = _thread(api)
     monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", limits.RUN_ITEM_MAX_BYTES + 1_000)
@@ -521,7 +521,7 @@ def test_create_thread_and_run_whose_run_fails_takes_its_thread_back(
 ) -> None:
     """No Idempotency-Key: the SDK's retry of the 503 would make a second thread, so the first is deleted."""
     from threads_api import store
-    from threads_api.errors import Unavailable
+    from threads_api.domain.errors import Unavailable
 
     def unavailable(*args: Any, **kwargs: Any) -> Any:
         raise Unavailable("transact_write_items")

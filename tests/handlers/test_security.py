@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from infra import template
-from infra.serve import LocalApi
+from infra.local.serve import LocalApi
 from tests.contract.schemas import assert_error
 from tests.handlers.conftest import Api
 from tests.handlers.runs_support import Runs, model, runs

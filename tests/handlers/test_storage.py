@@ -17,7 +17,7 @@ from tests.handlers.conftest import Api, _a_dynamodb_number
 @pytest.mark.slow  # tens of seconds on moto: `make unit` leaves it out, the full suite runs it
 def test_deleting_a_thread_of_10000_messages_leaves_nothing(api: Api) -> None:
     from threads_api import store
-    from threads_api.records import Message
+    from threads_api.domain.records import Message
 
     thread_id = api("POST", "/threads", {"messages": [{"role": "user", "content": "first"}]}).body["id"]
     big = api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "😀" * 200_000}).body
@@ -56,7 +56,7 @@ def test_cleanup_reports_a_failed_record_for_retry(api: Api, monkeypatch: pytest
 
 
 def test_a_thread_too_large_for_one_transaction_is_written_in_stages(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from threads_api import limits
+    from threads_api.domain import limits
 
     monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", 1_000)
     texts = [f"{i} " + "x" * 500 for i in range(32)]
@@ -70,7 +70,8 @@ def test_a_thread_too_large_for_one_transaction_is_written_in_stages(api: Api, m
 def test_a_staged_write_that_fails_leaves_no_thread_and_nothing_behind(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from threads_api import limits, store
+    from threads_api import store
+    from threads_api.domain import limits
 
     monkeypatch.setattr(limits, "TRANSACTION_MAX_BYTES", 1_000)
     real_batch_write = store.batch_write

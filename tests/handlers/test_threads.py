@@ -8,7 +8,7 @@ import pytest
 
 from tests.contract.schemas import assert_error, assert_valid
 from tests.handlers.conftest import Api
-from threads_api import limits
+from threads_api.domain import limits
 
 ID = re.compile(r"^thread_[A-Za-z0-9]{24}$")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from threads_api import errors, limits
-from threads_api.errors import InvalidText
-from threads_api.records import Assistant
+from threads_api.domain import errors, limits
+from threads_api.domain.errors import InvalidText
+from threads_api.domain.records import Assistant
 from threads_api.store import assistants, item_size
 
 TOOL = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}

@@ -4,8 +4,9 @@ Differences from OpenAI)."""
 from __future__ import annotations
 
 from tests.unit.test_run_lifecycle import NOW, _assistant, _body
-from threads_api.records import Message
-from threads_api.runs import chat, lifecycle
+from threads_api.domain import lifecycle
+from threads_api.domain.records import Message
+from threads_api.runs import chat
 
 
 def test_image_file_parts_are_dropped_image_url_parts_kept_and_reasoning_effort_not_sent() -> None:

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from threads_api import errors, ids, limits, request_bodies
-from threads_api.errors import ApiError, BadCursor
-from threads_api.gateway import parse_body
-from threads_api.list_params import page_params
+from threads_api.domain import errors, ids, limits
+from threads_api.domain.errors import ApiError, BadCursor
+from threads_api.http.endpoint import parse_body
+from threads_api.http.list_params import page_params
+from threads_api.wire import request_bodies
 
 
 def test_ids_are_prefixed_base62_of_24_and_unique() -> None:
@@ -20,7 +21,7 @@ def test_ids_are_prefixed_base62_of_24_and_unique() -> None:
 
 
 def test_ids_of_keyed_requests_are_derived_from_the_project_key_and_request() -> None:
-    from threads_api.idempotency import seed
+    from threads_api.http.idempotency import seed
 
     base = ("key-1", "alpha", "POST", "/v1/threads", {"metadata": {"a": "1", "b": "2"}})
     made = ids.derived_id("thread_", seed(*base))
@@ -191,7 +192,7 @@ def test_sent_size_is_what_an_object_adds_to_the_serialized_result(value: str) -
     """Measured against the runtime's own serialization: the result with and without the object."""
     import json
 
-    from threads_api import response_bodies
+    from threads_api.wire import response_bodies
 
     obj = {"id": "msg_x", "metadata": {value: value * 3}, "content": [{"text": {"value": value}}]}
 
@@ -210,8 +211,8 @@ def test_sent_size_is_what_an_object_adds_to_the_serialized_result(value: str) -
 def test_a_list_body_is_written_as_json_dumps_writes_it(count: int, backwards: bool) -> None:
     import json
 
-    from threads_api import response_bodies
-    from threads_api.records import Page, Thread
+    from threads_api.domain.records import Page, Thread
+    from threads_api.wire import response_bodies
 
     threads = [Thread(f"thread_{n}", n, {"k\u0001": '"\\é😀'}, {}) for n in range(count)]
     body = response_bodies.list_object(Page(threads, False, backwards), response_bodies.thread_object)
@@ -222,8 +223,8 @@ def test_a_list_body_is_written_as_json_dumps_writes_it(count: int, backwards: b
 def test_a_list_cut_to_fit_keeps_the_end_nearest_its_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
-    from threads_api import response_bodies
-    from threads_api.records import Page, Thread
+    from threads_api.domain.records import Page, Thread
+    from threads_api.wire import response_bodies
 
     threads = [Thread(f"thread_{n}", n, {}, {}) for n in range(10)]
     one = response_bodies.sent_size(json.dumps(response_bodies.thread_object(threads[0]), ensure_ascii=False)) + 2
@@ -248,7 +249,7 @@ def test_error_envelope_shape() -> None:
 
 def test_large_bodies_are_split_into_parts_under_the_item_limit() -> None:
     from threads_api import store
-    from threads_api.records import Message
+    from threads_api.domain.records import Message
 
     text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(256_000))  # poorly compressible CJK
     message = Message("msg_x", "thread_x", 0, "user", [{"type": "text", "text": {"value": text}}], [], {})

@@ -1,10 +1,10 @@
-"""IAM's evaluation as the deployed mode and the handler tests apply it (infra/iam.py), without AWS."""
+"""IAM's evaluation as the deployed mode and the handler tests apply it (infra/local/iam.py), without AWS."""
 
 from __future__ import annotations
 
 import pytest
 
-from infra import iam
+from infra.local import iam
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
 

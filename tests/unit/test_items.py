@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from threads_api import limits
-from threads_api.errors import InvalidText
-from threads_api.records import Message, Thread
+from threads_api.domain import limits
+from threads_api.domain.errors import InvalidText
+from threads_api.domain.records import Message, Thread
 from threads_api.store import items
 
 

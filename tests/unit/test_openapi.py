@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from infra import openapi, template
+from infra import template
+from infra.ops import openapi
 from tests.contract.schemas import assert_valid
 
 
 def test_committed_document_is_what_the_models_generate() -> None:
-    assert openapi.OUTPUT.read_text() == openapi.render(), "run: python -m infra.openapi"
+    assert openapi.OUTPUT.read_text() == openapi.render(), "run: python -m infra.ops.openapi"
 
 
 def test_every_api_route_of_the_template_is_documented() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from threads_api import ids
+from threads_api.domain import ids
 
 MS = 1_700_000_000_000
 

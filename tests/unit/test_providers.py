@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.fakes.chat_server import ChatServer, Reply, error, slow, text, tool_calls
+from infra.ops.chat_server import ChatServer, Reply, error, slow, text, tool_calls
 from threads_api import providers
 from threads_api.providers import ProviderError, ToolCall, Usage
 from threads_api.providers.bedrock import Bedrock

@@ -11,8 +11,9 @@ import pytest
 from tests.contract.streams import assert_valid_events
 from tests.unit.test_run_lifecycle import NOW, _assistant, _body
 from threads_api import store
-from threads_api.records import Message, Run
-from threads_api.runs import events, lifecycle
+from threads_api.domain import lifecycle
+from threads_api.domain.records import Message, Run
+from threads_api.runs import events
 
 TEXT = "Hello world"
 

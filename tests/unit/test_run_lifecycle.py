@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from threads_api.errors import ApiError, BadCursor
-from threads_api.list_params import PageParams
-from threads_api.records import Assistant, Message, Run
-from threads_api.run_objects import run_object, step_page
-from threads_api.runs import chat, lifecycle
+from threads_api.domain import lifecycle
+from threads_api.domain.errors import ApiError, BadCursor
+from threads_api.domain.records import Assistant, Message, Run
+from threads_api.http.list_params import PageParams
+from threads_api.runs import chat
+from threads_api.wire.run_objects import run_object, step_page
 
 NOW = 1_700_000_000
 
@@ -37,8 +38,8 @@ def _assistant(**changes: Any) -> Assistant:
 
 def _body(**given: Any) -> dict[str, Any]:
     """A create-run body's overrides, as ``run_bodies`` gives them: what is not sent is None."""
-    from threads_api.request_bodies import parse
-    from threads_api.run_bodies import RunIn
+    from threads_api.wire.request_bodies import parse
+    from threads_api.wire.run_bodies import RunIn
 
     return parse(RunIn, {"assistant_id": "asst_1", **given}).overrides()
 
@@ -175,7 +176,7 @@ def test_the_worker_reads_at_most_the_newest_1000_messages_and_no_more_than_last
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from threads_api import store
-    from threads_api.records import Page
+    from threads_api.domain.records import Page
     from threads_api.runs import worker
 
     pages: list[int] = []  # each read's limit

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from threads_api.records import Run
+from threads_api.domain.records import Run
 from threads_api.runs import worker
 
 

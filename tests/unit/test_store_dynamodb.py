@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from threads_api import store
-from threads_api.errors import Unavailable
+from threads_api.domain.errors import Unavailable
 from threads_api.store import dynamodb
 
 

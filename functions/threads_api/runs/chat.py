@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from threads_api.records import JsonObject, Message, Run
+from threads_api.domain.records import JsonObject, Message, Run
 
 CHARS_PER_TOKEN = 4  # the estimate behind truncation by max_prompt_tokens (no tokenizer here)
 

@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from threads_api import response_bodies, store
+from threads_api import store
+from threads_api.domain import lifecycle
+from threads_api.domain.records import JsonObject, Run
 from threads_api.observability import logger
-from threads_api.records import JsonObject, Run
-from threads_api.run_objects import run_object
-from threads_api.runs import lifecycle
 from threads_api.store.runs import get_run, run_version
+from threads_api.wire import response_bodies
+from threads_api.wire.run_objects import run_object
 
 STREAM_WAIT_SECONDS = 24.0  # inside the stream functions' 28 s timeout (API Gateway gives up at 29 s)
 POLL_SECONDS = 0.1

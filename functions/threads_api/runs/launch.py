@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from threads_api import store
+from threads_api.domain import lifecycle
+from threads_api.domain.records import Run
 from threads_api.observability import logger
-from threads_api.records import Run
-from threads_api.response_bodies import EventStream
-from threads_api.run_objects import run_object
-from threads_api.runs import events, lifecycle, starter
+from threads_api.runs import events, starter
 from threads_api.store.runs import Conflict, get_run, save_run
+from threads_api.wire.response_bodies import EventStream
+from threads_api.wire.run_objects import run_object
 
 NOT_STARTED = {
     "code": "server_error",

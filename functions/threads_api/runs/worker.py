@@ -20,10 +20,11 @@ import time
 from typing import Any
 
 from threads_api import store
+from threads_api.domain import lifecycle
+from threads_api.domain.records import JsonObject, Message, Run
 from threads_api.observability import logger
 from threads_api.providers import ChatResult, Provider, ProviderError
-from threads_api.records import JsonObject, Message, Run
-from threads_api.runs import chat, lifecycle
+from threads_api.runs import chat
 from threads_api.store import item_size
 from threads_api.store.runs import Conflict, load_run, run_item, run_write, save_run
 

@@ -17,8 +17,8 @@ Two names are looked up on this package when they are called, not imported by th
 every call goes through: patching its methods or events reaches every call too.
 """
 
-from threads_api.errors import Unavailable
-from threads_api.ids import now_ms
+from threads_api.domain.errors import Unavailable
+from threads_api.domain.ids import now_ms
 from threads_api.store.api_keys import delete_key, get_key_project, list_keys, put_key
 from threads_api.store.assistants import (
     create_assistant,

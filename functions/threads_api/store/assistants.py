@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from threads_api import errors, ids, store
-from threads_api.errors import InProgress, NotFound
-from threads_api.records import Assistant, JsonObject, Page
+from threads_api import store
+from threads_api.domain import errors, ids
+from threads_api.domain.errors import InProgress, NotFound
+from threads_api.domain.records import Assistant, JsonObject, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import dumps, utf8
 from threads_api.store.paging import query_page

@@ -18,8 +18,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from threads_api import limits
-from threads_api.errors import Unavailable
+from threads_api.domain import limits
+from threads_api.domain.errors import Unavailable
 
 # The OS's randomness, not the module's generator: restored SnapStart snapshots share the generator's state, so
 # their jitter would be the same sequence on every container.
@@ -77,7 +77,7 @@ def call(operation: str, **kwargs: Any) -> Any:
 def write_existing(operation: str, kind: str, object_id: str, **kwargs: Any) -> Any:
     """A write conditional on the object being there (and this project's): a failed condition is its 404,
     never a resurrection."""
-    from threads_api.errors import NotFound
+    from threads_api.domain.errors import NotFound
 
     try:
         return call(operation, **kwargs)

@@ -22,9 +22,9 @@ import json
 import zlib
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from threads_api import limits
-from threads_api.errors import InvalidText
-from threads_api.records import Message, Thread
+from threads_api.domain import limits
+from threads_api.domain.errors import InvalidText
+from threads_api.domain.records import Message, Thread
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef

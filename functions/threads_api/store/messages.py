@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from threads_api import ids, store
-from threads_api.errors import ApiError, NotFound, Unavailable
-from threads_api.records import JsonObject, Message, Page
+from threads_api import store
+from threads_api.domain import ids
+from threads_api.domain.errors import ApiError, NotFound, Unavailable
+from threads_api.domain.records import JsonObject, Message, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import (
     dumps,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from threads_api import limits
-from threads_api.errors import BadCursor, NotFound
+from threads_api.domain import limits
+from threads_api.domain.errors import BadCursor, NotFound
 from threads_api.store import dynamodb
 from threads_api.store.items import THREAD_SK, stored_body_size, thread_key, visible_thread
 

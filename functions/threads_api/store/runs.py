@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from threads_api import ids, limits, store
-from threads_api.errors import ApiError, NotFound, Unavailable
-from threads_api.records import Message, Page, Run
+from threads_api import store
+from threads_api.domain import ids, limits
+from threads_api.domain.errors import ApiError, NotFound, Unavailable
+from threads_api.domain.records import Message, Page, Run
 from threads_api.store import dynamodb
 from threads_api.store.items import dumps, item_size, message_items, thread_key, visible_thread
 from threads_api.store.paging import thread_child, thread_page

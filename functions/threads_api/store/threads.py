@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from threads_api import ids, limits, store
-from threads_api.errors import InProgress, NotFound
-from threads_api.records import JsonObject, Message, Page, Thread
+from threads_api import store
+from threads_api.domain import ids, limits
+from threads_api.domain.errors import InProgress, NotFound
+from threads_api.domain.records import JsonObject, Message, Page, Thread
 from threads_api.store import dynamodb
 from threads_api.store.items import (
     dumps,

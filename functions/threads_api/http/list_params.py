@@ -1,0 +1,62 @@
+"""OpenAI's list parameters (``limit``, ``order``, ``after``, ``before``) and ids given in a query string,
+read from a request's query: OpenAI's 400s for what they may not be."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from threads_api.domain import errors, limits
+from threads_api.domain.errors import BadCursor
+from threads_api.http.endpoint import ID_PATTERN
+
+# ASCII only: ``\d`` and ``int()`` would take any Unicode digit (U+FF11, U+0663), ``str.strip()`` any space.
+_LIMIT_PATTERN = re.compile(r"[+-]?[0-9]{1,10}")
+_ASCII_SPACE = " \t\n\r\f\v"
+
+
+def id_param(value: str, param: str) -> str:
+    """An id given in the query (not a path or a cursor): 1 to 64 characters of [A-Za-z0-9_-], as in bodies."""
+    if not ID_PATTERN.fullmatch(value):
+        raise errors.invalid_id(param, limits.ID_MAX_CHARS)
+    return value
+
+
+@dataclass(slots=True)
+class PageParams:
+    limit: int
+    order: str
+    after: str | None
+    before: str | None
+
+
+def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
+    """``limit`` 1..100 (20), ``order`` asc|desc (desc), ``after``/``before`` ids: OpenAI's list parameters."""
+    raw_limit = query.get("limit", str(limits.LIST_DEFAULT_LIMIT)).strip(_ASCII_SPACE)
+    if not _LIMIT_PATTERN.fullmatch(raw_limit):
+        raise errors.invalid(
+            "Invalid type for 'limit': expected an integer, but got a string instead.",
+            param="limit",
+            code="invalid_type",
+        )
+    limit = int(raw_limit)
+    if not 1 <= limit <= limits.LIST_MAX_LIMIT:
+        bound = "below minimum" if limit < 1 else "above maximum"
+        expected = ">= 1" if limit < 1 else f"<= {limits.LIST_MAX_LIMIT}"
+        raise errors.invalid(
+            f"Invalid 'limit': integer {bound} value. Expected a value {expected}, but got {limit} instead.",
+            param="limit",
+            code=f"integer_{bound.replace(' ', '_')}_value",
+        )
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise errors.invalid(
+            f"Invalid value: {order!r}. Supported values are: 'asc' and 'desc'.", param="order", code="invalid_value"
+        )
+    cursors: dict[str, str | None] = {}
+    for name in ("after", "before"):
+        value = query.get(name) or None
+        if value is not None and (not value.startswith(cursor_prefix) or not ID_PATTERN.fullmatch(value)):
+            raise BadCursor(name, value)
+        cursors[name] = value
+    return PageParams(limit, order, cursors["after"], cursors["before"])

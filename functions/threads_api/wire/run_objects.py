@@ -1,0 +1,52 @@
+"""The OpenAI objects of runs and run steps, built from run records as they stand at a given time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threads_api.domain import lifecycle
+from threads_api.domain.records import JsonObject, Page, Run, page_of
+
+
+def run_object(run: Run, now: int) -> dict[str, Any]:
+    run = lifecycle.current(run, now)
+    settings = run.settings
+    return {
+        "id": run.id,
+        "object": "thread.run",
+        "created_at": run.created_at,
+        "thread_id": run.thread_id,
+        "assistant_id": run.assistant_id,
+        "status": run.status,
+        "required_action": run.required_action,
+        "last_error": run.last_error,
+        "expires_at": run.expires_at,
+        "started_at": run.started_at,
+        "cancelled_at": run.cancelled_at,
+        "failed_at": run.failed_at,
+        "completed_at": run.completed_at,
+        "incomplete_details": run.incomplete_details,
+        "model": run.model,
+        "instructions": run.instructions,
+        "tools": run.tools,
+        "metadata": run.metadata,
+        "usage": run.usage if run.status in lifecycle.ENDED else None,
+        "temperature": settings.get("temperature"),
+        "top_p": settings.get("top_p"),
+        "max_prompt_tokens": settings.get("max_prompt_tokens"),
+        "max_completion_tokens": settings.get("max_completion_tokens"),
+        "truncation_strategy": settings.get("truncation_strategy"),
+        "tool_choice": settings.get("tool_choice"),
+        "parallel_tool_calls": settings.get("parallel_tool_calls", True),
+        "response_format": settings.get("response_format", "auto"),
+    }
+
+
+def steps(run: Run, now: int) -> list[JsonObject]:
+    """The run's steps, oldest first, as they stand at ``now`` (a step of an expired run has expired)."""
+    return lifecycle.current(run, now).steps
+
+
+def step_page(run: Run, params: Any, now: int) -> Page:
+    """A page of the run's steps: they are few and all in the run's record, so the page is cut here."""
+    return page_of(steps(run, now), lambda step: str(step["id"]), params)
