@@ -11,7 +11,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from threads_api import store
-from threads_api.http.endpoint import LambdaResponse, Request, _as_api_error, _project, error_response, response
+from threads_api.http.errors import from_exception
+from threads_api.http.request import Request, project_of
+from threads_api.http.responses import LambdaResponse, error_response, response
 from threads_api.observability import logger, with_lambda_context
 from threads_api.wire import response_bodies
 
@@ -28,7 +30,7 @@ def _request_id() -> str:
 
 @app.get("/threads/<thread_id>")
 def retrieve_thread(thread_id: str) -> Response[str]:
-    project = _project(app.current_event.raw_event)  # the authorizer's, as gateway.endpoint reads it
+    project = project_of(app.current_event.raw_event)  # the authorizer's, as http.endpoint reads it
     request = Request(project=project, request_id=_request_id(), path={"thread_id": thread_id}, query={})
     thread = store.get_thread(request.project, request.object_id("thread_id", "thread"))
     return _as_powertools(response(200, response_bodies.thread_object(thread), request.request_id))
@@ -36,7 +38,7 @@ def retrieve_thread(thread_id: str) -> Response[str]:
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def _failure(exc: Exception) -> Response[str]:
-    return _as_powertools(error_response(_as_api_error(exc), _request_id()))
+    return _as_powertools(error_response(from_exception(exc), _request_id()))
 
 
 def _resolve(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

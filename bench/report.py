@@ -46,7 +46,7 @@ WARM_MISSES = {
 WIDTH = 110  # the other pages' line length; tables stay one row a line
 NBSP = "\u00a0"
 
-NOT_MEASURED = "Not measured by the last `make bench` (skipped): run it without `--skip` to measure it."
+NOT_MEASURED = "Not measured by the last run of `python -m bench` (left out with `--skip`): `make bench` measures it."
 
 Results = Mapping[str, Any]
 
@@ -196,7 +196,8 @@ def _package_summary(s: Any) -> str:
     functions = sorted({v["kib"] for k, v in s.items() if k.endswith("Function")})
     layers = [f"{k} {round(v['kib'] / 1024, 1)} MiB" for k, v in s.items() if not k.endswith("Function")]
     size = f"{functions[0]}" if len(functions) == 1 else f"{functions[0]}–{functions[-1]}"
-    return f"{size} KiB per function (our code and the OpenAPI document); the shared layer: {', '.join(layers)}"
+    layer = "the shared layer (Powertools, pydantic and the X-Ray SDK)"
+    return f"{size} KiB per function (our code and the OpenAPI document); {layer}: {', '.join(layers)}"
 
 
 def _summary(results: Results) -> str:
@@ -306,7 +307,7 @@ def _misses(results: Results) -> str:
                 + _join(f"{_name(k)} {_x(functions[k]['ratio'])}" for _d, k in near)
                 + ") can land on either side of it."
             )
-    return "\n\n".join(paragraphs) if paragraphs else "Every goal is met."
+    return "\n\n".join(paragraphs) if paragraphs else "Every goal measured is met."
 
 
 def _body_kib(operation: str) -> int | None:
@@ -404,7 +405,10 @@ def _runs(r: Any) -> str:
         for function, calls in r[run].items()
     ]
     return (
-        "The DynamoDB calls of each function a run involves. The worker's: a `GetItem` reads the run, a "
+        "The DynamoDB calls of each function a run involves. Creating a run reads the assistant (`GetItem`) and "
+        "writes the run in a transaction that also takes the thread's lock; retrieving it is a `BatchGetItem`; "
+        "submitting tool outputs reads the run and queues it again in a transaction. The worker's: a `GetItem` "
+        "reads the run, a "
         "transaction claims it, a `BatchGetItem` and a `Query` read the thread's messages, and a transaction "
         "finishes (the reply, the run completed, the thread released, or the tool calls asked for).\n\n"
         + _table(["run", "function", "calls", "which"], rows)
@@ -430,9 +434,9 @@ def render(results: Results | None = None) -> str:
         results = json.loads(RESULTS.read_text())
     machine = results["machine"]
     floor = (
-        f"takes {results['cold_start']['boto3 floor']['cpu_ms']} ms of CPU there"
+        f"takes {results['cold_start']['boto3 floor']['cpu_ms']} ms of CPU there, more than in Lambda"
         if "cold_start" in results
-        else "is slower there than in Lambda"
+        else "takes longer there than in Lambda"
     )
     parts = [
         "# Performance",
@@ -442,8 +446,8 @@ def render(results: Results | None = None) -> str:
         "`python -m bench.report` renders this page from it (`make report` renders it alone), and a test fails "
         "when the page and the file disagree, so no figure here is typed by hand. "
         f"These are from one `make bench` of {machine['when']} (Python {machine['python']}, {machine['arch']}) on a "
-        f'development VM that is slow (a bare `import boto3; boto3.client("dynamodb")` {floor}, more than in '
-        "Lambda); the ratios are what carry over. What the code does to stay near the floor is in "
+        f'development VM that is slow (a bare `import boto3; boto3.client("dynamodb")` {floor}); '
+        "the ratios are what carry over. What the code does to stay near the floor is in "
         "[architecture.md](architecture.md#what-keeps-cold-starts-and-warm-requests-cheap).",
         "## Summary",
         _summary(results),

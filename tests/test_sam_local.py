@@ -1,5 +1,5 @@
 """``make sam-local`` without Docker: the env-vars file it gives ``sam local start-api``, what it says when
-Docker is absent, and SAM's own routes (its translation of the template) against the README's endpoint table."""
+Docker is absent, and SAM's own routes (its translation of the template) against docs/api.md's endpoint table."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_without_docker_it_writes_the_file_and_says_so(
     assert all(v["AWS_ENDPOINT_URL_DYNAMODB"] == "http://172.17.0.1:8000" for v in written.values())
 
 
-# -- SAM's routes and the README --------------------------------------------------------------------
+# -- SAM's routes and docs/api.md's endpoint table ---------------------------------------------------
 
 
 def _sam_routes() -> set[tuple[str, str]]:
@@ -85,10 +85,10 @@ def _sam_routes() -> set[tuple[str, str]]:
     return routes
 
 
-def _readme_endpoints() -> set[tuple[str, str]]:
-    """The README's endpoint table: `POST /v1/threads`, `GET`, `POST /v1/x` and `.../steps/{step_id}` forms."""
-    text = (template.ROOT / "README.md").read_text()
-    section = text.split("### Endpoints", 1)[1].split("\n#", 1)[0]
+def _documented_endpoints() -> set[tuple[str, str]]:
+    """docs/api.md's endpoint table: `POST /v1/threads`, `GET`, `POST /v1/x` and `.../steps/{step_id}` forms."""
+    text = (template.ROOT / "docs" / "api.md").read_text()
+    section = text.split("\n## Endpoints\n", 1)[1].split("\n#", 1)[0]
     found: set[tuple[str, str]] = set()
     for line in section.splitlines():
         if not line.startswith("| `"):
@@ -113,11 +113,11 @@ def _readme_endpoints() -> set[tuple[str, str]]:
     return found
 
 
-def test_sams_routes_are_the_readmes_endpoint_table() -> None:
+def test_sams_routes_are_the_documented_endpoint_table() -> None:
     stage = f"/{template.stage()}"
-    readme = {(method, path.removeprefix(stage)) for method, path in _readme_endpoints()}
-    assert all(path.startswith(stage) for _method, path in _readme_endpoints())
-    # Beyond the operations: the catch-all 404s, and the API's own description (README: The API describes itself).
+    documented = {(method, path.removeprefix(stage)) for method, path in _documented_endpoints()}
+    assert all(path.startswith(stage) for _method, path in _documented_endpoints())
+    # Beyond the operations: the catch-all 404s, and the API's own description (docs/api.md).
     others = {(m, p) for m, p in _sam_routes() if m == "ANY" or p in {"/docs", "/openapi.json"}}
     assert {p for _m, p in others} == {"/", "/{proxy+}", "/docs", "/openapi.json"}
-    assert _sam_routes() - others == readme
+    assert _sam_routes() - others == documented

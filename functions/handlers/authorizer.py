@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from threads_api import auth
-from threads_api.domain import errors
+from threads_api.http import errors
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from threads_api.domain import errors
-from threads_api.http.endpoint import LambdaResponse, error_response
+from threads_api.http import errors
+from threads_api.http.responses import LambdaResponse, error_response
 
 
 def handler(event: dict[str, Any], context: Any = None) -> LambdaResponse:

@@ -12,6 +12,7 @@ import pytest
 from threads_api.domain import errors, limits
 from threads_api.domain.errors import InvalidText
 from threads_api.domain.records import Assistant
+from threads_api.http.errors import from_exception
 from threads_api.store import assistants, item_size
 
 TOOL = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
@@ -71,10 +72,11 @@ def test_values_past_a_kilobyte_are_stored_compressed_and_small_ones_as_text() -
 def test_a_value_over_its_stored_bound_is_a_400_naming_its_field() -> None:
     rng = random.Random(1)
     noise = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(256_000))
-    with pytest.raises(errors.ApiError) as refused:
+    with pytest.raises(errors.Invalid) as caught:
         assistants.encode("instructions", noise)
-    assert refused.value.status == 400 and refused.value.param == "instructions"
-    assert "too large to store" in refused.value.message
+    refused = from_exception(caught.value)
+    assert refused.status == 400 and refused.param == "instructions"
+    assert "too large to store" in refused.message
 
 
 def test_the_largest_item_the_bounds_allow_fits_dynamodbs_limit_with_its_index_copy() -> None:

@@ -1,4 +1,8 @@
-"""The domain without DynamoDB or HTTP: ids, order keys, request models, list parameters, item encoding."""
+"""Pure functions, called directly: no table (not even moto's), no API Gateway event through a handler, no
+request sent. Ids and order keys (``domain.ids``), the error envelope (``domain.errors``), request bodies
+(``wire.request_bodies``), response bodies' sizes and lists (``wire.response_bodies``), the HTTP layer's
+parsing of an event's body, of list parameters and of the key header (``http.endpoint``, ``http.list_params``,
+``auth``), and how a message is cut into items (the store's encoding, ``store._message_items``: no call made)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from threads_api.domain import errors, ids, limits
-from threads_api.domain.errors import ApiError, BadCursor
-from threads_api.http.endpoint import parse_body
+from threads_api.domain import ids, limits
+from threads_api.domain.errors import BadCursor, Invalid
+from threads_api.http import errors as http_errors
+from threads_api.http.errors import ApiError, from_exception
 from threads_api.http.list_params import page_params
+from threads_api.http.request import parse_body
 from threads_api.wire import request_bodies
 
 
@@ -45,10 +51,10 @@ def test_order_keys_sort_by_time_then_sequence_and_survive_clock_skew() -> None:
 
 
 def _error(model: Any, body: dict[str, Any]) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises((Invalid, ApiError)) as caught:
         request_bodies.parse(model, body)
-    assert caught.value.status == 400
-    return caught.value
+    assert from_exception(caught.value).status == 400
+    return from_exception(caught.value)
 
 
 def test_content_string_becomes_a_text_part() -> None:
@@ -103,7 +109,7 @@ def test_list_parameters() -> None:
     params = page_params({"limit": "100", "order": "asc", "after": "msg_abc"}, "msg_")
     assert (params.limit, params.order, params.after, params.before) == (100, "asc", "msg_abc", None)
     for query in ({"limit": "0"}, {"limit": "101"}, {"limit": "1.5"}, {"order": "ASC"}):
-        with pytest.raises(ApiError):
+        with pytest.raises((Invalid, ApiError)):
             page_params(query, "msg_")
     with pytest.raises(BadCursor):
         page_params({"after": "thread_abc"}, "msg_")
@@ -126,9 +132,13 @@ def test_list_parameters() -> None:
     ],
 )
 def test_limit_takes_ascii_digits_only(limit: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises((Invalid, ApiError)) as caught:
         page_params({"limit": limit}, "msg_")
-    assert (caught.value.status, caught.value.param, caught.value.code) == (400, "limit", "invalid_type")
+    assert (
+        from_exception(caught.value).status,
+        from_exception(caught.value).param,
+        from_exception(caught.value).code,
+    ) == (400, "limit", "invalid_type")
 
 
 def test_limit_keeps_ascii_signs_and_spaces() -> None:
@@ -140,9 +150,9 @@ def test_limit_keeps_ascii_signs_and_spaces() -> None:
 @pytest.mark.parametrize("body", ["\u00a0", "\u2003{}", "\u3000"], ids=["nbsp", "em-space", "ideographic-space"])
 def test_a_body_of_unicode_spaces_is_not_an_empty_body(body: str) -> None:
     """JSON's whitespace is space, tab, CR and LF: anything else is not an empty body but malformed JSON."""
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises((Invalid, ApiError)) as caught:
         parse_body({"body": body})
-    assert caught.value.status == 400
+    assert from_exception(caught.value).status == 400
 
 
 def test_the_key_header_is_trimmed_of_http_whitespace_only() -> None:
@@ -178,10 +188,12 @@ def test_bodies_nest_at_most_json_max_depth_levels() -> None:
         ('{"ok": 1, "a": ' + "[" * depth + "]" * depth + "}", "a"),
         ("[" * 3000 + "]" * 3000, None),
     ):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises((Invalid, ApiError)) as caught:
             parse_body({"body": body})
-        assert caught.value.status == 400 and "nested too deeply" in caught.value.message
-        assert caught.value.param == field
+        error = from_exception(caught.value)
+        assert error.status == 400
+        assert "nested too deeply" in error.message
+        assert error.param == field
 
 
 @pytest.mark.parametrize(
@@ -241,10 +253,10 @@ def test_a_list_cut_to_fit_keeps_the_end_nearest_its_cursor(monkeypatch: pytest.
 
 
 def test_error_envelope_shape() -> None:
-    assert errors.invalid("bad", param="x", code="c").envelope() == {
+    assert http_errors.invalid("bad", param="x", code="c").envelope() == {
         "error": {"message": "bad", "type": "invalid_request_error", "param": "x", "code": "c"}
     }
-    assert errors.unavailable().headers == {"retry-after": "1"}
+    assert http_errors.unavailable().headers == {"retry-after": "1"}
 
 
 def test_large_bodies_are_split_into_parts_under_the_item_limit() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from threads_api.domain import lifecycle
-from threads_api.domain.errors import ApiError, BadCursor
+from threads_api.domain.errors import BadCursor, Refused
 from threads_api.domain.records import Assistant, Message, Run
 from threads_api.http.list_params import PageParams
 from threads_api.runs import chat
@@ -95,15 +95,15 @@ def test_cancel_ends_a_waiting_run_at_once_and_leaves_a_working_one_to_the_worke
     assert cancelled.steps[0]["status"] == "cancelled"
     cancelling, ended = lifecycle.cancel(_run(status="in_progress"), NOW + 1)
     assert not ended and cancelling.status == "cancelling"
-    with pytest.raises(ApiError, match="Cannot cancel run with status 'completed'"):
+    with pytest.raises(Refused, match="Cannot cancel run with status 'completed'"):
         lifecycle.cancel(_run(status="completed"), NOW)
 
 
 def test_tool_outputs_must_answer_every_call_the_run_asked_for_exactly_once() -> None:
     waiting = _waiting(["call_1", "call_2"])
-    with pytest.raises(ApiError, match=r"Expected tool outputs for call_ids \['call_1', 'call_2'\]"):
+    with pytest.raises(Refused, match=r"Expected tool outputs for call_ids \['call_1', 'call_2'\]"):
         lifecycle.submit_tool_outputs(waiting, [{"tool_call_id": "call_1", "output": "x"}], NOW)
-    with pytest.raises(ApiError, match="only once"):
+    with pytest.raises(Refused, match="only once"):
         lifecycle.submit_tool_outputs(
             waiting, [{"tool_call_id": "call_1", "output": "x"}, {"tool_call_id": "call_1", "output": "y"}], NOW
         )
@@ -113,7 +113,7 @@ def test_tool_outputs_must_answer_every_call_the_run_asked_for_exactly_once() ->
     step = resumed.steps[0]
     assert step["status"] == "completed" and step["completed_at"] == NOW + 30
     assert [c["function"]["output"] for c in step["step_details"]["tool_calls"]] == ["a", "b"]
-    with pytest.raises(ApiError, match="do not accept tool outputs"):
+    with pytest.raises(Refused, match="do not accept tool outputs"):
         lifecycle.submit_tool_outputs(resumed, outputs, NOW)
 
 

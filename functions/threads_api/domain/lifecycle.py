@@ -13,7 +13,7 @@ import hashlib
 from typing import Any
 
 from threads_api.domain import ids
-from threads_api.domain.errors import ApiError
+from threads_api.domain.errors import Refused
 from threads_api.domain.records import Assistant, JsonObject, Run
 
 EXPIRY_SECONDS = 600  # OpenAI's: a run expires ten minutes after it was created (or, here, resumed)
@@ -97,7 +97,7 @@ def cancel(run: Run, now: int) -> tuple[Run, bool]:
     for tool outputs is cancelled at once. Returns the run and whether it has ended (its lock to release)."""
     run = current(run, now)
     if run.status in ENDED or run.status == "cancelling":
-        raise ApiError(400, f"Cannot cancel run with status '{run.status}'.", param=None)
+        raise Refused(f"Cannot cancel run with status '{run.status}'.")
     if run.status == "in_progress":
         return dataclasses.replace(run, status="cancelling"), False
     return ended(run, "cancelled", now), True
@@ -108,16 +108,15 @@ def submit_tool_outputs(run: Run, outputs: list[JsonObject], now: int) -> Run:
     ``expires_at`` (the worker has the same ten minutes again)."""
     run = current(run, now)
     if run.status != "requires_action" or run.required_action is None:
-        raise ApiError(400, f"Runs in status {run.status} do not accept tool outputs.", param="tool_outputs")
+        raise Refused(f"Runs in status {run.status} do not accept tool outputs.", param="tool_outputs")
     asked = [call["id"] for call in run.required_action["submit_tool_outputs"]["tool_calls"]]
     given = {o["tool_call_id"]: o["output"] for o in outputs}
     if len(given) != len(outputs):
-        raise ApiError(400, "Each tool_call_id may be given only once.", param="tool_outputs")
+        raise Refused("Each tool_call_id may be given only once.", param="tool_outputs")
     missing = [call_id for call_id in asked if call_id not in given]
     unknown = [call_id for call_id in given if call_id not in asked]
     if missing or unknown:
-        raise ApiError(
-            400,
+        raise Refused(
             f"Expected tool outputs for call_ids {asked}, got {list(given)}.",
             param="tool_outputs",
         )

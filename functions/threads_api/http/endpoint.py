@@ -10,190 +10,23 @@ the domain's failures to OpenAI's envelopes and statuses, and sets ``x-request-i
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import re
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from threads_api.domain import errors, ids, limits
-from threads_api.domain.errors import ApiError, BadCursor, InProgress, InvalidText, NotFound, Unavailable
+from threads_api.http import errors as http_errors
+from threads_api.http.request import Request, lower_keys, parse_body, project_of, query_of
+from threads_api.http.responses import Body, LambdaResponse, error_response, response
 from threads_api.observability import logger, metrics, tracer, with_lambda_context
-from threads_api.wire.response_bodies import Written
 
-LambdaResponse = dict[str, Any]
+# What a handler module needs, from this one module: the decorator, its request and its body.
+__all__ = ["Body", "LambdaResponse", "Operation", "Request", "endpoint"]
+
 LOGGED_FRAMES = 10  # of a 500's traceback, the innermost
-Body = dict[str, Any]
 # A body is a 200; a (status, body) pair is only for another status.
-Operation = Callable[["Request"], Body | tuple[int, Body]]
-
-# An id in a path, a query or a cursor: 1 to 64 characters of [A-Za-z0-9_-], as in bodies.
-ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.ID_MAX_CHARS}}}")
-# The prefix of each kind of object's ids (the kind is what a 404 names).
-_ID_PREFIXES = {"thread": "thread_", "message": "msg_", "assistant": "asst_", "run": "run_", "step": "step_"}
-_JSON_SPACE = " \t\n\r"  # JSON's whitespace (RFC 8259)
-
-
-@dataclass(slots=True)
-class Request:
-    project: str
-    request_id: str
-    path: dict[str, str]
-    query: dict[str, str]
-    body: dict[str, Any] = field(default_factory=dict)
-    idempotency_seed: bytes | None = None  # set when the request carries an Idempotency-Key
-    context: Any = None  # Lambda's context (None in a tool's or a test's call)
-
-    def stream_sink(self) -> Any:
-        """Where a streamed response's pieces go as they come: ``make serve``'s gateway gives one (its local
-        context's ``stream_to``); Lambda's Python runtime cannot stream, so in Lambda there is none."""
-        return getattr(self.context, "stream_to", None)
-
-    def seconds_left(self) -> float:
-        """The invocation's remaining time (Lambda's), or the API's own bound without a context."""
-        if self.context is None:
-            return 28.0
-        return float(self.context.get_remaining_time_in_millis()) / 1000
-
-    def created_id(self, prefix: str) -> str | None:
-        """The id of the object this request creates, when it carries an Idempotency-Key: derived from the
-        project, the key and the request, so that running it again finds what it created (None: any new id)."""
-        return None if self.idempotency_seed is None else ids.derived_id(prefix, self.idempotency_seed)
-
-    def object_id(self, name: str, kind: str) -> str:
-        """A path id; one that cannot exist here (wrong prefix, odd characters, too long) is a 404 at once."""
-        value = self.path.get(name, "")
-        if not value.startswith(_ID_PREFIXES[kind]) or not ID_PATTERN.fullmatch(value):
-            raise NotFound(kind, value)
-        return value
-
-
-def response(
-    status: int, body: dict[str, Any], request_id: str, headers: dict[str, str] | None = None
-) -> LambdaResponse:
-    out = {"content-type": getattr(body, "content_type", "application/json"), "x-request-id": request_id}
-    if 400 <= status < 500 and status not in (408, 409, 429):
-        out["x-should-retry"] = "false"
-    if headers:
-        out.update(headers)
-    text = body.text if isinstance(body, Written) else json.dumps(body, ensure_ascii=False)
-    return {"statusCode": status, "headers": out, "body": text}
-
-
-def error_response(error: ApiError, request_id: str) -> LambdaResponse:
-    return response(error.status, error.envelope(), request_id, error.headers)
-
-
-def _as_api_error(exc: Exception) -> ApiError:
-    if isinstance(exc, ApiError):
-        return exc
-    if isinstance(exc, NotFound):
-        return ApiError(404, str(exc))
-    if isinstance(exc, BadCursor):
-        return errors.invalid(str(exc), param=exc.param, code="invalid_cursor")
-    if isinstance(exc, InvalidText):
-        return errors.invalid("The request contains invalid Unicode text (a lone surrogate).", code="invalid_unicode")
-    if isinstance(exc, Unavailable):
-        return errors.unavailable()
-    if isinstance(exc, InProgress):
-        return errors.in_progress()
-    return errors.internal()
-
-
-def _lower_keys(headers: dict[str, str] | None) -> dict[str, str]:
-    return {k.lower(): v for k, v in (headers or {}).items()}
-
-
-def _project(event: dict[str, Any]) -> str:
-    """The caller's project, as the authorizer resolved it; never from a header. Without one (a route that
-    is not behind the authorizer, or a direct invocation), no project's data is served."""
-    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    project = authorizer.get("project")
-    if not isinstance(project, str) or not project:
-        raise errors.missing_key()
-    return project
-
-
-def _query(event: dict[str, Any]) -> dict[str, str]:
-    multi = event.get("multiValueQueryStringParameters") or {}
-    for name, values in multi.items():
-        if len(values) > 1:
-            raise errors.invalid(f"Invalid '{name}': given {len(values)} times, expected once.", param=name)
-    return dict(event.get("queryStringParameters") or {})
-
-
-def parse_body(event: dict[str, Any]) -> dict[str, Any]:
-    """The JSON object of a request body; an empty body is ``{}`` (OpenAI's ``curl -d ''`` works)."""
-    raw = event.get("body")
-    if raw is None:
-        return {}
-    if event.get("isBase64Encoded"):
-        try:
-            raw = base64.b64decode(raw).decode("utf-8")
-        except ValueError:
-            raise errors.invalid("The request body is not valid UTF-8.") from None
-    if (
-        len(raw) > limits.REQUEST_BODY_MAX_BYTES
-        or len(raw.encode("utf-8", "surrogatepass")) > limits.REQUEST_BODY_MAX_BYTES
-    ):
-        raise ApiError(
-            413,
-            f"The request body is too large: at most {limits.REQUEST_BODY_MAX_BYTES} bytes are accepted.",
-            code="request_too_large",
-        )
-    if not raw.strip(_JSON_SPACE):
-        return {}
-    try:
-        body = json.loads(raw)
-    except RecursionError:  # deeper than the parser goes: far deeper than the bound below
-        raise _too_deep(None) from None
-    except ValueError:
-        raise errors.invalid(
-            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
-            "HTTP library correctly. The API expects a JSON payload, but what was sent was not valid JSON.)"
-        ) from None
-    too_deep = _too_deep_under(body, limits.JSON_MAX_DEPTH)
-    if too_deep is not None:
-        raise _too_deep(too_deep)
-    if not isinstance(body, dict):
-        raise errors.invalid(f"Invalid type for body: expected an object, but got {_json_type(body)} instead.")
-    return body  # strings with a lone surrogate ("\\ud800") are refused where they are stored
-
-
-def _too_deep(field: str | None) -> ApiError:
-    return errors.invalid(
-        f"The request body is nested too deeply{f' in {field!r}' if field else ''}: at most "
-        f"{limits.JSON_MAX_DEPTH} levels of objects and arrays are accepted.",
-        param=field or None,
-    )
-
-
-def _too_deep_under(value: Any, bound: int) -> str | None:
-    """The top-level field under which objects and arrays nest deeper than ``bound`` levels ("" for a body
-    that is itself the array), or None; found without recursion: nothing that walks a body recursively
-    (hashing it for an idempotency record, copying it, validating it) may see one."""
-    if not isinstance(value, dict | list):
-        return None
-    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
-    while stack:
-        node, depth, field = stack.pop()
-        items = node.items() if isinstance(node, dict) else ((field, child) for child in node)
-        for key, child in items:
-            if isinstance(child, dict | list):
-                top = field or (str(key) if isinstance(node, dict) else "")
-                if depth >= bound:
-                    return top
-                stack.append((child, depth + 1, top))
-    return None
-
-
-def _json_type(value: Any) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
-    return "null" if value is None else names.get(type(value), "a value")
+Operation = Callable[[Request], Body | tuple[int, Body]]
 
 
 def endpoint(
@@ -213,13 +46,13 @@ def endpoint(
             logger.set_correlation_id(request_id)
             project = None
             try:
-                headers = _lower_keys(event.get("headers"))
-                project = _project(event)
+                headers = lower_keys(event.get("headers"))
+                project = project_of(event)
                 request = Request(
                     project=project,
                     request_id=request_id,
                     path=dict(event.get("pathParameters") or {}),
-                    query=_query(event),
+                    query=query_of(event),
                     body=parse_body(event) if parses_body else {},
                     context=context,
                 )
@@ -229,7 +62,7 @@ def endpoint(
                 else:
                     result = _run_once(fn, request, idempotency_key, event, context)
             except Exception as exc:  # every failure becomes an envelope; no trace reaches the client
-                error = _as_api_error(exc)
+                error = http_errors.from_exception(exc)
                 if error.status >= 500:
                     _log_server_error(exc)
                 result = error_response(error, request_id)

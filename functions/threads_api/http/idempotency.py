@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, override
 
 from threads_api import store
 from threads_api.domain import errors
+from threads_api.http import errors as http_errors
 from threads_api.observability import logger
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class Runner:
         try:
             result = self._run(request=request, attempt=attempt)
         except IdempotencyValidationError:
-            raise errors.ApiError(
+            raise http_errors.ApiError(
                 400,
                 "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
                 type="idempotency_error",
@@ -128,7 +129,7 @@ class Runner:
                 code="idempotency_key_reused",
             ) from None
         except IdempotencyAlreadyInProgressError:
-            raise errors.in_progress() from None
+            raise http_errors.in_progress() from None
         except IdempotencyPersistenceLayerError as exc:
             if attempt.response is None:
                 raise errors.Unavailable("idempotency") from exc

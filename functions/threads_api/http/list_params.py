@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from threads_api.domain import errors, limits
 from threads_api.domain.errors import BadCursor
-from threads_api.http.endpoint import ID_PATTERN
+from threads_api.domain.ids import ID_PATTERN
 
 # ASCII only: ``\d`` and ``int()`` would take any Unicode digit (U+FF11, U+0663), ``str.strip()`` any space.
 _LIMIT_PATTERN = re.compile(r"[+-]?[0-9]{1,10}")

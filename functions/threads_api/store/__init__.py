@@ -17,7 +17,7 @@ Two names are looked up on this package when they are called, not imported by th
 every call goes through: patching its methods or events reaches every call too.
 """
 
-from threads_api.domain.errors import Unavailable
+from threads_api.domain.errors import ActiveRun, Unavailable
 from threads_api.domain.ids import now_ms
 from threads_api.store.api_keys import delete_key, get_key_project, list_keys, put_key
 from threads_api.store.assistants import (
@@ -38,8 +38,8 @@ from threads_api.store.messages import (
     update_message_metadata,
 )
 from threads_api.store.purge import delete_message_parts, purge_thread
+from threads_api.store.runs import Conflict as RunConflict
 from threads_api.store.runs import (
-    ActiveRun,
     check_run_size,
     create_run,
     get_run,
@@ -47,7 +47,6 @@ from threads_api.store.runs import (
     save_run,
     update_run_metadata,
 )
-from threads_api.store.runs import Conflict as RunConflict
 from threads_api.store.threads import (
     PENDING_TTL_SECONDS,
     create_thread,

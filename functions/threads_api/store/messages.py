@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from threads_api import store
 from threads_api.domain import ids
-from threads_api.domain.errors import ApiError, NotFound, Unavailable
+from threads_api.domain.errors import ActiveRun, NotFound, Unavailable
 from threads_api.domain.records import JsonObject, Message, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import (
@@ -134,7 +134,7 @@ def append_message(
 def _refuse_while_run_active(thread: Item, thread_id: str, run_id: str | None, now: int) -> None:
     active = thread.get("active_run", {}).get("S")
     if active and active != run_id and int(thread.get("active_until", {}).get("N", "0")) > now:
-        raise ApiError(400, f"Can't add messages to {thread_id} while a run {active} is active.")
+        raise ActiveRun(thread_id, active, adding_messages=True)
 
 
 def messages_with_bodies(items: list[Item]) -> list[Message]:

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from threads_api import store
 from threads_api.domain import ids, limits
-from threads_api.domain.errors import ApiError, NotFound, Unavailable
+from threads_api.domain.errors import ActiveRun, NotFound, TooLarge, Unavailable
 from threads_api.domain.records import Message, Page, Run
 from threads_api.store import dynamodb
 from threads_api.store.items import dumps, item_size, message_items, thread_key, visible_thread
@@ -64,10 +64,11 @@ def run_item(project: str, run: Run, ok: str) -> Item:
         "body": {"S": dumps(body)},
     }
     if item_size(item) > limits.RUN_ITEM_MAX_BYTES:
-        raise ApiError(
-            400,
+        raise TooLarge(
             f"The run is too large to store: its instructions, tools, tool calls and tool outputs take "
             f"{item_size(item)} bytes, and a run holds at most {limits.RUN_ITEM_MAX_BYTES}.",
+            size=item_size(item),
+            bound=limits.RUN_ITEM_MAX_BYTES,
             code="run_too_large",
         )
     return item
@@ -87,14 +88,6 @@ def run_from_item(item: Item) -> Run:
         metadata=json.loads(item["meta"]["S"]),
         **json.loads(item["body"]["S"]),
     )
-
-
-class ActiveRun(ApiError):
-    """OpenAI's 400 for a run on a thread that has one active (``run_id``)."""
-
-    def __init__(self, thread_id: str, run_id: str) -> None:
-        super().__init__(400, f"Thread {thread_id} already has an active run {run_id}.")
-        self.run_id = run_id
 
 
 def _active_run_error(thread_id: str, old: Item | None, project: str) -> Exception:
@@ -185,11 +178,13 @@ def _fits_one_transaction(items: list[Item]) -> None:
     size = sum(item_size(item) for item in items)
     too_many = len(items) + 2 > limits.TRANSACTION_MAX_ITEMS
     if items and (too_many or size > limits.TRANSACTION_MAX_BYTES - limits.RUN_ITEM_MAX_BYTES):
-        raise ApiError(
-            400,
+        raise TooLarge(
             f"additional_messages are too large to add with the run ({size} bytes stored): add them to the "
             "thread first, then create the run.",
+            size=size,
+            bound=limits.TRANSACTION_MAX_BYTES - limits.RUN_ITEM_MAX_BYTES,
             param="additional_messages",
+            code="too_large",
         )
 
 

@@ -229,7 +229,7 @@ def _describe(value: Any) -> str:
     }.get(type(value), "null" if value is None else "a value")
 
 
-def _api_error(exc: ValidationError) -> errors.ApiError:
+def _api_error(exc: ValidationError) -> errors.Invalid:
     """OpenAI's 400 for the first problem pydantic found, with ``param`` naming the field."""
     error = exc.errors(include_url=False)[0]
     kind, loc, ctx = error["type"], tuple(error["loc"]), error.get("ctx") or {}

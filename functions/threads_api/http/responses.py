@@ -1,0 +1,28 @@
+"""API Gateway's proxy responses: a body (or a pre-serialized one) with its status and OpenAI's headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from threads_api.http import errors as http_errors
+from threads_api.wire.response_bodies import Written
+
+LambdaResponse = dict[str, Any]
+Body = dict[str, Any]
+
+
+def response(
+    status: int, body: dict[str, Any], request_id: str, headers: dict[str, str] | None = None
+) -> LambdaResponse:
+    out = {"content-type": getattr(body, "content_type", "application/json"), "x-request-id": request_id}
+    if 400 <= status < 500 and status not in (408, 409, 429):
+        out["x-should-retry"] = "false"
+    if headers:
+        out.update(headers)
+    text = body.text if isinstance(body, Written) else json.dumps(body, ensure_ascii=False)
+    return {"statusCode": status, "headers": out, "body": text}
+
+
+def error_response(error: http_errors.ApiError, request_id: str) -> LambdaResponse:
+    return response(error.status, error.envelope(), request_id, error.headers)
