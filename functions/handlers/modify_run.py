@@ -1,6 +1,7 @@
 """POST /threads/{thread_id}/runs/{run_id}"""
 
 from threads_api import store
+from threads_api.domain import clock
 from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.wire.request_bodies import parse
 from threads_api.wire.run_bodies import ModifyRunIn
@@ -16,4 +17,4 @@ def handler(request: Request) -> Body:
         run = store.get_run(request.project, thread_id, run_id)
     else:
         run = store.update_run_metadata(request.project, thread_id, run_id, body.metadata)
-    return run_object(run, store.now_ms() // 1000)
+    return run_object(run, clock.now())

@@ -1,6 +1,7 @@
 """GET /threads/{thread_id}/runs/{run_id}"""
 
 from threads_api import store
+from threads_api.domain import clock
 from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.wire.run_objects import run_object
 
@@ -9,4 +10,4 @@ from threads_api.wire.run_objects import run_object
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     run = store.get_run(request.project, thread_id, request.object_id("run_id", "run"))
-    return run_object(run, store.now_ms() // 1000)
+    return run_object(run, clock.now())

@@ -30,7 +30,8 @@ def _walk(api: Api, path: str, order: str, limit: int) -> list[str]:
         seen += [item["id"] for item in page["data"]]
         if not page["has_more"]:
             return seen
-        assert page["last_id"] == page["data"][-1]["id"] and page["first_id"] == page["data"][0]["id"]
+        assert page["last_id"] == page["data"][-1]["id"]
+        assert page["first_id"] == page["data"][0]["id"]
         after = f"&after={page['last_id']}"
 
 
@@ -46,7 +47,8 @@ def test_append_returns_a_message_object(api: Api) -> None:
     assert reply.body["content"] == [
         {"type": "text", "text": {"value": "How does AI work? Explain it in simple terms.", "annotations": []}}
     ]
-    assert reply.body["metadata"] == {"k": "v"} and reply.body["attachments"] == []
+    assert reply.body["metadata"] == {"k": "v"}
+    assert reply.body["attachments"] == []
     assert api("GET", f"/threads/{thread_id}/messages/{reply.body['id']}").body == reply.body
 
 
@@ -144,7 +146,8 @@ def test_modify_message_without_metadata_keeps_it_and_writes_nothing(api: Api, m
     assert missing.status == 404
     assert_error(missing.body, 404, contains="No message found with id 'msg_missing'.")
     cleared = api("POST", path, {"metadata": None})
-    assert cleared.status == 200 and cleared.body["metadata"] == {}
+    assert cleared.status == 200
+    assert cleared.body["metadata"] == {}
 
 
 def test_delete_message(api: Api) -> None:
@@ -205,14 +208,14 @@ def test_deleting_a_large_message_removes_its_parts(api: Api) -> None:
 def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The store's clock: the real one; one pinned to a millisecond (every thread created in it); or one
     that steps back a millisecond a call, as a clock corrected by NTP might."""
-    from threads_api import store
+    from threads_api.domain import clock as wall
 
-    later = store.now_ms() + 86_400_000  # past every key this process has made: a millisecond of its own
+    later = wall.now_ms() + 86_400_000  # past every key this process has made: a millisecond of its own
     if request.param == "pinned":
-        monkeypatch.setattr(store, "now_ms", lambda: later)
+        monkeypatch.setattr(wall, "now_ms", lambda: later)
     elif request.param == "stepping-back":
         ticks = iter(range(later, 0, -1))
-        monkeypatch.setattr(store, "now_ms", lambda: next(ticks))
+        monkeypatch.setattr(wall, "now_ms", lambda: next(ticks))
     return str(request.param)
 
 

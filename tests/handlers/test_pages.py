@@ -45,16 +45,17 @@ def _walk(api: Api, path: str, cursor: str, start: str = "", limit: int = 100) -
 def hostile_thread(api: Api) -> tuple[str, list[str]]:
     """A thread of 100 messages that each carry the hostile metadata: 6.5 MB as one page of 100."""
     from threads_api import store
-    from threads_api.domain import ids
+    from threads_api.domain import clock, ids
     from threads_api.domain.records import Message
 
     created = api("POST", "/threads", {"messages": [{"role": "user", "content": "m", "metadata": HOSTILE}] * 32})
     assert created.status == 200
     thread_id = created.body["id"]
     first = api("GET", f"/threads/{thread_id}/messages?limit=32&order=asc").body
-    assert len(first["data"]) == 32 and first["has_more"] is False
+    assert len(first["data"]) == 32
+    assert first["has_more"] is False
     # 68 more, written as the store writes them (appends are covered elsewhere; this is volume).
-    later = store.now_ms() + 1_000
+    later = clock.now_ms() + 1_000
     more = [Message(f"msg_hostile{n:013d}", thread_id, later // 1000, "user", [], [], HOSTILE) for n in range(68)]
     store.batch_write(
         [
@@ -72,7 +73,8 @@ def test_a_page_of_messages_fits_the_response_limit_whatever_their_metadata(
     thread_id, ids = hostile_thread
     size, first = _result(api, f"/threads/{thread_id}/messages?limit=100&order=asc")
     assert size <= LAMBDA_RESPONSE_MAX_BYTES
-    assert first["has_more"] is True and 1 <= len(first["data"]) < 100
+    assert first["has_more"] is True
+    assert 1 <= len(first["data"]) < 100
     assert first["data"][0]["metadata"] == HOSTILE
     for order, expected in (("asc", ids), ("desc", ids[::-1])):
         seen, pages = _walk(api, f"/threads/{thread_id}/messages?order={order}&", "after")
@@ -81,7 +83,8 @@ def test_a_page_of_messages_fits_the_response_limit_whatever_their_metadata(
 
     # A ``before`` page keeps the end nearest its cursor: the messages just before it, none skipped.
     size, page = _result(api, f"/threads/{thread_id}/messages?limit=100&order=asc&before={ids[-1]}")
-    assert size <= LAMBDA_RESPONSE_MAX_BYTES and page["has_more"] is True
+    assert size <= LAMBDA_RESPONSE_MAX_BYTES
+    assert page["has_more"] is True
     kept = [m["id"] for m in page["data"]]
     assert kept == ids[99 - len(kept) : 99]
     seen, _ = _walk(api, f"/threads/{thread_id}/messages?order=asc&", "before", ids[-1])
@@ -96,7 +99,8 @@ def test_a_page_of_threads_fits_the_response_limit_whatever_their_metadata(api: 
         ids.append(created.body["id"])
     size, first = _result(api, "/threads?limit=100")
     assert size <= LAMBDA_RESPONSE_MAX_BYTES
-    assert first["has_more"] is True and 1 <= len(first["data"]) < 100
+    assert first["has_more"] is True
+    assert 1 <= len(first["data"]) < 100
     seen, _ = _walk(api, "/threads?", "after")
     assert seen == ids[::-1]  # newest first, every thread exactly once
     seen, _ = _walk(api, "/threads?order=asc&", "after")

@@ -11,6 +11,7 @@ from tests.contract.schemas import assert_error, assert_valid
 from tests.contract.streams import REPLY_EVENTS, assert_valid_events, events, names, reply_text
 from tests.handlers.conftest import Api
 from tests.handlers.runs_support import USAGE, Model, Runs, assistant, model, runs
+from threads_api.domain import clock
 from threads_api.providers import ChatResult, ProviderError, ToolCall
 
 __all__ = ["assistant", "model", "runs"]  # fixtures
@@ -37,12 +38,16 @@ def test_a_run_is_queued_then_completed_with_the_models_reply_as_a_message_of_th
 ) -> None:
     thread_id = _thread(api)
     created = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]})
-    assert created.status == 200 and created.body["status"] == "queued" and created.body["usage"] is None
+    assert created.status == 200
+    assert created.body["status"] == "queued"
+    assert created.body["usage"] is None
     assert_valid(created.body, "RunObject")
     assert runs.work() == 1
     run = api("GET", f"/threads/{thread_id}/runs/{created.body['id']}").body
     assert_valid(run, "RunObject")
-    assert run["status"] == "completed" and run["expires_at"] is None and run["completed_at"] is not None
+    assert run["status"] == "completed"
+    assert run["expires_at"] is None
+    assert run["completed_at"] is not None
     assert run["usage"] == {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
     messages = api("GET", f"/threads/{thread_id}/messages").body["data"]
     reply = messages[0]
@@ -54,10 +59,12 @@ def test_a_run_is_queued_then_completed_with_the_models_reply_as_a_message_of_th
     steps = api("GET", f"/threads/{thread_id}/runs/{run['id']}/steps").body
     assert_valid(steps, "ListRunStepsResponse")
     (step,) = steps["data"]
-    assert step["type"] == "message_creation" and step["step_details"]["message_creation"]["message_id"] == reply["id"]
+    assert step["type"] == "message_creation"
+    assert step["step_details"]["message_creation"]["message_id"] == reply["id"]
     assert api("GET", f"/threads/{thread_id}/runs/{run['id']}/steps/{step['id']}").body == step
     sent = model.requests[0]
-    assert sent["model"] == "gpt-4o" and sent["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert sent["model"] == "gpt-4o"
+    assert sent["messages"][0] == {"role": "system", "content": "Be brief."}
     assert sent["messages"][1] == {"role": "user", "content": "What is the weather in Paris?"}
 
 
@@ -79,12 +86,15 @@ def test_the_tool_round_trip_waits_for_outputs_then_sends_them_to_the_model(
         f"/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
         {"tool_outputs": [{"tool_call_id": "call_1", "output": "18C"}]},
     )
-    assert resumed.status == 200 and resumed.body["status"] == "queued"
+    assert resumed.status == 200
+    assert resumed.body["status"] == "queued"
     runs.work()
     done = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
-    assert done["status"] == "completed" and done["usage"]["total_tokens"] == 30
+    assert done["status"] == "completed"
+    assert done["usage"]["total_tokens"] == 30
     second = model.requests[1]["messages"]
-    assert second[-2]["tool_calls"][0]["id"] == "call_1" and second[-1] == {
+    assert second[-2]["tool_calls"][0]["id"] == "call_1"
+    assert second[-1] == {
         "role": "tool",
         "tool_call_id": "call_1",
         "content": "18C",
@@ -153,10 +163,12 @@ def test_a_retried_submit_whose_first_hand_over_was_lost_hands_the_run_over_agai
     assert api("POST", path, body).body["status"] == "queued"
     runs.queued.clear()  # the hand-over that never happened
     retried = api("POST", path, body)
-    assert retried.status == 200 and retried.body["status"] == "queued"
+    assert retried.status == 200
+    assert retried.body["status"] == "queued"
     assert runs.work() == 1
     assert api("GET", f"/threads/{thread_id}/runs/{run_id}").body["status"] == "completed"
-    assert runs.work() == 0 and len(model.requests) == 2  # and the retry asked the model once more, not twice
+    assert runs.work() == 0
+    assert len(model.requests) == 2  # and the retry asked the model once more, not twice
 
 
 def test_a_retried_streamed_submit_answers_the_runs_events_from_where_it_stands(
@@ -169,10 +181,12 @@ def test_a_retried_streamed_submit_answers_the_runs_events_from_where_it_stands(
     body = {"tool_outputs": [{"tool_call_id": "call_1", "output": "18C"}], "stream": True}
     first = api("POST", path, body)
     retried = api("POST", path, body)
-    assert retried.status == 200 and retried.headers["content-type"].startswith("text/event-stream")
+    assert retried.status == 200
+    assert retried.headers["content-type"].startswith("text/event-stream")
     stream = events(retried.body)
     assert_valid_events(stream)
-    assert stream[-2][0] == "thread.run.completed" and stream[-2][1]["id"] == run_id
+    assert stream[-2][0] == "thread.run.completed"
+    assert stream[-2][1]["id"] == run_id
     assert names(events(first.body))[-2:] == ["thread.run.completed", "done"]
     assert len(model.requests) == 2  # the retry asked the model nothing
 
@@ -197,7 +211,8 @@ def test_cancel_ends_a_queued_run_at_once_and_a_working_one_through_the_worker(
     thread_id = _thread(api)
     run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
     cancelled = api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel")
-    assert cancelled.status == 200 and cancelled.body["status"] == "cancelled"
+    assert cancelled.status == 200
+    assert cancelled.body["status"] == "cancelled"
     runs.work()  # the worker finds nothing to do
     assert api("GET", f"/threads/{thread_id}/runs/{run_id}").body["status"] == "cancelled"
     assert api("GET", f"/threads/{thread_id}/messages").body["data"][0]["role"] == "user"  # no reply written
@@ -219,7 +234,8 @@ def test_a_cancel_that_lands_while_the_model_answers_ends_the_run_cancelled(
     model.complete = cancelled_meanwhile  # type: ignore[method-assign]
     runs.work()
     run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
-    assert run["status"] == "cancelled" and run["cancelled_at"] is not None
+    assert run["status"] == "cancelled"
+    assert run["cancelled_at"] is not None
     assert api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).status == 200  # lock released
 
 
@@ -233,7 +249,8 @@ def test_a_provider_failure_fails_the_run_with_its_code(
     runs.work()
     run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
     assert_valid(run, "RunObject")
-    assert run["status"] == "failed" and run["last_error"] == {"code": code, "message": "The provider said no."}
+    assert run["status"] == "failed"
+    assert run["last_error"] == {"code": code, "message": "The provider said no."}
     assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "again"}).status == 200
 
 
@@ -258,7 +275,8 @@ def test_a_worker_that_died_is_taken_up_by_lambdas_retry_of_it_and_by_no_other_i
 
     runs.run(event, "request-1")  # Lambda's retry of the one that died: same request id
     run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
-    assert run["status"] == "completed" and len(model.requests) == 2
+    assert run["status"] == "completed"
+    assert len(model.requests) == 2
     assert model.requests[0] == model.requests[1]  # the model is asked the same again
     replies = api("GET", f"/threads/{thread_id}/messages?run_id={run_id}").body["data"]
     assert [m["content"][0]["text"]["value"] for m in replies] == ["Sunny."]
@@ -277,7 +295,8 @@ def test_without_a_provider_a_run_fails_at_once_saying_how_to_configure_one(
     run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
     runs.work()
     error = api("GET", f"/threads/{thread_id}/runs/{run_id}").body["last_error"]
-    assert error["code"] == "server_error" and "MODEL_BASE_URL" in error["message"]
+    assert error["code"] == "server_error"
+    assert "MODEL_BASE_URL" in error["message"]
 
 
 def test_a_run_the_worker_cannot_be_asked_for_is_answered_failed_not_as_an_error(
@@ -286,7 +305,8 @@ def test_a_run_the_worker_cannot_be_asked_for_is_answered_failed_not_as_an_error
     thread_id = _thread(api)
     runs.refuse = True
     created = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]})
-    assert created.status == 200 and created.body["status"] == "failed"
+    assert created.status == 200
+    assert created.body["status"] == "failed"
     assert "could not be started" in created.body["last_error"]["message"]
     runs.refuse = False
     assert api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).status == 200
@@ -301,11 +321,14 @@ def test_a_reply_cut_by_max_completion_tokens_leaves_the_run_and_its_message_inc
     run_id = api("POST", f"/threads/{thread_id}/runs", body).body["id"]
     runs.work()
     run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
-    assert run["status"] == "incomplete" and run["incomplete_details"] == {"reason": "max_completion_tokens"}
+    assert run["status"] == "incomplete"
+    assert run["incomplete_details"] == {"reason": "max_completion_tokens"}
     assert model.requests[0]["max_completion_tokens"] == 256
     reply = api("GET", f"/threads/{thread_id}/messages").body["data"][0]
     assert_valid(reply, "MessageObject")
-    assert reply["status"] == "incomplete" and reply["incomplete_at"] is not None and reply["completed_at"] is None
+    assert reply["status"] == "incomplete"
+    assert reply["incomplete_at"] is not None
+    assert reply["completed_at"] is None
 
 
 def test_a_prompt_over_max_prompt_tokens_even_truncated_ends_the_run_incomplete_without_asking_the_model(
@@ -317,7 +340,8 @@ def test_a_prompt_over_max_prompt_tokens_even_truncated_ends_the_run_incomplete_
     runs.work()
     run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
     assert_valid(run, "RunObject")
-    assert run["status"] == "incomplete" and run["incomplete_details"] == {"reason": "max_prompt_tokens"}
+    assert run["status"] == "incomplete"
+    assert run["incomplete_details"] == {"reason": "max_prompt_tokens"}
     assert model.requests == []
     assert api("POST", f"/threads/{thread_id}/messages", {"role": "user", "content": "shorter"}).status == 200
     fits = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "max_prompt_tokens": 5000})
@@ -328,13 +352,13 @@ def test_a_prompt_over_max_prompt_tokens_even_truncated_ends_the_run_incomplete_
 def test_a_run_waiting_past_expires_at_reads_expired_and_no_longer_holds_its_thread(
     api: Api, runs: Runs, model: Model, assistant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from threads_api import store
 
     thread_id, run_id = _waiting_for_a_tool(api, runs, model, assistant)
-    clock = store.now_ms()
-    monkeypatch.setattr(store, "now_ms", lambda: clock + 601_000)
+    then = clock.now_ms()
+    monkeypatch.setattr(clock, "now_ms", lambda: then + 601_000)
     run = api("GET", f"/threads/{thread_id}/runs/{run_id}").body
-    assert run["status"] == "expired" and run["required_action"] is None
+    assert run["status"] == "expired"
+    assert run["required_action"] is None
     outputs = {"tool_outputs": [{"tool_call_id": "call_1", "output": "x"}]}
     late = api("POST", f"/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", outputs)
     assert_error(late.body, 400, contains="Runs in status expired do not accept tool outputs")
@@ -345,9 +369,11 @@ def test_stream_answers_the_runs_events_in_openais_order(api: Api, runs: Runs, a
     thread_id = _thread(api)
     runs.immediate = True
     reply = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "stream": True})
-    assert reply.status == 200 and reply.headers["content-type"].startswith("text/event-stream")
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("text/event-stream")
     stream = events(reply.body)
-    assert names(stream) == REPLY_EVENTS and reply_text(stream) == "Hello!"
+    assert names(stream) == REPLY_EVENTS
+    assert reply_text(stream) == "Hello!"
     assert_valid_events(stream)
     assert [stream[0][1]["status"], stream[2][1]["status"], stream[-2][1]["status"]] == [
         "queued",
@@ -361,7 +387,8 @@ def test_create_thread_and_run_makes_both_and_streams_thread_created_first(
 ) -> None:
     body = {"assistant_id": assistant["id"], "thread": {"messages": [{"role": "user", "content": "Hi"}]}}
     created = api("POST", "/threads/runs", body)
-    assert created.status == 200 and created.body["status"] == "queued"
+    assert created.status == 200
+    assert created.body["status"] == "queued"
     runs.work()
     thread_id = created.body["thread_id"]
     assert [m["role"] for m in api("GET", f"/threads/{thread_id}/messages").body["data"]] == ["assistant", "user"]
@@ -386,11 +413,14 @@ def test_runs_are_listed_by_creation_with_cursors_and_their_metadata_can_be_chan
         runs.work()
     listed = api("GET", f"/threads/{thread_id}/runs?limit=2").body
     assert_valid(listed, "ListRunsResponse")
-    assert [r["id"] for r in listed["data"]] == made[:0:-1] and listed["has_more"]
+    assert [r["id"] for r in listed["data"]] == made[:0:-1]
+    assert listed["has_more"]
     rest = api("GET", f"/threads/{thread_id}/runs?limit=2&after={listed['last_id']}").body
-    assert [r["id"] for r in rest["data"]] == [made[0]] and not rest["has_more"]
+    assert [r["id"] for r in rest["data"]] == [made[0]]
+    assert not rest["has_more"]
     changed = api("POST", f"/threads/{thread_id}/runs/{made[0]}", {"metadata": {"k": "v"}}).body
-    assert changed["metadata"] == {"k": "v"} and changed["status"] == "completed"
+    assert changed["metadata"] == {"k": "v"}
+    assert changed["status"] == "completed"
     assert api("GET", f"/threads/{thread_id}/runs/{made[0]}").body["metadata"] == {"k": "v"}
 
 
@@ -401,7 +431,8 @@ def test_a_keyed_run_create_replays_the_same_run_and_writes_one(
     key = {"Idempotency-Key": "run-once"}
     first = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}, headers=key)
     again = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}, headers=key)
-    assert first.body["id"] == again.body["id"] and again.headers["idempotent-replayed"] == "true"
+    assert first.body["id"] == again.body["id"]
+    assert again.headers["idempotent-replayed"] == "true"
     assert len(api("GET", f"/threads/{thread_id}/runs").body["data"]) == 1
     assert len(runs.queued) == 1
 
@@ -433,7 +464,8 @@ def test_bad_run_bodies_are_400s_naming_the_field_and_write_nothing(
     thread_id = _thread(api)
     reply = api("POST", f"/threads/{thread_id}/runs", body)
     assert_error(reply.body, 400, param=param, contains=contains)
-    assert api("GET", f"/threads/{thread_id}/runs").body["data"] == [] and runs.queued == []
+    assert api("GET", f"/threads/{thread_id}/runs").body["data"] == []
+    assert runs.queued == []
 
 
 def test_create_thread_and_run_with_a_thread_too_large_for_one_transaction_writes_it_in_stages(
@@ -447,7 +479,8 @@ def test_create_thread_and_run_with_a_thread_too_large_for_one_transaction_write
     texts = [f"{i} " + "x" * 500 for i in range(8)]
     body = {"assistant_id": assistant["id"], "thread": {"messages": [{"role": "user", "content": t} for t in texts]}}
     created = api("POST", "/threads/runs", body)
-    assert created.status == 200 and created.body["status"] == "queued", created.body
+    assert created.status == 200, created.body
+    assert created.body["status"] == "queued", created.body
     assert "BatchWriteItem" in limit_checks  # the thread's messages went in stages
     runs.work()
     thread_id = created.body["thread_id"]
@@ -467,7 +500,8 @@ def test_additional_messages_too_large_for_one_transaction_are_a_400_and_write_n
     reply = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"], "additional_messages": extra})
     assert reply.status == 400
     assert_error(reply.body, 400, param="additional_messages", contains="add them to the thread first")
-    assert api("GET", f"/threads/{thread_id}/runs").body["data"] == [] and runs.queued == []
+    assert api("GET", f"/threads/{thread_id}/runs").body["data"] == []
+    assert runs.queued == []
     assert len(api("GET", f"/threads/{thread_id}/messages").body["data"]) == 1
 
 
@@ -530,4 +564,5 @@ def test_create_thread_and_run_whose_run_fails_takes_its_thread_back(
     body = {"assistant_id": assistant["id"], "thread": {"messages": [{"role": "user", "content": "Hi"}]}}
     reply = api("POST", "/threads/runs", body)
     assert reply.status == 503
-    assert api("GET", "/threads").body["data"] == [] and runs.queued == []
+    assert api("GET", "/threads").body["data"] == []
+    assert runs.queued == []

@@ -21,6 +21,10 @@ class BadCursor(Exception):
         self.param = param
 
 
+class Conflict(Exception):
+    """The run changed since it was read (another writer, a cancel, saved first): read it again."""
+
+
 class InProgress(Exception):
     """The object a keyed request creates exists, but is not whole yet (a staged creation still running)."""
 

@@ -6,7 +6,6 @@ import re
 import secrets
 import string
 import threading
-import time
 
 from threads_api.domain import limits
 
@@ -42,11 +41,6 @@ def derived_id(prefix: str, seed: bytes) -> str:
         number, digit = divmod(number, 62)
         chars.append(_BASE62[digit])
     return prefix + "".join(chars)
-
-
-def now_ms() -> int:
-    """The wall clock in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
 
 
 def order_key(ms: int, seq: int) -> str:

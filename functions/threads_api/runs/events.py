@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from threads_api import store
-from threads_api.domain import lifecycle
+from threads_api.domain import clock, lifecycle
 from threads_api.domain.records import JsonObject, Run
 from threads_api.observability import logger
 from threads_api.store.runs import get_run, run_version
@@ -46,7 +46,7 @@ def events(
 
     ``created``: the request created the run (``thread.run.created`` first); otherwise it resumed it
     (submit_tool_outputs). ``prelude``: events before these (``thread.created``; a completed tool step)."""
-    now = store.now_ms() // 1000
+    now = clock.now()
     yield from prelude
     queued = run_object(start, now)
     if created:
@@ -70,7 +70,7 @@ def _changes(project: str, start: Run, time_left: Callable[[], float]) -> Iterat
     deadline = started + min(STREAM_WAIT_SECONDS, time_left() - 2)
     run = start
     yield run
-    while lifecycle.current(run, store.now_ms() // 1000).status not in lifecycle.STOPPED:
+    while lifecycle.current(run, clock.now()).status not in lifecycle.STOPPED:
         if time.monotonic() >= deadline:
             return
         # Quick at first (a reply often takes a second or two), then every half second: a long run's
@@ -97,7 +97,7 @@ class _Follower:
         self.sent = ""  # that reply's text, as sent in deltas
 
     def events(self, run: Run) -> Iterator[str]:
-        now = store.now_ms() // 1000
+        now = clock.now()
         run = lifecycle.current(run, now)
         if not self.in_progress and run.status != "queued" and run.started_at is not None:
             self.in_progress = True

@@ -4,13 +4,14 @@ outputs): hand it to the worker, then answer the run as queued, or with ``stream
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
-from threads_api import store
-from threads_api.domain import lifecycle
+from threads_api.domain import clock, lifecycle
+from threads_api.domain.errors import Conflict
 from threads_api.domain.records import Run
 from threads_api.observability import logger
 from threads_api.runs import events, starter
-from threads_api.store.runs import Conflict, get_run, save_run
+from threads_api.store.runs import get_run, save_run
 from threads_api.wire.response_bodies import EventStream
 from threads_api.wire.run_objects import run_object
 
@@ -20,28 +21,32 @@ NOT_STARTED = {
 }
 
 
-def started(
-    project: str,
-    run: Run,
-    *,
-    stream: bool,
-    seconds_left: float,
-    created: bool = True,
-    prelude: list[str] | None = None,
-    sink: Callable[[str], None] | None = None,
-) -> dict[str, object]:
-    """Hand ``run`` (written, queued) to the worker and answer for it: the run, or with ``stream`` its events.
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """How a request that starts or resumes a run is answered: the run as JSON, or with ``stream`` its events.
+    ``seconds_left``: the invocation's remaining time; ``sink``: where each event goes as it comes (``make
+    serve``'s gateway, which can stream a response; in Lambda there is none, and the events are the
+    response's body, all at once)."""
 
-    ``sink``: where each event goes as it comes (``make serve``'s gateway, which can stream a response; in
-    Lambda there is none, and the events are the response's body, all at once)."""
+    stream: bool
+    seconds_left: float
+    sink: Callable[[str], None] | None = None
+
+
+def started(
+    project: str, run: Run, answer: Answer, *, created: bool = True, prelude: list[str] | None = None
+) -> dict[str, object]:
+    """Hand ``run`` (written, queued) to the worker and answer for it: the run, or with ``stream`` its events."""
     queued = run
     if not starter.start(run.thread_id, run.id):
         run = _fail(project, run)
-    if not stream:
-        return run_object(run, store.now_ms() // 1000)
+    if not answer.stream:
+        return run_object(run, clock.now())
     # From the run as written (queued): a run failed at once reads as such on the first look.
-    follow = events.events(project, queued, created=created, prelude=prelude or [], time_left=lambda: seconds_left)
-    return _streamed(follow, sink)
+    follow = events.events(
+        project, queued, created=created, prelude=prelude or [], time_left=lambda: answer.seconds_left
+    )
+    return _streamed(follow, answer.sink)
 
 
 def hand_over_if_queued(project: str, thread_id: str, run_id: str) -> None:
@@ -50,16 +55,16 @@ def hand_over_if_queued(project: str, thread_id: str, run_id: str) -> None:
     handed over is claimed once, so a second hand-over is harmless). Never raises: the caller answers."""
     try:
         run = get_run(project, thread_id, run_id)
-        if lifecycle.current(run, store.now_ms() // 1000).status == "queued":
+        if lifecycle.current(run, clock.now()).status == "queued":
             starter.start(thread_id, run_id)
     except Exception:
         logger.exception("queued run not handed over again", extra={"run_id": run_id})
 
 
-def followed(project: str, run: Run, *, seconds_left: float, sink: Callable[[str], None] | None = None) -> EventStream:
+def followed(project: str, run: Run, answer: Answer) -> EventStream:
     """``stream: true`` for a run this request did not start (a retry whose first answer was lost): its
     events from where it stands until it stops."""
-    return _streamed(events.followed(project, run, time_left=lambda: seconds_left), sink)
+    return _streamed(events.followed(project, run, time_left=lambda: answer.seconds_left), answer.sink)
 
 
 def _streamed(follow: Iterator[str], sink: Callable[[str], None] | None) -> EventStream:
@@ -75,7 +80,7 @@ def _fail(project: str, run: Run) -> Run:
     """The worker could not be asked: the run fails now rather than wait, queued, for its expiry. The run is
     written already, so nothing here may answer an error: at worst it is answered queued (and expires)."""
     try:
-        ended = lifecycle.ended(run, "failed", store.now_ms() // 1000, last_error=NOT_STARTED)
+        ended = lifecycle.ended(run, "failed", clock.now(), last_error=NOT_STARTED)
         return save_run(project, ended, release=True)
     except Conflict:
         return _latest(project, run)  # the worker got it after all, and has moved it on

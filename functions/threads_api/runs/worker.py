@@ -20,13 +20,14 @@ import time
 from typing import Any
 
 from threads_api import store
-from threads_api.domain import lifecycle
+from threads_api.domain import clock, lifecycle
+from threads_api.domain.errors import Conflict
 from threads_api.domain.records import JsonObject, Message, Run
 from threads_api.observability import logger
 from threads_api.providers import ChatResult, Provider, ProviderError
 from threads_api.runs import chat
 from threads_api.store import item_size
-from threads_api.store.runs import Conflict, load_run, run_item, run_write, save_run
+from threads_api.store.runs import load_run, run_item, save_run
 
 PROGRESS_SECONDS = 0.25  # how often a streamed reply's text so far is saved (a write each time), at most
 # The write units a second those saves may take: each rewrites the run's item (1 unit a KB), and one
@@ -41,7 +42,7 @@ NO_PROVIDER = (
 
 
 def _now() -> int:
-    return store.now_ms() // 1000
+    return clock.now()
 
 
 def execute(
@@ -220,24 +221,12 @@ def _record(project: str, run: Run, result: ChatResult) -> Run | None:
 def _with_reply(project: str, run: Run, reply: Message, text: str | None, *, release: bool) -> Run | None:
     """Append the run's reply and save the run in one transaction: both land, or neither (a cancel that
     came first wins, and the reply is not written)."""
-    write, saved = run_write(project, run)
     content = [{"type": "text", "text": {"value": text or "", "annotations": []}}]
+    reply = dataclasses.replace(reply, content=content)
     try:
-        store.append_message(
-            project,
-            run.thread_id,
-            "assistant",
-            content,
-            [],
-            {},
-            reply.id,
-            reply=reply,
-            run_write=write,
-            release=release,
-        )
+        return store.save_reply(project, run, reply, release=release)
     except Conflict:
         return _cancelled_meanwhile(project, run)
-    return saved
 
 
 def _finish(project: str, run: Run, status: str, **changes: Any) -> Run | None:

@@ -11,14 +11,13 @@ One module a job; callers use the names below, as ``store.create_thread(...)``:
 - ``api_keys``: API keys, by their SHA-256.
 - ``runs``: runs (with their steps) and the thread's lock that keeps one run active at a time.
 
-Two names are looked up on this package when they are called, not imported by the modules that call them:
-``now_ms`` (the clock) and ``batch_write``. A test that replaces ``store.now_ms`` or ``store.batch_write``
-(``monkeypatch.setattr(store, ...)``) so reaches every caller. ``store.client`` is the one botocore client
+``batch_write`` is looked up on this package when it is called, not imported by the modules that call it:
+a test that replaces ``store.batch_write`` (``monkeypatch.setattr(store, ...)``) so reaches every caller.
+The clock is the domain's (``domain/clock.py``). ``store.client`` is the one botocore client
 every call goes through: patching its methods or events reaches every call too.
 """
 
 from threads_api.domain.errors import ActiveRun, Unavailable
-from threads_api.domain.ids import now_ms
 from threads_api.store.api_keys import delete_key, get_key_project, list_keys, put_key
 from threads_api.store.assistants import (
     create_assistant,
@@ -38,12 +37,12 @@ from threads_api.store.messages import (
     update_message_metadata,
 )
 from threads_api.store.purge import delete_message_parts, purge_thread
-from threads_api.store.runs import Conflict as RunConflict
 from threads_api.store.runs import (
     check_run_size,
     create_run,
     get_run,
     list_runs,
+    save_reply,
     save_run,
     update_run_metadata,
 )
@@ -65,7 +64,6 @@ __all__ = [
     "THREAD_SK",
     "ActiveRun",
     "Item",
-    "RunConflict",
     "Unavailable",
     "append_message",
     "batch_write",
@@ -92,9 +90,9 @@ __all__ = [
     "list_threads",
     "message_items",
     "messages_by_id",
-    "now_ms",
     "purge_thread",
     "put_key",
+    "save_reply",
     "save_run",
     "update_assistant",
     "update_message_metadata",

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from threads_api import store
-from threads_api.domain import errors, ids
+from threads_api.domain import clock, errors, ids
 from threads_api.domain.errors import InProgress, NotFound
 from threads_api.domain.records import Assistant, JsonObject, Page
 from threads_api.store import dynamodb
@@ -159,7 +158,7 @@ def create_assistant(project: str, assistant_fields: JsonObject, assistant_id: s
     ``assistant_id`` is given by a request with an Idempotency-Key (derived from it): an assistant already
     under that id was written by an earlier run of that same request, and is returned as it is.
     """
-    ms = store.now_ms()  # through the package: a test's clock (store.now_ms) reaches it
+    ms = clock.now_ms()
     assistant = Assistant(id=assistant_id or ids.new_id("asst_"), created_at=ms // 1000, **assistant_fields)
     item = assistant_item(project, assistant, creation_order.next_key(ms))
     try:

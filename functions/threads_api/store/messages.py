@@ -8,14 +8,14 @@ and an append to a thread deleted meanwhile fails its condition: no message outl
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from threads_api import store
-from threads_api.domain import ids
-from threads_api.domain.errors import ActiveRun, NotFound, Unavailable
+from threads_api.domain import clock, ids
+from threads_api.domain.errors import ActiveRun, Conflict, NotFound, Unavailable
 from threads_api.domain.records import JsonObject, Message, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import (
@@ -45,30 +45,32 @@ def append_message(
     attachments: list[JsonObject],
     metadata: dict[str, str],
     message_id: str | None = None,
-    reply: Message | None = None,
-    run_write: TransactWriteItemTypeDef | None = None,
-    release: bool = False,
 ) -> Message:
-    """Append a message in one transaction that also advances the thread's ``last_ok`` (the order protocol).
+    """Append a caller's message in one transaction that also advances the thread's ``last_ok`` (the order
+    protocol). While a run holds the thread (``active_run``, until ``active_until``) it is ``ActiveRun``.
 
     The message's put is conditional too (no message under its id yet): ``message_id`` is given by a request
     with an Idempotency-Key (derived from it), and a message already under it was written by an earlier run
     of that same request, so it is returned as it is instead of written again.
-
-    While a run holds the thread (``active_run``, until ``active_until``) only that run's ``reply`` (a message
-    with its ``run_id``, ``assistant_id`` and status) may be appended; anything else is OpenAI's 400. The
-    reply lands in the same transaction as its run's save (``run_write``, conditional on the run's version:
-    ``runs.Conflict`` if the run changed), and with ``release`` the thread's lock is released with them.
     """
+    new = Message(message_id or ids.new_id("msg_"), thread_id, 0, role, content, attachments, metadata)
+    return append(project, new)
+
+
+def append(
+    project: str, new: Message, *, run_write: TransactWriteItemTypeDef | None = None, release: bool = False
+) -> Message:
+    """Append ``new`` (its ``created_at`` is set here, from the clock of the attempt that lands).
+
+    A run's reply (``new.run_id`` set) may be appended while its own run holds the thread: it lands in the
+    same transaction as its run's save (``run_write``, conditional on the run's version: ``Conflict`` if the
+    run changed), and with ``release`` the thread's lock is released with them (``runs.save_reply``)."""
     last_ok: str | None = None
-    message_id = message_id or ids.new_id("msg_")
+    thread_id, message_id = new.thread_id, new.id
     for _ in dynamodb.APPEND_CONTENTION:
-        ms = store.now_ms()  # through the package: a test's clock (store.now_ms) reaches it
+        ms = clock.now_ms()
         ok = ids.next_order_key(ms, last_ok)
-        message = Message(message_id, thread_id, ms // 1000, role, content, attachments, metadata)
-        if reply is not None:
-            message.run_id, message.assistant_id = reply.run_id, reply.assistant_id
-            message.status, message.incomplete_details = reply.status, reply.incomplete_details
+        message = dataclasses.replace(new, created_at=ms // 1000)
         item, *parts = message_items(thread_id, message, ok)
         writes: list[TransactWriteItemTypeDef] = [
             {
@@ -109,9 +111,7 @@ def append_message(
             if not reasons:
                 raise
             if run_write is not None and dynamodb.condition_failed(exc, 2):
-                from threads_api.store.runs import Conflict
-
-                raise Conflict(reply.run_id if reply else "") from exc
+                raise Conflict(message.run_id or "") from exc
             if dynamodb.condition_failed(exc, 0):
                 old = reasons[0][1] or dynamodb.get_item(thread_key(thread_id))
                 if not visible_thread(old, project):

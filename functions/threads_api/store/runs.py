@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from threads_api import store
-from threads_api.domain import ids, limits
-from threads_api.domain.errors import ActiveRun, NotFound, TooLarge, Unavailable
+from threads_api.domain import clock, ids, limits
+from threads_api.domain.errors import ActiveRun, Conflict, NotFound, TooLarge, Unavailable
 from threads_api.domain.records import Message, Page, Run
-from threads_api.store import dynamodb
+from threads_api.store import dynamodb, messages
 from threads_api.store.items import dumps, item_size, message_items, thread_key, visible_thread
 from threads_api.store.paging import thread_child, thread_page
 
@@ -37,10 +36,6 @@ RUN_PREFIX = "run#"
 creation_order = ids.CreationOrder()
 # What the run's body holds: every field but those with an attribute of their own.
 _OWN_ATTRIBUTES = {"id", "thread_id", "metadata", "status", "version"}
-
-
-class Conflict(Exception):
-    """The run changed since it was read (another writer saved first): read it again."""
 
 
 def runs_partition(thread_id: str) -> str:
@@ -106,7 +101,7 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
     thread_id = run.thread_id
     last_ok: str | None = None
     for _ in dynamodb.APPEND_CONTENTION:
-        ms = store.now_ms()
+        ms = clock.now_ms()
         now = ms // 1000
         condition = (
             "prj = :p AND attribute_not_exists(pending) AND (attribute_not_exists(active_run) OR active_until <= :now)"
@@ -240,6 +235,15 @@ def run_write(project: str, run: Run) -> tuple[TransactWriteItemTypeDef, Run]:
         }
     }
     return update, saved
+
+
+def save_reply(project: str, run: Run, reply: Message, *, release: bool) -> Run:
+    """Append the run's ``reply`` and save ``run`` in one transaction: both land, or neither (``Conflict``:
+    the run changed, a cancel came first, and the reply is not written). ``release``: the run has ended, and
+    its thread's lock goes with the same transaction. Returns the run as saved."""
+    write, saved = run_write(project, run)
+    messages.append(project, reply, run_write=write, release=release)
+    return saved
 
 
 def save_run(project: str, run: Run, *, release: bool = False, hold_until: int | None = None) -> Run:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from threads_api import store
-from threads_api.domain import ids, limits
+from threads_api.domain import clock, ids, limits
 from threads_api.domain.errors import InProgress, NotFound
 from threads_api.domain.records import JsonObject, Message, Page, Thread
 from threads_api.store import dynamodb
@@ -59,7 +59,7 @@ def create_thread(
     exists already, that same request created it, and it is returned as it is (with no messages) instead of
     written again; one still being written in stages is ``InProgress``.
     """
-    ms = store.now_ms()  # through the package: a test's clock (store.now_ms) reaches it
+    ms = clock.now_ms()
     created_at = ms // 1000
     thread = Thread(thread_id or ids.new_id("thread_"), created_at, metadata, tool_resources)
     item = thread_item(project, thread, creation_order.next_key(ms))
