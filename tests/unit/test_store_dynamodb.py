@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +14,8 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from threads_api import store
 from threads_api.domain.errors import Unavailable
 from threads_api.store import dynamodb
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
 
 def _cancelled(*reasons: dict[str, Any]) -> ClientError:
@@ -34,7 +40,8 @@ def test_the_cancellation_parser_reads_each_actions_code_and_item() -> None:
     old = {"pk": {"S": "thread_x"}, "last_ok": {"S": "0" * 20}}
     exc = _cancelled({"Code": "ConditionalCheckFailed", "Item": old, "Message": "m"}, {"Code": "None"})
     assert dynamodb.cancellation_reasons(exc) == [("ConditionalCheckFailed", old), ("None", None)]
-    assert dynamodb.condition_failed(exc, 0) and not dynamodb.condition_failed(exc, 1)
+    assert dynamodb.condition_failed(exc, 0)
+    assert not dynamodb.condition_failed(exc, 1)
     assert not dynamodb.condition_failed(exc, 2)  # no such action
     assert dynamodb.cancellation_reasons(_error("ConditionalCheckFailedException")) == []
     assert not dynamodb.condition_failed(_error("ConditionalCheckFailedException"), 0)
@@ -73,10 +80,11 @@ def test_call_maps_what_a_retry_may_cure_to_unavailable_and_passes_the_rest_unch
         raise fault
 
     monkeypatch.setattr(store.client, "_make_api_call", fail)
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(Unavailable if unavailable else type(fault)) as raised:
         dynamodb.call("get_item", Key={"pk": {"S": "x"}, "sk": {"S": "y"}})
     if unavailable:
-        assert isinstance(raised.value, Unavailable) and raised.value.__cause__ is fault
+        assert isinstance(raised.value, Unavailable)
+        assert raised.value.__cause__ is fault
     else:
         assert raised.value is fault
     assert sent == [("GetItem", {"Key": {"pk": {"S": "x"}, "sk": {"S": "y"}}, "TableName": store.TABLE})]
@@ -113,7 +121,8 @@ def test_batch_get_retries_unprocessed_keys_then_gives_up(monkeypatch: pytest.Mo
     monkeypatch.setattr(dynamodb, "call", never_done)
     with pytest.raises(Unavailable):
         dynamodb.batch_get([key])
-    assert len(calls) == dynamodb.UNPROCESSED_READS.attempts and len(sleeps) == len(calls) - 1
+    assert len(calls) == dynamodb.UNPROCESSED_READS.attempts
+    assert len(sleeps) == len(calls) - 1
 
 
 def test_batch_write_sends_chunks_of_25_and_retries_only_what_was_left(
@@ -142,3 +151,14 @@ def test_batch_write_sends_chunks_of_25_and_retries_only_what_was_left(
     with pytest.raises(Unavailable):
         dynamodb.batch_write(requests[:1])
     assert len(sent) == dynamodb.UNPROCESSED_WRITES.attempts
+
+
+def test_the_store_refuses_to_start_without_its_table_name() -> None:
+    """No table name guessed: a function without TABLE_NAME fails at import, with a sentence that says so."""
+    env = {k: v for k, v in os.environ.items() if k != "TABLE_NAME"}
+    code = "import threads_api.store"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=FUNCTIONS, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    assert "TABLE_NAME is not set" in done.stderr

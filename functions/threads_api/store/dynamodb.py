@@ -37,7 +37,21 @@ if TYPE_CHECKING:
 
     from threads_api.store.items import Item
 
-TABLE = os.environ.get("TABLE_NAME", "threads-api")
+
+
+def _table_name() -> str:
+    """The table every call goes to, from the function's environment (the template sets it). Without it the
+    function fails at its first import with a sentence, rather than read and write a table by a guessed name."""
+    name = os.environ.get("TABLE_NAME", "").strip()
+    if not name:
+        raise RuntimeError(
+            "TABLE_NAME is not set: the store needs the name of its DynamoDB table (template.yaml sets it for "
+            "every function; make serve and the tests set it for theirs)."
+        )
+    return name
+
+
+TABLE = _table_name()
 # Bounded retries: 3 attempts of at most 1 s to connect and 3 s to read stay well inside the
 # functions' 15 s timeout, itself well inside API Gateway's 29 s.
 CLIENT_CONFIG = Config(
