@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from threads_api.store.items import Item
 
 
-
 def _table_name() -> str:
     """The table every call goes to, from the function's environment (the template sets it). Without it the
     function fails at its first import with a sentence, rather than read and write a table by a guessed name."""

@@ -71,37 +71,7 @@ def append(
         ms = clock.now_ms()
         ok = ids.next_order_key(ms, last_ok)
         message = dataclasses.replace(new, created_at=ms // 1000)
-        item, *parts = message_items(thread_id, message, ok)
-        writes: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": dynamodb.TABLE,
-                    "Key": thread_key(thread_id),
-                    "UpdateExpression": "SET last_ok = :k" + (" REMOVE active_run, active_until" if release else ""),
-                    "ConditionExpression": "prj = :p AND attribute_not_exists(pending) "
-                    "AND (attribute_not_exists(last_ok) OR last_ok < :k) "
-                    "AND (attribute_not_exists(active_run) OR active_until <= :now OR active_run = :run)",
-                    "ExpressionAttributeValues": {
-                        ":p": {"S": project},
-                        ":k": {"S": ok},
-                        ":now": {"N": str(ms // 1000)},
-                        ":run": {"S": message.run_id or "-"},
-                    },
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": dynamodb.TABLE,
-                    "Item": item,
-                    "ConditionExpression": "attribute_not_exists(sk)",
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-        ]
-        if run_write is not None:
-            writes.append(run_write)  # index 2
-        writes.extend({"Put": {"TableName": dynamodb.TABLE, "Item": part}} for part in parts)
+        writes = _appending(project, message, ok, ms // 1000, run_write=run_write, release=release)
         try:
             # The token makes botocore's own retry of a transaction that did commit a success, not a failure.
             dynamodb.transact_write(writes, token=str(uuid.uuid4()))
@@ -129,6 +99,51 @@ def append(
                 raise  # not something a retry can cure
             # A concurrent append (conflict) or a stale last_ok: go again, after a backoff.
     raise Unavailable("transact_write_items")
+
+
+def _appending(
+    project: str,
+    message: Message,
+    ok: str,
+    now: int,
+    *,
+    run_write: TransactWriteItemTypeDef | None,
+    release: bool,
+) -> list[TransactWriteItemTypeDef]:
+    """The transaction that appends ``message`` under order key ``ok``: the thread's ``last_ok`` advanced
+    (index 0; not while another run holds it), the message's put (index 1), its run's save (index 2, when
+    given), then the message's parts."""
+    item, *parts = message_items(message.thread_id, message, ok)
+    writes: list[TransactWriteItemTypeDef] = [
+        {
+            "Update": {
+                "TableName": dynamodb.TABLE,
+                "Key": thread_key(message.thread_id),
+                "UpdateExpression": "SET last_ok = :k" + (" REMOVE active_run, active_until" if release else ""),
+                "ConditionExpression": "prj = :p AND attribute_not_exists(pending) "
+                "AND (attribute_not_exists(last_ok) OR last_ok < :k) "
+                "AND (attribute_not_exists(active_run) OR active_until <= :now OR active_run = :run)",
+                "ExpressionAttributeValues": {
+                    ":p": {"S": project},
+                    ":k": {"S": ok},
+                    ":now": {"N": str(now)},
+                    ":run": {"S": message.run_id or "-"},
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        },
+        {
+            "Put": {
+                "TableName": dynamodb.TABLE,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(sk)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        },
+    ]
+    if run_write is not None:
+        writes.append(run_write)
+    return writes + [{"Put": {"TableName": dynamodb.TABLE, "Item": part}} for part in parts]
 
 
 def _refuse_while_run_active(thread: Item, thread_id: str, run_id: str | None, now: int) -> None:

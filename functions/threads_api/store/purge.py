@@ -6,7 +6,10 @@ empties both of the thread's partitions: its messages' and its runs' (``<thread_
 
 from __future__ import annotations
 
+from typing import Any
+
 from threads_api import store
+from threads_api.observability import logger, metrics
 from threads_api.store.items import THREAD_SK, part_key
 from threads_api.store.paging import every_page
 
@@ -29,3 +32,20 @@ def purge_thread(thread_id: str) -> int:
 
 def delete_message_parts(thread_id: str, message_id: str, parts: int) -> None:
     store.batch_write([{"DeleteRequest": {"Key": part_key(thread_id, message_id, n)}} for n in range(1, parts + 1)])
+
+
+def after_removal(record: dict[str, Any]) -> None:
+    """What a stream record of a REMOVE leaves to clean: a thread's partition, or a large message's parts
+    (anything else is nothing to do). Idempotent: Lambda retries a failed record."""
+    if record.get("eventName") != "REMOVE":
+        return
+    change = record.get("dynamodb") or {}
+    keys = change.get("Keys") or {}
+    thread_id, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
+    if sk == THREAD_SK:
+        removed = purge_thread(thread_id)
+        metrics.add_metric(name="ItemsPurged", unit="Count", value=removed)
+        logger.info("thread purged", extra={"thread_id": thread_id, "items": removed})
+    elif sk.startswith("msg#") and "parts" in (change.get("OldImage") or {}):
+        parts = int(change["OldImage"]["parts"]["N"])
+        delete_message_parts(thread_id, sk[4:], parts)

@@ -97,55 +97,12 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
     ``keyed``: the run's id was derived from an Idempotency-Key, so a run already under it was written by an
     earlier run of the same request, and is returned as it is.
     """
-    messages = messages or []
     thread_id = run.thread_id
     last_ok: str | None = None
     for _ in dynamodb.APPEND_CONTENTION:
         ms = clock.now_ms()
-        now = ms // 1000
-        condition = (
-            "prj = :p AND attribute_not_exists(pending) AND (attribute_not_exists(active_run) OR active_until <= :now)"
-        )
-        values: dict[str, Any] = {
-            ":p": {"S": project},
-            ":r": {"S": run.id},
-            ":u": {"N": str(run.expires_at)},
-            ":now": {"N": str(now)},
-        }
-        update = "SET active_run = :r, active_until = :u"
-        items: list[Item] = []
-        keys: list[str] = []
-        for message in messages:
-            keys.append(ids.next_order_key(ms, keys[-1] if keys else last_ok))
-            message.created_at = now
-            items.extend(message_items(thread_id, message, keys[-1]))
-        if keys:  # the order protocol (``messages``): the first key after the thread's last, which becomes the last
-            update += ", last_ok = :last"
-            condition += " AND (attribute_not_exists(last_ok) OR last_ok < :first)"
-            values |= {":first": {"S": keys[0]}, ":last": {"S": keys[-1]}}
-        writes: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": dynamodb.TABLE,
-                    "Key": thread_key(thread_id),
-                    "UpdateExpression": update,
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeValues": values,
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": dynamodb.TABLE,
-                    "Item": run_item(project, run, creation_order.next_key(ms)),
-                    "ConditionExpression": "attribute_not_exists(sk)",
-                }
-            },
-        ]
-        writes.extend({"Put": {"TableName": dynamodb.TABLE, "Item": item}} for item in items)
-        _fits_one_transaction(items)
         try:
-            dynamodb.transact_write(writes, token=str(uuid.uuid4()))
+            dynamodb.transact_write(_creation(project, run, messages or [], ms, last_ok), token=str(uuid.uuid4()))
             return run
         except ClientError as exc:
             reasons = dynamodb.cancellation_reasons(exc)
@@ -159,13 +116,60 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
                 if holder == run.id:
                     return run  # our own transaction, committed by an attempt whose answer was lost
                 if not visible_thread(old, project) or (
-                    holder and int(old.get("active_until", {}).get("N", "0")) > now
+                    holder and int(old.get("active_until", {}).get("N", "0")) > ms // 1000
                 ):
                     raise _active_run_error(thread_id, old, project) from exc
                 last_ok = old.get("last_ok", {}).get("S")  # a message came first: order after it
             elif all(code != "TransactionConflict" for code, _ in reasons):
                 raise
     raise Unavailable("transact_write_items")
+
+
+def _creation(
+    project: str, run: Run, messages: list[Message], ms: int, last_ok: str | None
+) -> list[TransactWriteItemTypeDef]:
+    """The transaction that creates ``run``: the thread's lock taken (no other run active; with messages,
+    their order keys after ``last_ok``), the run's put, and its messages' puts."""
+    thread_id, now = run.thread_id, ms // 1000
+    condition = (
+        "prj = :p AND attribute_not_exists(pending) AND (attribute_not_exists(active_run) OR active_until <= :now)"
+    )
+    values: dict[str, Any] = {
+        ":p": {"S": project},
+        ":r": {"S": run.id},
+        ":u": {"N": str(run.expires_at)},
+        ":now": {"N": str(now)},
+    }
+    update = "SET active_run = :r, active_until = :u"
+    items: list[Item] = []
+    keys: list[str] = []
+    for message in messages:
+        keys.append(ids.next_order_key(ms, keys[-1] if keys else last_ok))
+        message.created_at = now
+        items.extend(message_items(thread_id, message, keys[-1]))
+    if keys:  # the order protocol (``messages``): the first key after the thread's last, which becomes the last
+        update += ", last_ok = :last"
+        condition += " AND (attribute_not_exists(last_ok) OR last_ok < :first)"
+        values |= {":first": {"S": keys[0]}, ":last": {"S": keys[-1]}}
+    _fits_one_transaction(items)
+    lock: TransactWriteItemTypeDef = {
+        "Update": {
+            "TableName": dynamodb.TABLE,
+            "Key": thread_key(thread_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+    put: TransactWriteItemTypeDef = {
+        "Put": {
+            "TableName": dynamodb.TABLE,
+            "Item": run_item(project, run, creation_order.next_key(ms)),
+            "ConditionExpression": "attribute_not_exists(sk)",
+        }
+    }
+    return [lock, put, *({"Put": {"TableName": dynamodb.TABLE, "Item": item}} for item in items)]
 
 
 def _fits_one_transaction(items: list[Item]) -> None:
