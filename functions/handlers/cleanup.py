@@ -12,30 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from threads_api import store
 from threads_api.observability import logger, metrics, with_lambda_context
-
-
-def _cleanup(record: dict[str, Any]) -> None:
-    if record.get("eventName") != "REMOVE":
-        return
-    change = record.get("dynamodb") or {}
-    keys = change.get("Keys") or {}
-    thread_id, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
-    if sk == store.THREAD_SK:
-        removed = store.purge_thread(thread_id)
-        metrics.add_metric(name="ItemsPurged", unit="Count", value=removed)
-        logger.info("thread purged", extra={"thread_id": thread_id, "items": removed})
-    elif sk.startswith("msg#") and "parts" in (change.get("OldImage") or {}):
-        parts = int(change["OldImage"]["parts"]["N"])
-        store.delete_message_parts(thread_id, sk[4:], parts)
+from threads_api.store import purge
 
 
 @with_lambda_context
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     for record in event.get("Records", []):
         try:
-            _cleanup(record)
+            purge.after_removal(record)
         except Exception as exc:
             logger.error("cleanup failed", extra={"error_type": type(exc).__name__})
             if metrics.metric_set:

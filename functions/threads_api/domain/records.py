@@ -60,7 +60,17 @@ class Page:
     backwards: bool = False
 
 
-def page_of[T](items: list[T], item_id: Callable[[T], str], params: Any) -> Page:
+@dataclass(slots=True)
+class PageParams:
+    """OpenAI's list parameters: ``limit``, ``order`` (asc or desc), and the ``after``/``before`` cursors."""
+
+    limit: int
+    order: str
+    after: str | None
+    before: str | None
+
+
+def page_of[T](items: list[T], item_id: Callable[[T], str], params: PageParams) -> Page:
     """A page of a short list held in memory (a run's steps, a run's replies), oldest first in ``items``, cut
     by OpenAI's list parameters (``params``: limit, order, after, before). A cursor not in the list raises
     ``BadCursor``."""

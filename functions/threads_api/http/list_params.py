@@ -4,11 +4,11 @@ read from a request's query: OpenAI's 400s for what they may not be."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from threads_api.domain import errors, limits
 from threads_api.domain.errors import BadCursor
 from threads_api.domain.ids import ID_PATTERN
+from threads_api.domain.records import PageParams
 
 # ASCII only: ``\d`` and ``int()`` would take any Unicode digit (U+FF11, U+0663), ``str.strip()`` any space.
 _LIMIT_PATTERN = re.compile(r"[+-]?[0-9]{1,10}")
@@ -20,14 +20,6 @@ def id_param(value: str, param: str) -> str:
     if not ID_PATTERN.fullmatch(value):
         raise errors.invalid_id(param, limits.ID_MAX_CHARS)
     return value
-
-
-@dataclass(slots=True)
-class PageParams:
-    limit: int
-    order: str
-    after: str | None
-    before: str | None
 
 
 def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
