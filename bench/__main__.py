@@ -11,7 +11,7 @@ import platform
 import resource
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,15 +48,111 @@ def _phase(name: str, detail: str = "") -> Iterator[None]:
         print(f"bench: {name} done in {time.monotonic() - start:.1f}s", file=sys.stderr, flush=True)
 
 
-def _runs(runs_count: int) -> tuple[dict[str, Any], list[str]]:
+# -- the steps: each measures, keeps its figures in ``results`` and returns its tables ------------------------
+
+
+def _cold(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    from bench import cold
+
+    with _phase("cold start", f"{args.runs} fresh interpreters per handler"):
+        results["cold_start"] = c = cold.measure(args.runs)
+    return [
+        _table(
+            f"Cold start (median of {args.runs}; ratio of CPU time to `import boto3; boto3.client('dynamodb')`, "
+            f"goal <= {GOALS['cold_ratio']})",
+            ["handler", "cpu ms", "wall ms", "ratio", "wall ratio", "goal"],
+            [
+                [
+                    k,
+                    v["cpu_ms"],
+                    v["wall_ms"],
+                    v["ratio"],
+                    v["wall_ratio"],
+                    "" if k == "boto3 floor" else ("met" if v["ratio"] <= GOALS["cold_ratio"] else "MISSED"),
+                ]
+                for k, v in c.items()
+            ],
+        )
+    ]
+
+
+def _authorizer(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    from bench import authorizer
+
+    with _phase("authorizer", "cold start, key read, warm call"):
+        results["authorizer"] = figures = authorizer.measure(args.runs, args.iterations)
+    return [_table("What the authorizer adds to a request", ["figure", "value"], [[k, v] for k, v in figures.items()])]
+
+
+def _warm(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    from bench import warm
+
+    with _phase("warm overhead", f"{args.iterations} requests per operation"):
+        results["warm"] = w = warm.measure(args.iterations)
+    results["memory"] = {"max_rss_mib_after_warm": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return [
+        _table(
+            f"Warm overhead (median of {args.iterations}; DynamoDB answered at the HTTP layer; goal <= "
+            f"{GOALS['warm_ratio']})",
+            ["operation", "handler us", "botocore us", "overhead us", "ratio", "goal", "DynamoDB calls"],
+            [
+                [
+                    k,
+                    v["handler_us"],
+                    v["botocore_us"],
+                    v["overhead_us"],
+                    v["ratio"],
+                    "met" if v["ratio"] <= GOALS["warm_ratio"] else "MISSED",
+                    " + ".join(v["dynamodb_calls"]),
+                ]
+                for k, v in w.items()
+            ],
+        )
+    ]
+
+
+def _resolver(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    from bench import resolver
+
+    with _phase("endpoint vs. APIGatewayRestResolver", "retrieve thread, cold and warm"):
+        results["resolver"] = r = resolver.measure(args.runs, args.iterations)
+    header, rows = resolver.rows(r)
+    return [
+        _table(
+            "The gateway's design choice: gateway.endpoint vs. Powertools' APIGatewayRestResolver, retrieve "
+            f"thread (cold: median of {args.runs}, CPU ratio to boto3's floor; warm: median of "
+            f"{args.iterations}, ratio to the bare GetItem)",
+            header,
+            rows,
+        )
+    ]
+
+
+def _trips(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    from bench import trips
+
+    with _phase("DynamoDB round trips", "per operation"):
+        results["round_trips"] = t = trips.measure()
+    return [
+        _table(
+            "DynamoDB round trips per operation (goal: 1 per thread operation, <= 2 per list, 0 for auth when warm)",
+            ["operation", "round trips", "calls"],
+            [
+                [k, v if isinstance(v, int) else v["round_trips"], "" if isinstance(v, int) else " + ".join(v["calls"])]
+                for k, v in t.items()
+            ],
+        )
+    ]
+
+
+def _runs(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     """The runs' figures (``bench/runs.py``) and their tables."""
     from bench import runs
 
     with _phase("runs", "overhead after the model's last byte, round trips, the worker's cold start"):
-        rr = runs.measure(max(10, runs_count)) | {"worker cold start": runs.cold(runs_count)}
-    tables = []
+        results["runs"] = rr = runs.measure(max(10, args.runs)) | {"worker cold start": runs.cold(args.runs)}
     overhead, worker_cold = rr["overhead_ms"], rr["worker cold start"]
-    tables.append(
+    return [
         _table(
             "Runs: our overhead from the model's last byte to the run read back completed (moto, in process; "
             f"goal <= {GOALS['run_overhead_ms']} ms), and the worker's cold start",
@@ -69,9 +165,7 @@ def _runs(runs_count: int) -> tuple[dict[str, Any], list[str]]:
                     f"{worker_cold['worker_cpu_ms']} ({worker_cold['ratio']})",
                 ],
             ],
-        )
-    )
-    tables.append(
+        ),
         _table(
             "DynamoDB calls per run",
             ["run", "function", "calls"],
@@ -80,28 +174,64 @@ def _runs(runs_count: int) -> tuple[dict[str, Any], list[str]]:
                 for run in ("simple run", "tool round trip")
                 for function, calls in rr[run].items()
             ],
+        ),
+    ]
+
+
+def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    from bench import throughput
+
+    with _phase("local API throughput", "8 concurrent clients"):
+        results["local_api"] = tp = throughput.measure()
+    return [
+        _table(
+            "Local API (make serve), 8 concurrent clients, mixed operations (embedded DynamoDB: for trend only)",
+            list(tp),
+            [list(tp.values())],
         )
-    )
-    return rr, tables
+    ]
 
 
-def _authorizer(runs: int, iterations: int, results: dict[str, Any]) -> list[str]:
-    from bench import authorizer
+def _size(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    from bench import size
 
-    with _phase("authorizer", "cold start, key read, warm call"):
-        results["authorizer"] = figures = authorizer.measure(runs, iterations)
-    return [_table("What the authorizer adds to a request", ["figure", "value"], [[k, v] for k, v in figures.items()])]
+    with _phase("package size", "sam build of a clean copy"):
+        results["package_size"] = s = size.measure()
+    return [
+        _table(
+            "Package size (sam build)",
+            ["artifact", "KiB"],
+            [[k, v["kib"]] for k, v in s.items()] if "error" not in s else [["error", s["error"]]],
+        )
+    ]
 
 
-def main() -> None:
-    started = time.monotonic()
+# In the order they run, each named as --skip names it.
+STEPS: list[tuple[str, Callable[[argparse.Namespace, dict[str, Any]], list[str]]]] = [
+    ("cold", _cold),
+    ("authorizer", _authorizer),
+    ("warm", _warm),
+    ("resolver", _resolver),
+    ("trips", _trips),
+    ("runs", _runs),
+    ("throughput", _throughput),
+    ("size", _size),
+]
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per handler (cold start)")
     parser.add_argument("--iterations", type=int, default=500, help="requests per operation (warm)")
     parser.add_argument(
         "--skip", default="", help="comma-separated: cold, warm, resolver, trips, runs, throughput, size"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    started = time.monotonic()
+    args = _arguments()
     skip = set(filter(None, args.skip.split(",")))
     env.lambda_like()
     results: dict[str, Any] = {
@@ -109,120 +239,9 @@ def main() -> None:
         "goals": GOALS,
     }
     out = []
-
-    if "cold" not in skip:
-        from bench import cold
-
-        with _phase("cold start", f"{args.runs} fresh interpreters per handler"):
-            results["cold_start"] = c = cold.measure(args.runs)
-        out.append(
-            _table(
-                f"Cold start (median of {args.runs}; ratio of CPU time to `import boto3; boto3.client('dynamodb')`, "
-                f"goal <= {GOALS['cold_ratio']})",
-                ["handler", "cpu ms", "wall ms", "ratio", "wall ratio", "goal"],
-                [
-                    [
-                        k,
-                        v["cpu_ms"],
-                        v["wall_ms"],
-                        v["ratio"],
-                        v["wall_ratio"],
-                        "" if k == "boto3 floor" else ("met" if v["ratio"] <= GOALS["cold_ratio"] else "MISSED"),
-                    ]
-                    for k, v in c.items()
-                ],
-            )
-        )
-    out += _authorizer(args.runs, args.iterations, results) if "authorizer" not in skip else []
-    if "warm" not in skip:
-        from bench import warm
-
-        with _phase("warm overhead", f"{args.iterations} requests per operation"):
-            results["warm"] = w = warm.measure(args.iterations)
-        results["memory"] = {
-            "max_rss_mib_after_warm": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        }
-        out.append(
-            _table(
-                f"Warm overhead (median of {args.iterations}; DynamoDB answered at the HTTP layer; goal <= "
-                f"{GOALS['warm_ratio']})",
-                ["operation", "handler us", "botocore us", "overhead us", "ratio", "goal", "DynamoDB calls"],
-                [
-                    [
-                        k,
-                        v["handler_us"],
-                        v["botocore_us"],
-                        v["overhead_us"],
-                        v["ratio"],
-                        "met" if v["ratio"] <= GOALS["warm_ratio"] else "MISSED",
-                        " + ".join(v["dynamodb_calls"]),
-                    ]
-                    for k, v in w.items()
-                ],
-            )
-        )
-    if "resolver" not in skip:
-        from bench import resolver
-
-        with _phase("endpoint vs. APIGatewayRestResolver", "retrieve thread, cold and warm"):
-            results["resolver"] = r = resolver.measure(args.runs, args.iterations)
-        header, rows = resolver.rows(r)
-        out.append(
-            _table(
-                "The gateway's design choice: gateway.endpoint vs. Powertools' APIGatewayRestResolver, retrieve "
-                f"thread (cold: median of {args.runs}, CPU ratio to boto3's floor; warm: median of "
-                f"{args.iterations}, ratio to the bare GetItem)",
-                header,
-                rows,
-            )
-        )
-    if "trips" not in skip:
-        from bench import trips
-
-        with _phase("DynamoDB round trips", "per operation"):
-            results["round_trips"] = t = trips.measure()
-        out.append(
-            _table(
-                "DynamoDB round trips per operation "
-                "(goal: 1 per thread operation, <= 2 per list, 0 for auth when warm)",
-                ["operation", "round trips", "calls"],
-                [
-                    [
-                        k,
-                        v if isinstance(v, int) else v["round_trips"],
-                        "" if isinstance(v, int) else " + ".join(v["calls"]),
-                    ]
-                    for k, v in t.items()
-                ],
-            )
-        )
-    if "runs" not in skip:
-        results["runs"], tables = _runs(args.runs)
-        out += tables
-    if "throughput" not in skip:
-        from bench import throughput
-
-        with _phase("local API throughput", "8 concurrent clients"):
-            results["local_api"] = tp = throughput.measure()
-        out.append(
-            _table(
-                "Local API (make serve), 8 concurrent clients, mixed operations (embedded DynamoDB: for trend only)",
-                list(tp),
-                [list(tp.values())],
-            )
-        )
-    if "size" not in skip:
-        from bench import size
-
-        with _phase("package size", "sam build of a clean copy"):
-            results["package_size"] = s = size.measure()
-        out.append(
-            _table(
-                "Package size (sam build)",
-                ["artifact", "KiB"],
-                [[k, v["kib"]] for k, v in s.items()] if "error" not in s else [["error", s["error"]]],
-            )
-        )
+    for name, step in STEPS:
+        if name not in skip:
+            out += step(args, results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print("\n".join(out))
     print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")

@@ -19,6 +19,7 @@ import os
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from bench import env
@@ -48,62 +49,77 @@ def measure(runs: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with ChatServer() as chat, mock_aws():
         os.environ["MODEL_BASE_URL"] = chat.url
-        from handlers import run_worker
-        from threads_api import providers
-        from threads_api.runs import starter
 
-        configured = providers.from_environment()
-        assert configured is not None
-        provider: providers.Provider = configured
-        local_dynamodb.create_table(boto3.client("dynamodb"), store.TABLE)
-        call = _api(LocalApi(), auth.create_key("bench"))
-        queued: list[dict[str, Any]] = []
+        def api() -> Any:
+            local_dynamodb.create_table(boto3.client("dynamodb"), store.TABLE)
+            return _api(LocalApi(), auth.create_key("bench"))
 
-        class Lambda:
-            def invoke(self, **params: Any) -> None:
-                queued.append(json.loads(params["Payload"]))
-
-        starter._client = Lambda  # type: ignore[assignment]
-        answered: list[float] = []
-
-        class Timed:
-            def complete(self, request: dict[str, Any], **kwargs: Any) -> Any:
-                result = provider.complete(request, **kwargs)
-                answered.append(time.perf_counter())
-                return result
-
-        run_worker.PROVIDER = Timed()
-        counted: Counter[str] = Counter()
-        store.client.meta.events.register("before-call.dynamodb", lambda model, **_: counted.update([model.name]))
-
-        def trips(step: Any) -> dict[str, int]:
-            counted.clear()
-            step()
-            return dict(counted)
-
-        def work() -> None:
-            while queued:
-                run_worker.handler(queued.pop(0))
-
+        call, work, answered, trips = _wired(api)
         assistant = call(
             "POST", "/assistants", {"model": "bench", "tools": [{"type": "function", "function": {"name": "f"}}]}
         )
-        overheads = []
-        for _ in range(runs):
-            thread = call("POST", "/threads", {"messages": [{"role": "user", "content": "hi"}]})
-            run = call("POST", f"/threads/{thread['id']}/runs", {"assistant_id": assistant["id"]})
-            work()
-            seen = call("GET", f"/threads/{thread['id']}/runs/{run['id']}")
-            overheads.append((time.perf_counter() - answered[-1]) * 1000)
-            assert seen["status"] == "completed"
-        results["overhead_ms"] = {
-            "median": round(statistics.median(overheads), 1),
-            "p95": round(sorted(overheads)[int(len(overheads) * 0.95) - 1], 1),
-            "runs": runs,
-        }
-
+        results["overhead_ms"] = _overhead(call, assistant["id"], work, answered, runs)
         results |= _round_trips(call, assistant["id"], trips, work)
     return results
+
+
+def _wired(api: Callable[[], Any]) -> tuple[Any, Callable[[], None], list[float], Callable[[Any], dict[str, int]]]:
+    """The worker wired to the API that ``api()`` makes (``call``): its queue (Invoke kept, ``work`` runs it), the
+    time each model answer came (``answered``), and ``trips``: a step's DynamoDB calls. MODEL_BASE_URL is set."""
+    from handlers import run_worker
+    from threads_api import providers, store
+    from threads_api.runs import starter
+
+    configured = providers.from_environment()
+    assert configured is not None
+    provider: providers.Provider = configured
+    call = api()
+    queued: list[dict[str, Any]] = []
+
+    class Lambda:
+        def invoke(self, **params: Any) -> None:
+            queued.append(json.loads(params["Payload"]))
+
+    starter._client = Lambda  # type: ignore[assignment]
+    answered: list[float] = []
+
+    class Timed:
+        def complete(self, request: dict[str, Any], **kwargs: Any) -> Any:
+            result = provider.complete(request, **kwargs)
+            answered.append(time.perf_counter())
+            return result
+
+    run_worker.PROVIDER = Timed()
+    counted: Counter[str] = Counter()
+    store.client.meta.events.register("before-call.dynamodb", lambda model, **_: counted.update([model.name]))
+
+    def trips(step: Any) -> dict[str, int]:
+        counted.clear()
+        step()
+        return dict(counted)
+
+    def work() -> None:
+        while queued:
+            run_worker.handler(queued.pop(0))
+
+    return call, work, answered, trips
+
+
+def _overhead(call: Any, assistant_id: str, work: Any, answered: list[float], runs: int) -> dict[str, Any]:
+    """From the model's answer to the run read back completed, over ``runs`` runs."""
+    overheads = []
+    for _ in range(runs):
+        thread = call("POST", "/threads", {"messages": [{"role": "user", "content": "hi"}]})
+        run = call("POST", f"/threads/{thread['id']}/runs", {"assistant_id": assistant_id})
+        work()
+        seen = call("GET", f"/threads/{thread['id']}/runs/{run['id']}")
+        overheads.append((time.perf_counter() - answered[-1]) * 1000)
+        assert seen["status"] == "completed"
+    return {
+        "median": round(statistics.median(overheads), 1),
+        "p95": round(sorted(overheads)[int(len(overheads) * 0.95) - 1], 1),
+        "runs": runs,
+    }
 
 
 def _round_trips(call: Any, assistant_id: str, trips: Any, work: Any) -> dict[str, Any]:

@@ -6,23 +6,12 @@ Every request is recorded (``server.requests``: path, headers, JSON body) and va
 
 1. the script: ``ChatServer(text("hi"), error(429, retry_after="0"), ...)`` or ``server.script(...)``, one reply
    per request (``text``, ``tool_calls``, ``error``, ``slow``, or any ``Reply``);
-2. markers in the last user message (when the conversation ends with it), removed from the echoed text:
+2. markers in the last user message (``[[tool:...]]``, ``[[error:...]]``, ``[[slow:...]]``, ``[[hold:...]]``,
+   ``[[finish:...]]``); ``[[hold:NAME]]`` waits for ``server.release("NAME")`` (``server.wait_held`` sees it);
+3. otherwise, the echo of the last user message, or of the tool results that end the conversation.
 
-   - ``[[tool:NAME {"json": "arguments"}]]``: a call of tool NAME (arguments optional, ``{}``; they may not
-     contain ``]]``); several markers, several calls in one reply;
-   - ``[[error:STATUS]]``: every request answered STATUS (429, 500, 400, 401, ...); ``[[error:STATUS*N]]``: only
-     the first N requests for that message, then an answer as if the marker were absent;
-   - ``[[slow:SECONDS]]``: the answer waits SECONDS (a number) first;
-   - ``[[finish:length]]`` / ``[[finish:content_filter]]``: the answer's finish_reason;
-
-3. otherwise, the echo: ``echo: <the last user message, markers removed>``; a conversation that ends with tool
-   results is answered ``tool said: <output>`` (one line per result); one that ends with anything else (an
-   assistant's message) gets the echo of the last user message, its markers ignored.
-
-A marker's 429 or 5xx carries ``Retry-After: 0``, so a client retries at once (its own attempt limit ends the loop).
-``max_completion_tokens`` is honoured: a longer text is cut to that many words, finish_reason ``length``.
-Usage counts words. A request with ``stream: true`` is answered in server-sent events, content a word per chunk,
-each tool call's arguments in two chunks, usage last when ``stream_options.include_usage`` asks for it.
+What each marker does, and how an answer is written (streamed or not), is in ``infra/ops/chat_script.py``;
+this module is the HTTP server, its record of requests and its holds.
 
 Run it alone: ``python -m infra.ops.chat_server --port 8001`` (from the repository's root), then
 ``make serve MODEL_BASE_URL=http://127.0.0.1:8001/v1``.
@@ -33,45 +22,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import re
 import threading
 import time
-import uuid
 from collections import Counter, deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MARKER = re.compile(r"\[\[(tool|error|slow|finish):(.*?)\]\]", re.DOTALL)
+from infra.ops.chat_script import (
+    Reply,
+    by_content,
+    chunks,
+    completion,
+    error,
+    error_body,
+    slow,
+    text,
+    tool_calls,
+)
 
-
-@dataclass(frozen=True)
-class Reply:
-    text: str | None = None
-    tool_calls: tuple[tuple[str, str], ...] = ()  # (name, arguments as JSON text)
-    finish_reason: str | None = None  # by default "tool_calls" with tool calls, "stop" otherwise
-    status: int = 200
-    retry_after: str | None = None
-    message: str = ""  # an error's message
-    delay: float = 0.0  # seconds to wait before answering
-    raw: bytes | None = None  # a body sent as it is (a malformed answer)
-
-
-def text(content: str, *, finish_reason: str | None = None) -> Reply:
-    return Reply(text=content, finish_reason=finish_reason)
-
-
-def tool_calls(*calls: tuple[str, dict[str, Any] | str]) -> Reply:
-    return Reply(tool_calls=tuple((name, a if isinstance(a, str) else json.dumps(a)) for name, a in calls))
-
-
-def error(status: int, *, retry_after: str | None = None, message: str | None = None) -> Reply:
-    return Reply(status=status, retry_after=retry_after, message=message or f"fake error {status}")
-
-
-def slow(seconds: float, reply: Reply | None = None) -> Reply:
-    return replace(reply or text("slow"), delay=seconds)
+__all__ = ["ChatServer", "Recorded", "Reply", "error", "slow", "text", "tool_calls"]
 
 
 @dataclass
@@ -92,9 +63,20 @@ def _validator() -> Any:
 
 
 class ChatServer:
-    def __init__(self, *replies: Reply, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *replies: Reply,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        hold_seconds: float = 60.0,
+    ) -> None:
         self.requests: list[Recorded] = []
         self.api_key = api_key  # when set, a request without "Authorization: Bearer <it>" is answered 401
+        self.hold_seconds = hold_seconds  # the longest a [[hold:NAME]] answer waits for its release
+        self._gates: dict[str, threading.Event] = {}
+        self._held: Counter[str] = Counter()  # requests that reached each gate
+        self._arrived = threading.Condition()
         self._script: deque[Reply] = deque(replies)
         self._errors_served: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -104,6 +86,24 @@ class ChatServer:
     def script(self, *replies: Reply) -> None:
         with self._lock:
             self._script.extend(replies)
+
+    def release(self, name: str) -> None:
+        """Let the answers held at ``[[hold:NAME]]`` go, and any that reach it later."""
+        with self._arrived:
+            self._gates.setdefault(name, threading.Event()).set()
+
+    def wait_held(self, name: str, timeout: float) -> bool:
+        """Whether a request reached ``[[hold:NAME]]`` (and waits there, unless released) within ``timeout``."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self._held[name] > 0, timeout)
+
+    def hold(self, name: str) -> None:
+        """Wait at the gate ``name`` until it is released, or ``hold_seconds`` passed."""
+        with self._arrived:
+            gate = self._gates.setdefault(name, threading.Event())
+            self._held[name] += 1
+            self._arrived.notify_all()
+        gate.wait(self.hold_seconds)
 
     @property
     def url(self) -> str:
@@ -122,6 +122,9 @@ class ChatServer:
         return self
 
     def stop(self) -> None:
+        with self._arrived:
+            for gate in self._gates.values():
+                gate.set()  # nothing held outlives the server
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -147,66 +150,7 @@ class ChatServer:
                 return error(400, message="invalid request: " + "; ".join(problems))
             if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
                 return error(401, message="Incorrect API key provided.")
-            return self._script.popleft() if self._script else self._by_content(body["messages"])
-
-    def _by_content(self, messages: list[dict[str, Any]]) -> Reply:
-        last = messages[-1]
-        if last["role"] == "tool":
-            outputs: list[str] = []
-            for message in reversed(messages):
-                if message["role"] != "tool":
-                    break
-                outputs.insert(0, f"tool said: {_plain(message.get('content'))}")
-            return text("\n".join(outputs))
-        said = next((_plain(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
-        echo = text("echo: " + MARKER.sub("", said).strip())
-        if last["role"] != "user":
-            return echo
-        reply, calls = echo, []
-        for kind, value in MARKER.findall(said):
-            if kind == "tool":
-                name, _, arguments = value.strip().partition(" ")
-                calls.append((name, arguments.strip() or "{}"))
-            elif kind == "slow":
-                reply = replace(reply, delay=float(value))
-            elif kind == "finish":
-                reply = replace(reply, finish_reason=value.strip())
-            elif kind == "error":
-                status, _, times = value.partition("*")
-                key = f"{value}\0{said}"
-                if not times or self._errors_served[key] < int(times):
-                    self._errors_served[key] += 1
-                    code = int(status)
-                    retry_after = "0" if code == 429 or code >= 500 else None  # the client retries at once
-                    return replace(error(code, retry_after=retry_after), delay=reply.delay)
-        return replace(reply, text=None, tool_calls=tuple(calls)) if calls else reply
-
-
-def _plain(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "\n".join(p.get("text", "") for p in content or [] if p.get("type") == "text")
-
-
-def _words(value: str | None) -> int:
-    return len((value or "").split())
-
-
-def _answer(reply: Reply, body: dict[str, Any]) -> tuple[str, list[dict[str, Any]], str, dict[str, int]]:
-    """The reply's text, tool calls (as OpenAI writes them), finish_reason and usage."""
-    content, reason = reply.text, reply.finish_reason
-    limit = body.get("max_completion_tokens")
-    if content is not None and reason is None and isinstance(limit, int) and _words(content) > limit:
-        content, reason = " ".join(content.split()[:limit]), "length"
-    calls = [
-        {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function", "function": {"name": n, "arguments": a}}
-        for n, a in reply.tool_calls
-    ]
-    reason = reason or ("tool_calls" if calls else "stop")
-    prompt = sum(_words(_plain(m.get("content"))) for m in body["messages"])
-    completion = _words(content) + sum(_words(a) for _, a in reply.tool_calls) + len(calls)
-    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-    return content or "", calls, reason, usage
+            return self._script.popleft() if self._script else by_content(body["messages"], self._errors_served)
 
 
 def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
@@ -216,6 +160,8 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             reply = server.receive(self.path, headers, raw)
             time.sleep(reply.delay)
+            if reply.hold is not None:
+                server.hold(reply.hold)
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout)
                 self._send(reply, json.loads(raw) if reply.status == 200 and reply.raw is None else {})
 
@@ -224,42 +170,16 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, reply: Reply, body: dict[str, Any]) -> None:
             if reply.status != 200 or reply.raw is not None:
-                payload = (
-                    reply.raw
-                    or json.dumps(
-                        {"error": {"message": reply.message, "type": "fake_error", "param": None, "code": None}}
-                    ).encode()
-                )
                 retry_after = {} if reply.retry_after is None else {"Retry-After": reply.retry_after}
-                self._body(reply.status, payload, retry_after)
+                self._body(reply.status, error_body(reply), retry_after)
                 return
-            content, calls, reason, usage = _answer(reply, body)
-            head = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": body["model"]}
             if not body.get("stream"):
-                message: dict[str, Any] = {"role": "assistant", "content": content or None, "refusal": None}
-                if calls:
-                    message["tool_calls"] = calls
-                choice = {"index": 0, "message": message, "finish_reason": reason, "logprobs": None}
-                answer = {**head, "object": "chat.completion", "choices": [choice], "usage": usage}
-                self._body(200, json.dumps(answer).encode(), {})
+                self._body(200, json.dumps(completion(reply, body)).encode(), {})
                 return
-            deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
-            deltas += [{"content": word} for word in re.findall(r"\s*\S+", content)]
-            for i, call in enumerate(calls):
-                function, arguments = call["function"], call["function"]["arguments"]
-                first = {"index": i, "id": call["id"], "type": "function", "function": {**function, "arguments": ""}}
-                deltas.append({"tool_calls": [first]})
-                for half in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]):
-                    deltas.append({"tool_calls": [{"index": i, "function": {"arguments": half}}]})
-            chunk = {**head, "object": "chat.completion.chunk"}
-            events = [{**chunk, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
-            events.append({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
-            if (body.get("stream_options") or {}).get("include_usage"):
-                events.append({**chunk, "choices": [], "usage": usage})
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            for event in [*map(json.dumps, events), "[DONE]"]:
+            for event in [*map(json.dumps, chunks(reply, body)), "[DONE]"]:
                 self.wfile.write(f"data: {event}\n\n".encode())
                 self.wfile.flush()
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 OK = 0
 FAILURE = 1
@@ -95,41 +99,7 @@ def aws(
     )
 
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code, message = str(error.get("Code", "")), str(error.get("Message", "")).rstrip(".")
-        operation = exc.operation_name
-        if code == "ResourceNotFoundException" and table is not None:
-            if endpoint is not None:
-                return CliError(
-                    f"The local API's table {table} is missing from its DynamoDB at {endpoint}. Restart the API "
-                    "with `make serve`."
-                )
-            return CliError(
-                f"Table {table} does not exist in {region or 'this AWS region'}. Check TABLE_NAME (or the stack's "
-                "TableName output) and the region (AWS_DEFAULT_REGION, AWS_PROFILE)."
-            )
-        if code == "ValidationException" and "index" in message.lower() and table is not None:
-            return CliError(
-                f"Table {table} has no by_owner index, so it is not a Threads API table ({message}). Check TABLE_NAME."
-            )
-        if code in {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}:
-            return CliError(
-                f"AWS denied {operation} {doing}: {message}. Use credentials that are allowed it (AWS_PROFILE=...), "
-                "or ask for the permission."
-            )
-        if code in _CREDENTIALS_REFUSED:
-            return CliError(
-                f"AWS did not accept your credentials ({code}: {message}). Check AWS_PROFILE or "
-                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or sign in again (`aws sso login`)."
-            )
-        if code in _EXPIRED:
-            return CliError(
-                "Your AWS credentials have expired. Refresh them (`aws sso login`, or new temporary keys), then "
-                "run this again."
-            )
-        if code in _THROTTLED:
-            return CliError(f"AWS is throttling {operation} {doing} ({code}). Wait a moment and run this again.")
-        return CliError(f"AWS refused {operation} {doing}: {code}: {message}.")
+        return _refused(exc, doing, region=region, table=table, endpoint=endpoint)
     if isinstance(exc, NoCredentialsError):
         return CliError(
             "No AWS credentials were found. Configure them (`aws configure`, `aws sso login`, or AWS_PROFILE / "
@@ -144,3 +114,42 @@ def aws(
             return CliError(f"Could not reach the local API's DynamoDB at {endpoint}: {exc}. Restart `make serve`.")
         return CliError(f"Could not reach AWS {doing}: {exc}. Check your network, proxy and AWS region.")
     return CliError(f"The AWS call failed {doing}: {exc}.")
+
+
+def _refused(exc: ClientError, doing: str, *, region: str | None, table: str | None, endpoint: str | None) -> CliError:
+    """A service's error answer (a ``ClientError``) in words."""
+    error = exc.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", "")).rstrip(".")
+    operation = exc.operation_name
+    if code == "ResourceNotFoundException" and table is not None:
+        if endpoint is not None:
+            return CliError(
+                f"The local API's table {table} is missing from its DynamoDB at {endpoint}. Restart the API "
+                "with `make serve`."
+            )
+        return CliError(
+            f"Table {table} does not exist in {region or 'this AWS region'}. Check TABLE_NAME (or the stack's "
+            "TableName output) and the region (AWS_DEFAULT_REGION, AWS_PROFILE)."
+        )
+    if code == "ValidationException" and "index" in message.lower() and table is not None:
+        return CliError(
+            f"Table {table} has no by_owner index, so it is not a Threads API table ({message}). Check TABLE_NAME."
+        )
+    if code in {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}:
+        return CliError(
+            f"AWS denied {operation} {doing}: {message}. Use credentials that are allowed it (AWS_PROFILE=...), "
+            "or ask for the permission."
+        )
+    if code in _CREDENTIALS_REFUSED:
+        return CliError(
+            f"AWS did not accept your credentials ({code}: {message}). Check AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or sign in again (`aws sso login`)."
+        )
+    if code in _EXPIRED:
+        return CliError(
+            "Your AWS credentials have expired. Refresh them (`aws sso login`, or new temporary keys), then "
+            "run this again."
+        )
+    if code in _THROTTLED:
+        return CliError(f"AWS is throttling {operation} {doing} ({code}). Wait a moment and run this again.")
+    return CliError(f"AWS refused {operation} {doing}: {code}: {message}.")

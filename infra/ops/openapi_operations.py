@@ -1,0 +1,182 @@
+"""The API's operations, as the OpenAPI generator (``infra/ops/openapi.py``) documents them: each path and method,
+its parameters, request model and response schema, and the errors every operation may answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The assistants and runs document: a schema not in the threads document is taken from it.
+RESPONSES = [
+    "ThreadObject",
+    "MessageObject",
+    "ListMessagesResponse",
+    "DeleteThreadResponse",
+    "DeleteMessageResponse",
+    "ErrorResponse",
+    "AssistantObject",
+    "ListAssistantsResponse",
+    "DeleteAssistantResponse",
+    "RunObject",
+    "ListRunsResponse",
+    "RunStepObject",
+    "ListRunStepsResponse",
+]
+
+THREAD_ID = {"name": "thread_id", "in": "path", "required": True, "schema": {"type": "string"}}
+MESSAGE_ID = {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
+ASSISTANT_ID = {"name": "assistant_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
+STEP_ID = {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}}
+RUN = [THREAD_ID, RUN_ID]
+PAGE = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+    {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"], "default": "desc"}},
+    {"name": "after", "in": "query", "schema": {"type": "string"}},
+    {"name": "before", "in": "query", "schema": {"type": "string"}},
+]
+
+# (method, path, operationId, summary, request model, response schema, parameters)
+OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]]] = [
+    ("post", "/threads", "createThread", "Create a thread.", "CreateThreadIn", "ThreadObject", []),
+    (
+        "get",
+        "/threads",
+        "listThreads",
+        "List the project's threads (beyond OpenAI).",
+        None,
+        "ListThreadsResponse",
+        PAGE,
+    ),
+    ("get", "/threads/{thread_id}", "getThread", "Retrieve a thread.", None, "ThreadObject", [THREAD_ID]),
+    ("post", "/threads/{thread_id}", "modifyThread", "Modify a thread.", "ModifyThreadIn", "ThreadObject", [THREAD_ID]),
+    ("delete", "/threads/{thread_id}", "deleteThread", "Delete a thread.", None, "DeleteThreadResponse", [THREAD_ID]),
+    (
+        "post",
+        "/threads/{thread_id}/messages",
+        "createMessage",
+        "Create a message.",
+        "MessageIn",
+        "MessageObject",
+        [THREAD_ID],
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/messages",
+        "listMessages",
+        "List a thread's messages.",
+        None,
+        "ListMessagesResponse",
+        [THREAD_ID, *PAGE, {"name": "run_id", "in": "query", "schema": {"type": "string"}}],
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/messages/{message_id}",
+        "getMessage",
+        "Retrieve a message.",
+        None,
+        "MessageObject",
+        [THREAD_ID, MESSAGE_ID],
+    ),
+    (
+        "post",
+        "/threads/{thread_id}/messages/{message_id}",
+        "modifyMessage",
+        "Modify a message.",
+        "ModifyMessageIn",
+        "MessageObject",
+        [THREAD_ID, MESSAGE_ID],
+    ),
+    (
+        "delete",
+        "/threads/{thread_id}/messages/{message_id}",
+        "deleteMessage",
+        "Delete a message.",
+        None,
+        "DeleteMessageResponse",
+        [THREAD_ID, MESSAGE_ID],
+    ),
+    ("post", "/assistants", "createAssistant", "Create an assistant.", "AssistantIn", "AssistantObject", []),
+    ("get", "/assistants", "listAssistants", "List the project's assistants.", None, "ListAssistantsResponse", PAGE),
+    (
+        "get",
+        "/assistants/{assistant_id}",
+        "getAssistant",
+        "Retrieve an assistant.",
+        None,
+        "AssistantObject",
+        [ASSISTANT_ID],
+    ),
+    (
+        "post",
+        "/assistants/{assistant_id}",
+        "modifyAssistant",
+        "Modify an assistant.",
+        "AssistantUpdate",
+        "AssistantObject",
+        [ASSISTANT_ID],
+    ),
+    (
+        "delete",
+        "/assistants/{assistant_id}",
+        "deleteAssistant",
+        "Delete an assistant.",
+        None,
+        "DeleteAssistantResponse",
+        [ASSISTANT_ID],
+    ),
+    ("post", "/threads/runs", "createThreadAndRun", "Create a thread and run it.", "ThreadAndRunIn", "RunObject", []),
+    ("post", "/threads/{thread_id}/runs", "createRun", "Create a run.", "RunIn", "RunObject", [THREAD_ID]),
+    (
+        "get",
+        "/threads/{thread_id}/runs",
+        "listRuns",
+        "List a thread's runs.",
+        None,
+        "ListRunsResponse",
+        [THREAD_ID, *PAGE],
+    ),
+    ("get", "/threads/{thread_id}/runs/{run_id}", "getRun", "Retrieve a run.", None, "RunObject", RUN),
+    ("post", "/threads/{thread_id}/runs/{run_id}", "modifyRun", "Modify a run.", "ModifyRunIn", "RunObject", RUN),
+    ("post", "/threads/{thread_id}/runs/{run_id}/cancel", "cancelRun", "Cancel a run.", None, "RunObject", RUN),
+    (
+        "post",
+        "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs",
+        "submitToolOuputsToRun",
+        "Submit the outputs of a run's tool calls.",
+        "ToolOutputsIn",
+        "RunObject",
+        RUN,
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/runs/{run_id}/steps",
+        "listRunSteps",
+        "List a run's steps.",
+        None,
+        "ListRunStepsResponse",
+        [*RUN, *PAGE],
+    ),
+    (
+        "get",
+        "/threads/{thread_id}/runs/{run_id}/steps/{step_id}",
+        "getRunStep",
+        "Retrieve a run step.",
+        None,
+        "RunStepObject",
+        [*RUN, STEP_ID],
+    ),
+]
+# Request bodies that must be sent (OpenAI's requestBody.required); the others may be empty.
+REQUIRED_BODIES = {"MessageIn", "AssistantIn", "RunIn", "ThreadAndRunIn", "ToolOutputsIn"}
+# Operations that answer ``stream: true`` with server-sent events (the Assistants streaming events).
+STREAMING = {"createThreadAndRun", "createRun", "submitToolOuputsToRun"}
+ERRORS = {
+    "400": "Invalid request: `param` names the field.",
+    "401": "No API key, or a wrong or revoked one.",
+    "404": "No such object (thread, message, assistant, run, step) in the key's project.",
+    "409": "A request with the same Idempotency-Key is in flight: retry.",
+    "413": "The body is over 4 MiB.",
+    "429": "Throttled by the stage: retry after `Retry-After`.",
+    "503": "DynamoDB throttled or failed: retry after `Retry-After`.",
+}
