@@ -49,3 +49,15 @@ def after_removal(record: dict[str, Any]) -> None:
     elif sk.startswith("msg#") and "parts" in (change.get("OldImage") or {}):
         parts = int(change["OldImage"]["parts"]["N"])
         delete_message_parts(thread_id, sk[4:], parts)
+
+
+def after_removals(records: list[dict[str, Any]]) -> str | None:
+    """``after_removal`` for each record in order; the sequence number of the first that failed (None: all
+    done), so that Lambda retries from it on and the records before it are not done again."""
+    for record in records:
+        try:
+            after_removal(record)
+        except Exception as exc:
+            logger.error("cleanup failed", extra={"error_type": type(exc).__name__})
+            return str(record["dynamodb"]["SequenceNumber"])
+    return None
