@@ -110,7 +110,8 @@ def test_the_state_file_goes_when_serve_stops(env: dict[str, str], stop: signal.
     assert json.loads(state.read_text())["base_url"] == base_url
     process.send_signal(stop)
     output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0 and "Traceback" not in output
+    assert process.returncode == 0
+    assert "Traceback" not in output
     assert not state.exists()
 
 

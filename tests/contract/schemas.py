@@ -33,7 +33,8 @@ def assert_valid(instance: Any, name: str) -> None:
     (README: differences).
     """
     if name.startswith("List") and isinstance(instance, dict) and instance.get("data") == []:
-        assert instance.get("first_id") is None and instance.get("last_id") is None
+        assert instance.get("first_id") is None
+        assert instance.get("last_id") is None
         instance = copy.deepcopy(instance) | {"first_id": "", "last_id": ""}
     problems = sorted(_validator(name).iter_errors(instance), key=lambda e: list(e.path))
     assert not problems, f"not a valid {name}: " + "; ".join(

@@ -66,7 +66,8 @@ def reply_text(stream: list[tuple[str, Any]]) -> str:
 
 def assert_valid_events(stream: list[tuple[str, Any]]) -> None:
     """A stream ends with ``done``, and every other event's data is valid for its event's schema."""
-    assert stream and stream[-1] == ("done", "[DONE]"), stream[-1:]
+    assert stream, stream[-1:]
+    assert stream[-1] == ("done", "[DONE]"), stream[-1:]
     for name, data in stream[:-1]:
         schema = next(s for pattern, s in _SCHEMAS if re.fullmatch(pattern, name))
         assert_valid(data, schema)

@@ -86,7 +86,8 @@ def _body(outcome: Outcome) -> Any:
 def test_a_function_sees_its_code_the_layer_and_the_runtimes_boto3_and_nothing_else(make_lambda: Any) -> None:
     body = _body(make_lambda().invoke("ProbeFunction", {"action": "environment"}))
     assert body["sys_path"][0] == str(PROBE)
-    assert body["sys_path"][1].endswith("/python") and "layer-dependencies" in body["sys_path"][1]
+    assert body["sys_path"][1].endswith("/python")
+    assert "layer-dependencies" in body["sys_path"][1]
     assert "runtime-" in body["sys_path"][2]
     assert not any("site-packages" in entry or ".venv" in entry for entry in body["sys_path"]), body["sys_path"]
     runtime_pins = dict(
@@ -106,7 +107,8 @@ def test_a_function_sees_its_code_the_layer_and_the_runtimes_boto3_and_nothing_e
     assert environ["AWS_LAMBDA_FUNCTION_NAME"] == "local-ProbeFunction"
     assert environ["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"
     assert environ["TABLE_NAME"] == TABLE
-    assert "VIRTUAL_ENV" not in environ and "PYTHONPATH" not in environ
+    assert "VIRTUAL_ENV" not in environ
+    assert "PYTHONPATH" not in environ
     assert 0 < body["remaining_ms"] <= 2000
 
 
@@ -175,3 +177,5 @@ def test_a_method_a_resource_lacks_is_api_gateways_404(gateway: Client) -> None:
     error = _gateway_error(gateway.put("/v1/threads"), 404)
     assert error["message"] == "Invalid URL (PUT /v1/threads)"
     assert _gateway_error(gateway.get("/v2/threads"), 404)["message"] == "Invalid URL (GET /v2/threads)"
+    unknown = _gateway_error(gateway.get("/v1/vector_stores?after=x"), 404)  # no catch-all route, no function
+    assert unknown["message"] == "Invalid URL (GET /v1/vector_stores)"

@@ -1,6 +1,26 @@
-"""The embedded DynamoDB keeps DynamoDB's promises that moto does not: a transaction retried with its
-``ClientRequestToken`` answers its first success instead of failing its own conditions, and the stream
-reaches the cleanup only through the template's filters."""
+"""The embedded DynamoDB (moto, patched by ``infra/local/moto_patches.py``) checked against DynamoDB's documented
+behaviour, not against DynamoDB itself (nothing here calls AWS):
+
+- TransactWriteItems' ``ClientRequestToken`` (DynamoDB API Reference, TransactWriteItems, ClientRequestToken:
+  identical calls with the token have the effect of one, for 10 minutes): a conditional put retried with its
+  token succeeds again instead of failing its own condition, while the same put under another token fails it.
+  moto alone ignores the token. Not checked: the 10 minutes, and IdempotentParameterMismatch for other items
+  under the same token.
+- A transaction is all or nothing (the same page: either every action succeeds or none does), and DynamoDB
+  Streams records only item-level modifications (DynamoDB Developer Guide, "Change data capture for DynamoDB
+  Streams"): a cancelled transaction leaves every item and the stream as they were (the patched rollback).
+- AttributeValue (DynamoDB API Reference, data type AttributeValue: S, N, B, SS, NS, BS, M, L, NULL, BOOL): an
+  item of every type, nested too, reads back as written, a set's members in any order (the patched serializer).
+- Item size (DynamoDB Developer Guide, "Constraints in Amazon DynamoDB", Items: an item is at most 400 KB, its
+  attribute names and values counted in UTF-8 bytes; with local secondary indexes, the 400 KB holds the item and
+  its entries in them together): checked on the item as the write leaves it, so an update that replaces a large
+  value with another as large succeeds, one whose result is over fails and leaves the item as it was
+  (``assert_item_size_rule``, also run on the handler tests' moto). moto alone counts a replaced value on top of
+  its replacement, and no index.
+- Lambda's event filtering of a DynamoDB stream (Lambda Developer Guide, "Filter rule syntax" and "Using event
+  filtering with a DynamoDB event source"): the local poller's ``matches`` lets through to the cleanup only the
+  records the template's FilterCriteria let through. That one checks the local poller, not moto.
+"""
 
 from __future__ import annotations
 
@@ -122,3 +142,74 @@ def test_an_item_of_every_attribute_type_reads_back_as_written(client: object) -
     for name in ("ss", "ns", "bs"):  # a set's order is DynamoDB's own
         got[name] = {kind: sorted(members) for kind, members in got[name].items()}
     assert got == key | every
+
+
+ITEM_MAX_BYTES = 400 * 1024  # "400 KB": DynamoDB's KB is 1,024 bytes
+
+
+def _size(item: dict[str, dict[str, str]]) -> int:
+    """A string-valued item's size as DynamoDB counts it: names and values, in UTF-8 bytes."""
+    return sum(len(name.encode()) + len(value["S"].encode()) for name, value in item.items())
+
+
+def assert_item_size_rule(client: object, table: str) -> None:
+    """DynamoDB's item size rule on ``table`` (the template's: keys pk and sk, the local index by_order on ok, which
+    projects every attribute), as the documentation states it; a ValidationException leaves the item unchanged."""
+    from botocore.exceptions import ClientError
+
+    key = {"pk": {"S": f"thread_{uuid.uuid4().hex}"}, "sk": {"S": "big"}}
+
+    def update(expression: str, **values: str) -> None:
+        client.update_item(  # type: ignore[attr-defined]
+            TableName=table,
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeValues={f":{name}": {"S": value} for name, value in values.items()},
+        )
+
+    def stored() -> dict[str, dict[str, str]]:
+        return client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]  # type: ignore[attr-defined,no-any-return]
+
+    client.put_item(TableName=table, Item=key | {"v": {"S": "a" * 250_000}})  # type: ignore[attr-defined]
+    update("SET v = :v", v="b" * 250_000)  # replaced: 250 KB after the update, not 500
+    client.transact_write_items(  # type: ignore[attr-defined]
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": key,
+                    "UpdateExpression": "SET v = :v",
+                    "ExpressionAttributeValues": {":v": {"S": "c" * 250_000}},
+                }
+            }
+        ]
+    )
+    assert stored()["v"]["S"] == "c" * 250_000
+    full = ITEM_MAX_BYTES - _size(key | {"v": {"S": ""}})
+    update("SET v = :v", v="d" * full)  # exactly 400 KB
+    assert _size(stored()) == ITEM_MAX_BYTES
+    with pytest.raises(ClientError) as over:  # one byte more: its name alone
+        update("SET v = :v, w = :w", v="e" * full, w="")
+    assert over.value.response["Error"]["Code"] == "ValidationException"
+    assert over.value.response["Error"]["Message"] == "Item size to update has exceeded the maximum allowed size"
+    assert stored() == key | {"v": {"S": "d" * full}}  # nothing of it applied
+    update("SET w = :w REMOVE v", w="f" * (full - 1))  # larger while it runs, within the bound once done
+    assert stored() == key | {"w": {"S": "f" * (full - 1)}}
+    with pytest.raises(ClientError) as put:
+        client.put_item(TableName=table, Item=key | {"v": {"S": "g" * (full + 1)}})  # type: ignore[attr-defined]
+    assert put.value.response["Error"]["Message"] == "Item size has exceeded the maximum allowed size"
+
+    # In by_order (it has ok), the item and its copy there share the 400 KB: each at most half.
+    indexed = key | {"ok": {"S": "0" * 28}}
+    half = ITEM_MAX_BYTES // 2 - _size(indexed | {"v": {"S": ""}})
+    client.put_item(TableName=table, Item=indexed | {"v": {"S": "h" * half}})  # type: ignore[attr-defined]
+    with pytest.raises(ClientError) as indexed_update:
+        update("SET v = :v", v="i" * (half + 1))
+    assert indexed_update.value.response["Error"]["Code"] == "ValidationException"
+    assert stored()["v"]["S"] == "h" * half
+    with pytest.raises(ClientError):
+        client.put_item(TableName=table, Item=indexed | {"v": {"S": "j" * (half + 1)}})  # type: ignore[attr-defined]
+
+
+def test_an_items_size_is_checked_as_the_write_leaves_it(client: object) -> None:
+    assert_item_size_rule(client, "tokens")

@@ -107,11 +107,11 @@ def server(
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "MODEL_BASE_URL": model.url,
         "MODEL_API_KEY": MODEL_KEY,
-        # The suite drives one project far faster than the stack's per-project limit (25/s, burst 50): the
-        # usage plan's throttle is tested on its own (tests/handlers/test_edge.py), not in every test here.
-        "PROJECT_RATE_LIMIT": "1000",
-        "PROJECT_BURST_LIMIT": "1000",
     }
+    # make serve throttles no project unless asked (PROJECT_RATE_LIMIT): the suite drives one project as fast
+    # as it goes; the usage plan's throttle is tested on its own (tests/handlers/test_edge.py).
+    for name in ("PROJECT_RATE_LIMIT", "PROJECT_BURST_LIMIT"):
+        env.pop(name, None)
     if mode.startswith("deployed"):
         env |= {"DEPLOYED": "1", "TRACING": "Active" if mode.endswith("tracing-on") else "Disabled"}
     log = state.with_suffix(".log")

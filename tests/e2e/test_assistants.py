@@ -27,17 +27,25 @@ def test_assistants_create_retrieve_update_delete(sdk: Any) -> None:
         temperature=0.5,
         response_format={"type": "json_object"},
     )
-    assert assistant.id.startswith("asst_") and assistant.object == "assistant"
-    assert assistant.tools[0].type == "function" and assistant.tools[0].function.name == "get_weather"
-    assert assistant.response_format is not None and assistant.response_format.type == "json_object"
+    assert assistant.id.startswith("asst_")
+    assert assistant.object == "assistant"
+    assert assistant.tools[0].type == "function"
+    assert assistant.tools[0].function.name == "get_weather"
+    assert assistant.response_format is not None
+    assert assistant.response_format.type == "json_object"
     assert client.beta.assistants.retrieve(assistant.id) == assistant
 
     updated = client.beta.assistants.update(assistant.id, name="Renamed", top_p=0.9, metadata={"team": "b"})
-    assert updated.name == "Renamed" and updated.top_p == 0.9 and updated.metadata == {"team": "b"}
-    assert updated.instructions == assistant.instructions and updated.tools == assistant.tools
+    assert updated.name == "Renamed"
+    assert updated.top_p == 0.9
+    assert updated.metadata == {"team": "b"}
+    assert updated.instructions == assistant.instructions
+    assert updated.tools == assistant.tools
 
     deleted = client.beta.assistants.delete(assistant.id)
-    assert deleted.id == assistant.id and deleted.deleted is True and deleted.object == "assistant.deleted"
+    assert deleted.id == assistant.id
+    assert deleted.deleted is True
+    assert deleted.object == "assistant.deleted"
     assert_not_found(lambda: client.beta.assistants.retrieve(assistant.id), "assistant", assistant.id)
 
 
@@ -47,9 +55,11 @@ def test_auto_pagination_lists_a_projects_assistants_in_both_orders(sdk: Any, se
     assert [a.id for a in client.beta.assistants.list(order="asc", limit=2)] == ids
     assert [a.id for a in client.beta.assistants.list(limit=2)] == ids[::-1]
     page = client.beta.assistants.list(order="asc", limit=2, after=ids[1])
-    assert [a.id for a in page.data] == ids[2:4] and page.has_more is True
+    assert [a.id for a in page.data] == ids[2:4]
+    assert page.has_more is True
     before = client.beta.assistants.list(order="asc", limit=10, before=ids[3])
-    assert [a.id for a in before.data] == ids[:3] and before.has_more is False
+    assert [a.id for a in before.data] == ids[:3]
+    assert before.has_more is False
 
 
 def test_another_projects_key_gets_404_on_every_route(sdk: Any, server: Server) -> None:
@@ -70,7 +80,8 @@ def test_tools_this_deployment_cannot_run_are_refused_naming_the_tool(sdk: Any) 
     client = sdk()
     with pytest.raises(openai.BadRequestError) as code:
         client.beta.assistants.create(model="m", tools=[{"type": "code_interpreter"}])
-    assert code.value.param == "tools[0].type" and "Only 'function' tools are supported" in code.value.message
+    assert code.value.param == "tools[0].type"
+    assert "Only 'function' tools are supported" in code.value.message
     with pytest.raises(openai.BadRequestError) as search:
         client.beta.assistants.create(model="m", tools=[WEATHER, {"type": "file_search"}])
     assert search.value.param == "tools[1].type"

@@ -75,15 +75,24 @@ def test_routes_and_ids_that_do_not_exist(server: Server) -> None:
         ("PUT", "/threads"),
         ("GET", "/threads/thread_abc/files"),
         ("GET", "/"),
+        ("POST", "/vector_stores?limit=2"),
     ):
-        response = send(server, method, path)
-        assert response.status_code == 404, path
-        assert_error(response.json(), 404, contains=f"Invalid URL ({method} /v1")
+        for key in ("default", None):
+            response = send(server, method, path, key=key)
+            assert response.status_code == 404, path
+            assert_error(response.json(), 404)
+            # What OpenAI says (and our catch-all function said), to the letter: the path with the stage,
+            # without the query string.
+            assert response.json()["error"]["message"] == f"Invalid URL ({method} /v1{path.split('?')[0]})"
+            # API Gateway's own answer (MISSING_AUTHENTICATION_TOKEN): no function ran, none set x-request-id.
+            assert response.headers["x-amzn-errortype"] == "MISSING_AUTHENTICATION_TOKEN"
+            assert "x-request-id" not in response.headers
     for thread_id in ("thread_a%2Fb", "..", "thread_" + "x" * 500, "%2e%2e"):
         response = send(server, "GET", f"/threads/{thread_id}")
         assert response.status_code == 404
     outside = httpx.get(server.base_url.rsplit("/v1", 1)[0] + "/v2/threads")
-    assert outside.status_code == 404 and outside.headers["x-amzn-requestid"]  # API Gateway answers it
+    assert outside.status_code == 404
+    assert outside.headers["x-amzn-requestid"]  # API Gateway answers it
 
 
 def test_repeated_query_parameters_are_refused(server: Server) -> None:

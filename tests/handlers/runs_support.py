@@ -12,7 +12,7 @@ import pytest
 
 from tests.handlers.conftest import Api
 from tests.samples import WEATHER
-from threads_api.providers import ChatResult, OnText, Usage
+from threads_api.providers import ChatResult, OnText, ToolCall, Usage
 
 USAGE = Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15)
 
@@ -98,3 +98,19 @@ def assistant(api: Api, runs: Runs) -> dict[str, Any]:
     reply = api("POST", "/assistants", {"model": "gpt-4o", "instructions": "Be brief.", "tools": [WEATHER]})
     assert reply.status == 200, reply.body
     return dict(reply.body)
+
+
+def _thread(api: Api, text: str = "What is the weather in Paris?") -> str:
+    reply = api("POST", "/threads", {"messages": [{"role": "user", "content": text}]})
+    return str(reply.body["id"])
+
+
+def _waiting_for_a_tool(
+    api: Api, runs: Runs, model: Model, assistant: dict[str, Any], arguments: str = "{}"
+) -> tuple[str, str]:
+    """A thread and its run, which the model answered with one call of get_weather (call_1): requires_action."""
+    thread_id = _thread(api)
+    model.replies = [ChatResult(None, [ToolCall("call_1", "get_weather", arguments)], "tool_calls", USAGE)]
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    runs.work()
+    return thread_id, str(run_id)

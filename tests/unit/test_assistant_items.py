@@ -43,7 +43,8 @@ def test_every_record_field_has_an_attribute() -> None:
 def test_the_key_puts_an_assistant_in_its_projects_partition() -> None:
     assert assistants.assistant_key("alpha", "asst_x") == {"pk": {"S": "assistants#alpha"}, "sk": {"S": "asst#asst_x"}}
     item = assistants.assistant_item("alpha", _assistant(), "0001")
-    assert item["pk"] == {"S": "assistants#alpha"} and item["ok"] == {"S": "0001"}
+    assert item["pk"] == {"S": "assistants#alpha"}
+    assert item["ok"] == {"S": "0001"}
 
 
 def test_an_item_decodes_to_the_assistant_it_encodes() -> None:
@@ -64,7 +65,8 @@ def test_values_past_a_kilobyte_are_stored_compressed_and_small_ones_as_text() -
     small = assistants.encode("instructions", "be brief")
     assert small == {"S": '"be brief"'}
     big = assistants.encode("instructions", "be brief. " * 1000)
-    assert big is not None and "B" in big
+    assert big is not None
+    assert "B" in big
     assert zlib.decompress(big["B"]).decode() == '"' + "be brief. " * 1000 + '"'
     assert assistants.decode("instructions", big) == "be brief. " * 1000
 
@@ -75,7 +77,8 @@ def test_a_value_over_its_stored_bound_is_a_400_naming_its_field() -> None:
     with pytest.raises(errors.Invalid) as caught:
         assistants.encode("instructions", noise)
     refused = from_exception(caught.value)
-    assert refused.status == 400 and refused.param == "instructions"
+    assert refused.status == 400
+    assert refused.param == "instructions"
     assert "too large to store" in refused.message
 
 

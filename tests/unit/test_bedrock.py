@@ -222,7 +222,8 @@ def test_a_tool_use_answer_is_tool_calls_with_the_input_as_json_text(stubbed: tu
     ]
     stubber.add_response("converse", answer(content, "tool_use"))
     result = ask(bedrock, {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], "tools": [WEATHER, NOW]})
-    assert result.text == "Checking." and result.finish_reason == "tool_calls"
+    assert result.text == "Checking."
+    assert result.finish_reason == "tool_calls"
     assert result.tool_calls == [
         ToolCall("tooluse_1", "get_weather", json.dumps({"city": "Paris"})),
         ToolCall("tooluse_2", "now", "{}"),
@@ -253,7 +254,8 @@ def test_throttling_is_retried_then_rate_limit_exceeded(stubbed: tuple[Bedrock, 
         stubber.add_client_error("converse", "ThrottlingException", "Too many requests", 429)
     with pytest.raises(ProviderError) as failure:
         ask(bedrock, {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
-    assert failure.value.code == "rate_limit_exceeded" and "ThrottlingException" in failure.value.message
+    assert failure.value.code == "rate_limit_exceeded"
+    assert "ThrottlingException" in failure.value.message
 
 
 def test_a_throttled_call_that_then_succeeds_is_the_answer(stubbed: tuple[Bedrock, Stubber]) -> None:
@@ -282,7 +284,9 @@ def test_access_denied_and_not_found_are_server_error_saying_what_to_check(
     stubber.add_client_error("converse", code, "no", 403 if code == "AccessDeniedException" else 404)
     with pytest.raises(ProviderError) as failure:
         ask(bedrock, {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
-    assert failure.value.code == "server_error" and code in failure.value.message and named in failure.value.message
+    assert failure.value.code == "server_error"
+    assert code in failure.value.message
+    assert named in failure.value.message
 
 
 def test_the_built_client_makes_one_attempt_with_a_bounded_read_timeout() -> None:

@@ -1,8 +1,8 @@
 """Pure functions, called directly: no table (not even moto's), no API Gateway event through a handler, no
-request sent. Ids and order keys (``domain.ids``), the error envelope (``domain.errors``), request bodies
-(``wire.request_bodies``), response bodies' sizes and lists (``wire.response_bodies``), the HTTP layer's
-parsing of an event's body, of list parameters and of the key header (``http.endpoint``, ``http.list_params``,
-``auth``), and how a message is cut into items (the store's encoding, ``store._message_items``: no call made)."""
+request sent. Ids and order keys (``domain.ids``), request bodies (``wire.request_bodies``), response bodies'
+sizes and lists (``wire.response_bodies``), the HTTP layer's error envelope and its parsing of an event's body,
+of list parameters and of the key header (``http.errors``, ``http.request``, ``http.list_params``, ``auth``),
+and how a message is cut into items (the store's encoding, ``store._message_items``: no call made)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_ids_of_keyed_requests_are_derived_from_the_project_key_and_request() ->
 
 def test_order_keys_sort_by_time_then_sequence_and_survive_clock_skew() -> None:
     keys = [ids.order_key(1_700_000_000_000, seq) for seq in range(40)]
-    assert keys == sorted(keys) and len(set(keys)) == 40
+    assert keys == sorted(keys)
+    assert len(set(keys)) == 40
     assert ids.order_key(1_700_000_000_001, 0) > keys[-1]
     later = "0" * 4 + "f" * 16
     assert ids.next_order_key(1, later) > later  # a clock behind the newest message still sorts after it
@@ -242,9 +243,11 @@ def test_a_list_cut_to_fit_keeps_the_end_nearest_its_cursor(monkeypatch: pytest.
     one = response_bodies.sent_size(json.dumps(response_bodies.thread_object(threads[0]), ensure_ascii=False)) + 2
     monkeypatch.setattr(limits, "LIST_PAGE_MAX_BYTES", one * 3)
     after = response_bodies.list_object(Page(threads, False), response_bodies.thread_object)
-    assert [t["id"] for t in after["data"]] == [t.id for t in threads[:3]] and after["has_more"] is True
+    assert [t["id"] for t in after["data"]] == [t.id for t in threads[:3]]
+    assert after["has_more"] is True
     before = response_bodies.list_object(Page(threads, False, backwards=True), response_bodies.thread_object)
-    assert [t["id"] for t in before["data"]] == [t.id for t in threads[-3:]] and before["has_more"] is True
+    assert [t["id"] for t in before["data"]] == [t.id for t in threads[-3:]]
+    assert before["has_more"] is True
     assert before.text == json.dumps(dict(before), ensure_ascii=False)
     monkeypatch.setattr(limits, "LIST_PAGE_MAX_BYTES", 1)
     assert (
@@ -266,10 +269,12 @@ def test_large_bodies_are_split_into_parts_under_the_item_limit() -> None:
     text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(256_000))  # poorly compressible CJK
     message = Message("msg_x", "thread_x", 0, "user", [{"type": "text", "text": {"value": text}}], [], {})
     items = store._message_items("thread_x", message, "0" * 20)
-    assert len(items) > 1 and int(items[0]["parts"]["N"]) == len(items) - 1
+    assert len(items) > 1
+    assert int(items[0]["parts"]["N"]) == len(items) - 1
     assert all(store.item_size(item) < 400 * 1024 for item in items)
     small = store._message_items("thread_x", Message("msg_y", "thread_x", 0, "user", [], [], {}), "0" * 20)
-    assert len(small) == 1 and "body" in small[0]
+    assert len(small) == 1
+    assert "body" in small[0]
     assert limits.ITEM_BODY_INLINE_BYTES < 400 * 1024
 
 

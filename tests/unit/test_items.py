@@ -37,7 +37,8 @@ def test_item_size_counts_names_and_values_as_dynamodb_does() -> None:
 def test_a_small_message_is_one_item_with_its_body_inline_and_round_trips() -> None:
     message = _message("hello", attachments=[{"file_id": "file_1", "tools": [{"type": "file_search"}]}])
     [item] = items.message_items("thread_x", message, "0" * 20)
-    assert item["ok"] == {"S": "0" * 20} and item["body"]["S"].startswith('{"content":')
+    assert item["ok"] == {"S": "0" * 20}
+    assert item["body"]["S"].startswith('{"content":')
     assert "parts" not in item
     assert items.message_from_item(item) == message
     assert items.part_keys([item]) == []
@@ -50,7 +51,8 @@ def test_a_body_at_the_inline_limit_stays_inline_and_one_byte_more_goes_to_parts
     assert len(items.message_items("thread_x", at_limit, "0" * 20)) == 1
     over = _message("x" * (limits.ITEM_BODY_INLINE_BYTES - empty + 1))
     stored = items.message_items("thread_x", over, "0" * 20)
-    assert "body" not in stored[0] and stored[0]["parts"] == {"N": "1"}
+    assert "body" not in stored[0]
+    assert stored[0]["parts"] == {"N": "1"}
     assert items.message_from_item(stored[0], _parts(stored)) == over
 
 
@@ -63,7 +65,8 @@ def test_a_large_message_goes_to_compressed_parts_under_the_item_limit_and_round
     assert [p["sk"]["S"] for p in parts] == [f"msg#msg_x#{n}" for n in range(1, len(parts) + 1)]
     assert items.part_keys([head]) == [{"pk": p["pk"], "sk": p["sk"]} for p in parts]
     # Under DynamoDB's 400 KB; the message item twice over (its copy in the by_order index counts too).
-    assert 2 * items.item_size(head) < 400 * 1024 and all(items.item_size(p) < 400 * 1024 for p in parts)
+    assert 2 * items.item_size(head) < 400 * 1024
+    assert all(items.item_size(p) < 400 * 1024 for p in parts)
     packed = b"".join(p["data"]["B"] for p in parts)
     assert zlib.decompress(packed) == items.utf8({"content": message.content, "attachments": []})
     assert items.message_from_item(head, _parts(stored)) == message
@@ -80,7 +83,8 @@ def test_text_with_a_lone_surrogate_is_refused_before_any_item_is_built() -> Non
 def test_a_thread_item_round_trips_and_is_visible_only_to_its_project_once_whole() -> None:
     thread = Thread("thread_x", 1_700_000_000, {"a": "é"}, {"code_interpreter": {"file_ids": []}})
     item = items.thread_item("alpha", thread, "k" * 28)
-    assert item["gpk"] == {"S": "threads#alpha"} and item["gsk"] == {"S": "k" * 28}
+    assert item["gpk"] == {"S": "threads#alpha"}
+    assert item["gsk"] == {"S": "k" * 28}
     assert item["meta"] == {"S": '{"a":"é"}'}  # compact UTF-8 JSON, not ASCII escapes
     assert items.thread_from_item(item) == thread
     assert items.visible_thread(item, "alpha")

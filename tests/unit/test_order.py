@@ -12,7 +12,8 @@ MS = 1_700_000_000_000
 def test_keys_of_one_millisecond_strictly_increase_in_the_order_they_are_made() -> None:
     order = ids.CreationOrder()
     keys = [order.next_key(MS) for _ in range(1000)]
-    assert keys == sorted(keys) and len(set(keys)) == 1000
+    assert keys == sorted(keys)
+    assert len(set(keys)) == 1000
     assert all(key.startswith(f"{MS:012x}") for key in keys)
     assert order.next_key(MS + 1) > keys[-1]
 
@@ -28,7 +29,8 @@ def test_a_spent_sequence_borrows_the_next_millisecond() -> None:
     order.next_key(MS)
     order._seq = order._SEQ_LIMIT - 1  # as if 2**32 threads had been made in this millisecond
     last = order.next_key(MS)
-    assert last.startswith(f"{MS + 1:012x}{0:08x}") and len(last) == 28
+    assert last.startswith(f"{MS + 1:012x}{0:08x}")
+    assert len(last) == 28
 
 
 def test_keys_made_on_concurrent_threads_each_take_a_sequence_number_of_their_own() -> None:
@@ -52,4 +54,5 @@ def test_containers_are_ordered_by_millisecond_and_never_collide() -> None:
     a, b = ids.CreationOrder(), ids.CreationOrder()
     same = {a.next_key(MS) for _ in range(50)} | {b.next_key(MS) for _ in range(50)}
     assert len(same) == 100  # the same millisecond and sequence numbers, told apart by the random tail
-    assert b.next_key(MS + 1) > max(same) and a.next_key(MS + 2) > b.next_key(MS + 1)
+    assert b.next_key(MS + 1) > max(same)
+    assert a.next_key(MS + 2) > b.next_key(MS + 1)

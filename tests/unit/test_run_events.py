@@ -11,7 +11,7 @@ import pytest
 from tests.contract.streams import assert_valid_events
 from tests.unit.test_run_lifecycle import NOW, _assistant, _body
 from threads_api import store
-from threads_api.domain import lifecycle
+from threads_api.domain import clock, lifecycle
 from threads_api.domain.records import Message, Run
 from threads_api.runs import events
 
@@ -28,7 +28,7 @@ def _parsed(chunks: list[str]) -> list[tuple[str, object]]:
 
 @pytest.fixture
 def queued(monkeypatch: pytest.MonkeyPatch) -> Run:
-    monkeypatch.setattr(store, "now_ms", lambda: NOW * 1000)
+    monkeypatch.setattr(clock, "now_ms", lambda: NOW * 1000)
     return lifecycle.new_run("thread_1", _assistant(), _body(stream=True), "run_1", NOW)
 
 
@@ -61,8 +61,10 @@ def test_a_reply_written_as_the_model_answers_is_sent_in_pieces_then_completed(
         "thread.run.completed",
     ]
     pieces = [data["delta"]["content"][0]["text"]["value"] for name, data in stream if name.endswith("delta")]  # type: ignore[index]
-    assert pieces == ["Hel", "lo w", "orld"] and "".join(pieces) == TEXT
-    assert stream[3][1]["id"] == message_id and stream[1][1]["id"] == step_id  # type: ignore[index]
+    assert pieces == ["Hel", "lo w", "orld"]
+    assert "".join(pieces) == TEXT
+    assert stream[3][1]["id"] == message_id  # type: ignore[index]
+    assert stream[1][1]["id"] == step_id  # type: ignore[index]
     assert_valid_events([*stream, ("done", "[DONE]")])
 
 

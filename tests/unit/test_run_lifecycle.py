@@ -10,8 +10,7 @@ import pytest
 
 from threads_api.domain import lifecycle
 from threads_api.domain.errors import BadCursor, Refused
-from threads_api.domain.records import Assistant, Message, Run
-from threads_api.http.list_params import PageParams
+from threads_api.domain.records import Assistant, Message, PageParams, Run
 from threads_api.runs import chat
 from threads_api.wire.run_objects import run_object, step_page
 
@@ -67,7 +66,9 @@ def _waiting(calls: list[str]) -> Run:
 
 def test_a_new_run_takes_the_assistants_settings_and_the_bodys_overrides() -> None:
     run = lifecycle.new_run("thread_1", _assistant(), _body(model="gpt-4o-mini", top_p=0.9), None, NOW)
-    assert run.id.startswith("run_") and run.status == "queued" and run.expires_at == NOW + 600
+    assert run.id.startswith("run_")
+    assert run.status == "queued"
+    assert run.expires_at == NOW + 600
     assert (run.model, run.instructions, run.settings["temperature"], run.settings["top_p"]) == (
         "gpt-4o-mini",
         "Be brief.",
@@ -82,19 +83,25 @@ def test_a_run_not_ended_by_its_expires_at_reads_as_expired_and_its_open_steps_t
     waiting = _waiting(["call_1"])
     assert lifecycle.current(waiting, NOW + 599).status == "requires_action"
     expired = lifecycle.current(waiting, NOW + 600)
-    assert expired.status == "expired" and expired.required_action is None
-    assert expired.steps[0]["status"] == "expired" and expired.steps[0]["expired_at"] == NOW + 600
+    assert expired.status == "expired"
+    assert expired.required_action is None
+    assert expired.steps[0]["status"] == "expired"
+    assert expired.steps[0]["expired_at"] == NOW + 600
     assert lifecycle.current(_run(status="cancelling"), NOW + 600).status == "cancelled"
     done = lifecycle.ended(_run(status="in_progress"), "completed", NOW + 5)
-    assert lifecycle.current(done, NOW + 10_000).status == "completed" and done.expires_at is None
+    assert lifecycle.current(done, NOW + 10_000).status == "completed"
+    assert done.expires_at is None
 
 
 def test_cancel_ends_a_waiting_run_at_once_and_leaves_a_working_one_to_the_worker() -> None:
     cancelled, ended = lifecycle.cancel(_waiting(["call_1"]), NOW + 1)
-    assert ended and cancelled.status == "cancelled" and cancelled.cancelled_at == NOW + 1
+    assert ended
+    assert cancelled.status == "cancelled"
+    assert cancelled.cancelled_at == NOW + 1
     assert cancelled.steps[0]["status"] == "cancelled"
     cancelling, ended = lifecycle.cancel(_run(status="in_progress"), NOW + 1)
-    assert not ended and cancelling.status == "cancelling"
+    assert not ended
+    assert cancelling.status == "cancelling"
     with pytest.raises(Refused, match="Cannot cancel run with status 'completed'"):
         lifecycle.cancel(_run(status="completed"), NOW)
 
@@ -109,9 +116,12 @@ def test_tool_outputs_must_answer_every_call_the_run_asked_for_exactly_once() ->
         )
     outputs = [{"tool_call_id": "call_2", "output": "b"}, {"tool_call_id": "call_1", "output": "a"}]
     resumed = lifecycle.submit_tool_outputs(waiting, outputs, NOW + 30)
-    assert resumed.status == "queued" and resumed.required_action is None and resumed.expires_at == NOW + 630
+    assert resumed.status == "queued"
+    assert resumed.required_action is None
+    assert resumed.expires_at == NOW + 630
     step = resumed.steps[0]
-    assert step["status"] == "completed" and step["completed_at"] == NOW + 30
+    assert step["status"] == "completed"
+    assert step["completed_at"] == NOW + 30
     assert [c["function"]["output"] for c in step["step_details"]["tool_calls"]] == ["a", "b"]
     with pytest.raises(Refused, match="do not accept tool outputs"):
         lifecycle.submit_tool_outputs(resumed, outputs, NOW)
@@ -122,7 +132,9 @@ def test_the_chat_request_has_instructions_then_the_thread_then_this_runs_tool_r
     run = lifecycle.submit_tool_outputs(run, [{"tool_call_id": "call_1", "output": "18C"}], NOW)
     history = [_message("Hello"), _message("Hi!", role="assistant"), _message("Weather in Paris?")]
     body = chat.request(run, history, {}, 300)
-    assert body["model"] == "gpt-4o" and body["max_completion_tokens"] == 300 and body["temperature"] == 0.5
+    assert body["model"] == "gpt-4o"
+    assert body["max_completion_tokens"] == 300
+    assert body["temperature"] == 0.5
     assert body["messages"][0] == {"role": "system", "content": "Be brief.\n\nUse metric units."}
     assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user", "assistant", "tool"]
     assert body["messages"][4]["tool_calls"][0] == {
@@ -134,7 +146,9 @@ def test_the_chat_request_has_instructions_then_the_thread_then_this_runs_tool_r
     assert body["tools"] == [
         {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
     ]
-    assert body["tool_choice"] == "auto" and "parallel_tool_calls" not in body and "response_format" not in body
+    assert body["tool_choice"] == "auto"
+    assert "parallel_tool_calls" not in body
+    assert "response_format" not in body
 
 
 def test_truncation_keeps_the_last_messages_and_what_fits_max_prompt_tokens() -> None:
@@ -156,11 +170,14 @@ def test_step_pages_follow_order_and_cursors_and_refuse_a_foreign_cursor() -> No
         lifecycle.step(run, f"step_{n}", "message_creation", {"message_id": "m"}, NOW + n, None) for n in range(5)
     ]
     page = step_page(run, PageParams(2, "asc", None, None), NOW)
-    assert [s["id"] for s in page.items] == ["step_0", "step_1"] and page.has_more
+    assert [s["id"] for s in page.items] == ["step_0", "step_1"]
+    assert page.has_more
     page = step_page(run, PageParams(2, "desc", "step_3", None), NOW)
-    assert [s["id"] for s in page.items] == ["step_2", "step_1"] and page.has_more
+    assert [s["id"] for s in page.items] == ["step_2", "step_1"]
+    assert page.has_more
     page = step_page(run, PageParams(10, "asc", None, "step_2"), NOW)
-    assert [s["id"] for s in page.items] == ["step_0", "step_1"] and not page.has_more
+    assert [s["id"] for s in page.items] == ["step_0", "step_1"]
+    assert not page.has_more
     with pytest.raises(BadCursor):
         step_page(run, PageParams(2, "asc", "step_9", None), NOW)
 
@@ -169,7 +186,9 @@ def test_the_run_object_shows_usage_only_once_the_run_has_ended() -> None:
     usage = {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
     assert run_object(_run(status="in_progress", usage=usage), NOW)["usage"] is None
     done = run_object(lifecycle.ended(_run(status="in_progress", usage=usage), "completed", NOW), NOW)
-    assert done["usage"] == usage and done["status"] == "completed" and done["completed_at"] == NOW
+    assert done["usage"] == usage
+    assert done["status"] == "completed"
+    assert done["completed_at"] == NOW
 
 
 def test_the_worker_reads_at_most_the_newest_1000_messages_and_no_more_than_last_messages_needs(
@@ -188,8 +207,11 @@ def test_the_worker_reads_at_most_the_newest_1000_messages_and_no_more_than_last
 
     monkeypatch.setattr(store, "list_messages", endless)
     history, replies = worker._history("p", _run())
-    assert len(history) == worker.HISTORY_MAX_MESSAGES == 1000 and len(pages) == 10 and replies == {}
+    assert len(history) == worker.HISTORY_MAX_MESSAGES == 1000
+    assert len(pages) == 10
+    assert replies == {}
     pages.clear()
     last_three = _run(settings=_run().settings | {"truncation_strategy": {"type": "last_messages", "last_messages": 3}})
     history, _ = worker._history("p", last_three)
-    assert len(history) == 3 and pages == [3]  # one read, of three messages
+    assert len(history) == 3
+    assert pages == [3]  # one read, of three messages

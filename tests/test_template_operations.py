@@ -1,7 +1,5 @@
 """Operations, read from template.yaml: every function's log group with retention, access logs without keys or
-bodies, alarms whose metrics exist for the stack's resources, a dashboard of the same, a deploy whose defaults
-work (layer per stack, URL suffix, optional KMS key), SnapStart behind a parameter, and the docs page's SRI
-and Content-Security-Policy.
+bodies, alarms whose metrics exist for the stack's resources, and a dashboard of the same.
 
 Lists (functions, alarms, queues, tables) are derived from the template, through ``infra.template.load()``
 (the template as written) and ``infra.local.stack.load()`` (as SAM translates it, intrinsics resolved).
@@ -9,42 +7,27 @@ Lists (functions, alarms, queues, tables) are derived from the template, through
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
-from functools import cache
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
 from infra import template
 from infra.local import stack
+from tests.template_support import _deployed, _of_type
 
-KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:on-call"
-
-
-@cache
-def _deployed(**parameters: str) -> stack.Stack:
-    return stack.load(template.TEMPLATE, dict(parameters))
-
-
-def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
-    return {name: r for name, r in resources.items() if r["Type"] == kind}
 
 
 def _functions() -> dict[str, Any]:
     return _of_type(template.load()["Resources"], "AWS::Serverless::Function")
 
 
-# -- logs ---------------------------------------------------------------------------------------------
-
-
 def test_retention_is_a_parameter_of_30_days_by_default() -> None:
     parameter = template.load()["Parameters"]["LogRetentionDays"]
-    assert parameter["Default"] == 30 and 30 in parameter["AllowedValues"]
+    assert parameter["Default"] == 30
+    assert 30 in parameter["AllowedValues"]
 
 
 @pytest.mark.parametrize("name", sorted(_functions()))
@@ -114,7 +97,8 @@ def test_access_log_is_json_with_request_id_status_and_latencies_and_no_key_or_b
     line_format = setting["Format"]
     variables = set(re.findall(r"\$context(?:\.[A-Za-z]+)+", line_format))
     assert variables <= set(ACCESS_LOG_SAMPLES), f"add a sample for {variables - set(ACCESS_LOG_SAMPLES)}"
-    assert "$input" not in line_format and "$util" not in line_format  # no body
+    assert "$input" not in line_format  # no body
+    assert "$util" not in line_format
     assert not re.search(r"apiKey|header|Authorization|requestOverride|\.claims", line_format, re.I)  # no key
     line = json.loads(re.sub(r"\$context(?:\.[A-Za-z]+)+", lambda m: ACCESS_LOG_SAMPLES[m.group(0)], line_format))
     for needed in ("requestId", "ip", "method", "resource", "status", "responseLatency", "integrationLatency"):
@@ -136,9 +120,6 @@ def test_account_cloudwatch_role_is_set_only_when_given() -> None:
     assert account["Properties"] == {"CloudWatchRoleArn": role}
     (stage,) = _of_type(given, "AWS::ApiGateway::Stage").values()
     assert "AccessLogSetting" in stage["Properties"]  # the role given: access logs on
-
-
-# -- alarms -------------------------------------------------------------------------------------------
 
 
 def _alarm_metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
@@ -182,11 +163,14 @@ def _assert_metric_of_the_stack(metric: dict[str, Any], targets: dict[str, Any],
     namespace, name, dims = metric["Namespace"], metric["MetricName"], _dimensions(metric)
     assert name in KNOWN_METRICS.get(namespace, set()), f"{where}: {namespace} {name}"
     if namespace == "AWS/Lambda":
-        assert set(dims) == {"FunctionName"} and dims["FunctionName"] in targets["functions"], f"{where}: {dims}"
+        assert set(dims) == {"FunctionName"}, f"{where}: {dims}"
+        assert dims["FunctionName"] in targets["functions"], f"{where}: {dims}"
     elif namespace == "AWS/ApiGateway":
-        assert (dims.get("ApiName"), dims.get("Stage")) == targets["api"] and set(dims) == {"ApiName", "Stage"}, where
+        assert (dims.get("ApiName"), dims.get("Stage")) == targets["api"], where
+        assert set(dims) == {"ApiName", "Stage"}, where
     elif namespace == "AWS/SQS":
-        assert set(dims) == {"QueueName"} and dims["QueueName"] in targets["queues"], f"{where}: {dims}"
+        assert set(dims) == {"QueueName"}, f"{where}: {dims}"
+        assert dims["QueueName"] in targets["queues"], f"{where}: {dims}"
     elif namespace == "AWS/DynamoDB":
         assert dims.get("TableName") == targets["table"], f"{where}: {dims}"
         assert set(dims) - {"TableName"} <= {"GlobalSecondaryIndexName"}, f"{where}: {dims}"
@@ -232,13 +216,15 @@ def test_alarms_cover_5xx_rate_p99_latency_dead_letters_iterator_age_and_table_t
     alarms = list(_alarms().values())
     by_metric = {(m["Namespace"], m["MetricName"]): a for a in alarms for m in _alarm_metrics(a)}
     five_xx = by_metric[("AWS/ApiGateway", "5XXError")]["Properties"]
-    assert five_xx["Statistic"] == "Average" and 0 < float(five_xx["Threshold"]) < 1  # a rate
+    assert five_xx["Statistic"] == "Average"
+    assert 0 < float(five_xx["Threshold"]) < 1  # a rate
     latency = by_metric[("AWS/ApiGateway", "Latency")]["Properties"]
     assert latency["ExtendedStatistic"] == "p99"
     assert ("AWS/ApiGateway", "5XXError", api_dims) in _watched()
     # The dead-letter queue is the cleanup's OnFailure destination; any message in it alarms.
     queue = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]["Properties"]
-    assert queue["ComparisonOperator"] == "GreaterThanThreshold" and float(queue["Threshold"]) == 0
+    assert queue["ComparisonOperator"] == "GreaterThanThreshold"
+    assert float(queue["Threshold"]) == 0
     # The iterator age of the function the table's stream feeds.
     streamed = [
         name
@@ -271,184 +257,3 @@ def test_dashboard_shows_every_alarms_metrics() -> None:
             shown.add((namespace, metric, tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))))
     missing = _watched() - shown
     assert not missing, f"alarmed but not on the dashboard: {sorted(missing)}"
-
-
-# -- a deploy whose defaults work ---------------------------------------------------------------------
-
-
-def test_layer_is_named_per_stack_and_its_old_versions_deleted() -> None:
-    layers = _of_type(template.load()["Resources"], "AWS::Serverless::LayerVersion")
-    assert layers
-    for name, layer in layers.items():
-        assert "${AWS::StackName}" in layer["Properties"]["LayerName"]["Sub"], name
-        assert layer["Properties"]["RetentionPolicy"] == "Delete", name
-    for name in _of_type(_deployed().resources, "AWS::Lambda::LayerVersion"):
-        assert _deployed().resources[name]["Properties"]["LayerName"].startswith("threads-api-local-")
-
-
-def test_base_url_uses_the_partitions_url_suffix() -> None:
-    base_url = template.load()["Outputs"]["BaseUrl"]["Value"]["Sub"]
-    assert "${AWS::URLSuffix}" in base_url and "amazonaws.com" not in base_url
-    assert base_url.endswith(f"/{template.stage()}")
-
-
-@pytest.mark.parametrize("kms_key", ["", KMS_KEY])
-def test_table_uses_the_customer_managed_key_only_when_given(kms_key: str) -> None:
-    deployed = _deployed(KmsKeyArn=kms_key)
-    sse = deployed.resources["Table"]["Properties"]["SSESpecification"]
-    assert sse["SSEEnabled"] is True
-    if kms_key:
-        assert sse == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key}
-    else:
-        assert set(sse) == {"SSEEnabled"}
-    # The key is granted to the one function that writes to the queue, and only when there is a key: the
-    # table's callers are let in by the key policy (through DynamoDB), not by their roles.
-    for name, function in deployed.functions.items():
-        uses_key = function.allows("kms:GenerateDataKey", kms_key or KMS_KEY)
-        assert uses_key == (bool(kms_key) and name == "CleanupFunction"), name
-
-
-def test_samconfig_deploys_without_questions_with_iam_capability_and_a_changeset_review() -> None:
-    import tomllib
-
-    config = tomllib.loads((template.ROOT / "samconfig.toml").read_text())
-    deploy = config["default"]["deploy"]["parameters"]
-    assert deploy["capabilities"] == "CAPABILITY_IAM"
-    assert deploy["confirm_changeset"] is True and deploy["resolve_s3"] is True
-    assert config["default"]["global"]["parameters"]["stack_name"]
-    assert "region" not in deploy  # the region is the user's (AWS_REGION or the profile's)
-
-
-# -- a rate rule per address (AWS WAF), optional -----------------------------------------------------
-
-
-def test_without_ip_rate_limit_there_is_no_web_acl() -> None:
-    kinds = {r["Type"] for r in _deployed().resources.values()}
-    assert not {k for k in kinds if k.startswith("AWS::WAFv2::")}
-
-
-def test_ip_rate_limit_puts_a_rate_rule_per_address_on_the_apis_stage() -> None:
-    resources = _deployed(IpRateLimit="1000").resources
-    ((acl_name, acl),) = _of_type(resources, "AWS::WAFv2::WebACL").items()
-    (association,) = _of_type(resources, "AWS::WAFv2::WebACLAssociation").values()
-    props = acl["Properties"]
-    assert props["Scope"] == "REGIONAL" and props["DefaultAction"] == {"Allow": {}}
-    (rule,) = props["Rules"]
-    assert rule["Statement"] == {
-        "RateBasedStatement": {"Limit": "1000", "EvaluationWindowSec": 300, "AggregateKeyType": "IP"}
-    }
-    # On this API's stage, so before its authorizer: a flood without a key invokes nothing.
-    (stage,) = _of_type(resources, "AWS::ApiGateway::Stage").values()
-    api_id, stage_name = stage["Properties"]["RestApiId"], stage["Properties"]["StageName"]
-    assert (
-        association["Properties"]["ResourceArn"]
-        == f"arn:aws:apigateway:us-east-1::/restapis/{api_id}/stages/{stage_name}"
-    )
-    assert acl_name in association["Properties"]["WebACLArn"]
-
-
-def test_the_web_acls_refusal_is_the_gateways_429_in_openais_envelope() -> None:
-    """The same status, type and code as the usage plan's throttle (THROTTLED), with a Retry-After."""
-    props = template.load()["Resources"]["IpRateLimitAcl"]["Properties"]
-    (rule,) = props["Rules"]
-    response = rule["Action"]["Block"]["CustomResponse"]
-    assert response["ResponseCode"] == 429
-    headers = {h["Name"].lower(): h["Value"] for h in response["ResponseHeaders"]}
-    assert headers["retry-after"] == "60"  # README: Retry-After: 60 (WAF's window is five minutes)
-    body_spec = props["CustomResponseBodies"][response["CustomResponseBodyKey"]]
-    assert body_spec["ContentType"] == "APPLICATION_JSON"
-    error = json.loads(body_spec["Content"])["error"]
-    assert set(error) == {"message", "type", "param", "code"} and error["message"]
-    assert (error["type"], error["param"], error["code"]) == ("requests", None, "rate_limit_exceeded")
-    assert f"after {headers['retry-after']} seconds" in error["message"]
-
-
-@pytest.mark.parametrize(
-    ("value", "accepted"), [("0", True), ("10", True), ("2000", True), ("5", False), ("010", False), ("-1", False)]
-)
-def test_ip_rate_limit_takes_0_or_wafs_minimum_of_10_and_more(value: str, accepted: bool) -> None:
-    pattern = template.load()["Parameters"]["IpRateLimit"]["AllowedPattern"]
-    assert bool(re.fullmatch(pattern, value)) is accepted
-
-
-# -- SnapStart ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("snap_start", ["None", "PublishedVersions"])
-def test_snapstart_is_a_parameter_and_api_events_invoke_the_published_alias(snap_start: str) -> None:
-    deployed = _deployed(SnapStart=snap_start)
-    resources = deployed.resources
-    aliases = {
-        r["Properties"]["FunctionName"]: r["Properties"]["Name"]
-        for r in _of_type(resources, "AWS::Lambda::Alias").values()
-    }
-    for name in deployed.functions:
-        props = resources[name]["Properties"]
-        if snap_start == "PublishedVersions":
-            assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
-        else:
-            assert "SnapStart" not in props, name
-    # Every API integration invokes an alias (a published version), the only thing SnapStart restores.
-    (api,) = _of_type(resources, "AWS::ApiGateway::RestApi").values()
-    uris = [
-        method["x-amazon-apigateway-integration"]["uri"]
-        for path in api["Properties"]["Body"]["paths"].values()
-        for method in path.values()
-        if isinstance(method, dict) and "x-amazon-apigateway-integration" in method
-    ]
-    assert uris
-    for uri in uris:
-        function, _, alias = uri.split(":function:")[1].removesuffix("/invocations").partition(":")
-        assert aliases.get(function) == alias, uri
-
-
-# -- the docs page ------------------------------------------------------------------------------------
-
-
-class _Assets(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.external: list[dict[str, str | None]] = []
-        self.inline_scripts: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "script" and not found.get("src"):
-            self._in_script = True
-        if (tag == "script" and found.get("src")) or (tag == "link" and found.get("rel") == "stylesheet"):
-            self.external.append({"url": found.get("src") or found.get("href"), **found})
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_script = False if tag == "script" else self._in_script
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.inline_scripts.append(data)
-
-
-def test_docs_page_pins_swagger_ui_with_sri_under_a_content_security_policy() -> None:
-    from handlers import docs
-
-    reply = docs.handler({"path": "/docs", "requestContext": {"requestId": "r"}})
-    assets = _Assets()
-    assets.feed(reply["body"])
-    assert len(assets.external) == 2
-    policy = dict(
-        [*directive.split(" ", 1), ""][:2] for directive in reply["headers"]["content-security-policy"].split("; ")
-    )
-    assert policy["default-src"] == "'none'" and "unsafe-eval" not in json.dumps(policy)
-    assert policy["frame-ancestors"] == "'none'" and policy["connect-src"] == "'self'"
-    for asset in assets.external:
-        url = str(asset["url"])
-        assert re.search(r"@\d+\.\d+\.\d+/", url), f"not pinned to one version: {url}"
-        assert re.fullmatch(r"sha384-[A-Za-z0-9+/]{64}", str(asset["integrity"])), url
-        assert asset["crossorigin"] == "anonymous", url  # SRI on a cross-origin file needs CORS
-        directive = "script-src" if url.endswith(".js") else "style-src"
-        assert url in policy[directive].split(), f"{url} not allowed by {directive}"
-    (script,) = assets.inline_scripts
-    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-    assert f"'sha256-{digest}'" in policy["script-src"].split()
-    assert "'unsafe-inline'" not in policy["script-src"]
-    document = docs.handler({"path": "/openapi.json", "requestContext": {"requestId": "r"}})
-    assert "content-security-policy" not in document["headers"]

@@ -1,0 +1,231 @@
+"""template.yaml's least privilege: every function's policies are plain statements of specific actions on the
+table, its indexes, the dead-letter queue or the worker; no role of its own; the provider grants only under
+their conditions; and every route that serves data behind the authorizer and the usage plan.
+
+The template is read with ``infra.template.load()``, whose loader keeps CloudFormation's short tags as
+plain values: ``!GetAtt Table.Arn`` is ``{"GetAtt": "Table.Arn"}``, ``!Sub "..."`` is ``{"Sub": "..."}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra import template
+from infra.local import stack
+from tests.template_support import _api_functions, _dead_letter_queue, _functions, _resources
+
+TABLE = "table"
+
+
+def _index(name: str) -> str:
+    return f"index/{name}"
+
+
+DLQ = "dead-letter queue"
+
+
+# What each function may do is not listed here: tests/least_privilege.py checks every call against the role
+# SAM generates, and a full run fails on a permission that no call used. These tests check the policies' form.
+KEY_LOOKUP = {("dynamodb:GetItem", TABLE)}  # what authenticating a key needs: the authorizer's only grant
+
+
+PUBLIC_FUNCTIONS = {"DocsFunction"}  # no key, no table (an unknown route runs no function: API Gateway's 404)
+
+
+def _listify(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _index_names() -> set[str]:
+    props = _resources()["Table"]["Properties"]
+    indexes = props.get("LocalSecondaryIndexes", []) + props.get("GlobalSecondaryIndexes", [])
+    return {index["IndexName"] for index in indexes}
+
+
+def _resource_label(resource: Any) -> str:
+    """The table, one of its indexes, or the dead-letter queue; anything else fails."""
+    if resource == {"GetAtt": "Table.Arn"}:
+        return TABLE
+    if resource == {"GetAtt": f"{_dead_letter_queue()}.Arn"}:
+        return DLQ
+    if resource == {"GetAtt": "RunWorkerFunction.Arn"}:
+        return WORKER
+    if isinstance(resource, dict) and set(resource) == {"Sub"} and isinstance(resource["Sub"], str):
+        match = re.fullmatch(r"\$\{Table\.Arn\}/index/([A-Za-z0-9_.-]+)", resource["Sub"])
+        if match and match.group(1) in _index_names():
+            return _index(match.group(1))
+    pytest.fail(
+        f"a Resource that is not the table, one of its indexes, the dead-letter queue or the worker: {resource!r}"
+    )
+
+
+WORKER = "run worker"
+
+
+# Outside DynamoDB, each function may do only these: (function, action) -> the resource label it must be on.
+# The run worker's provider grants exist only under the stack's conditions (a key parameter, Bedrock).
+OTHER_GRANTS = {
+    ("CleanupFunction", "sqs:SendMessage"): DLQ,
+    ("CreateRunFunction", "lambda:InvokeFunction"): WORKER,
+    ("CreateThreadAndRunFunction", "lambda:InvokeFunction"): WORKER,
+    ("SubmitToolOutputsFunction", "lambda:InvokeFunction"): WORKER,
+}
+
+
+CONDITIONAL_GRANTS = {
+    # Sending to a dead-letter queue encrypted with a customer managed key takes the key (Lambda sends as the role).
+    "HasKmsKey": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
+    "HasModelKey": [
+        {
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": {
+                "Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ModelApiKeyParameter}"
+            },
+        }
+    ],
+    "UsesBedrock": [
+        {
+            "Effect": "Allow",
+            "Action": ["bedrock:InvokeModel"],
+            "Resource": [
+                {"Sub": "arn:${AWS::Partition}:bedrock:*::foundation-model/*"},
+                {"Sub": "arn:${AWS::Partition}:bedrock:*:${AWS::AccountId}:inference-profile/*"},
+            ],
+        }
+    ],
+}
+
+
+# Which function may hold each conditional grant.
+CONDITIONAL_GRANTEES = {
+    "HasKmsKey": "CleanupFunction",
+    "HasModelKey": "RunWorkerFunction",
+    "UsesBedrock": "RunWorkerFunction",
+}
+
+
+def _conditional(name: str, policy: Any) -> bool:
+    """The run worker's provider grants and the cleanup's key grant, each under its condition and exactly as
+    written above."""
+    if set(policy) != {"If"} or name not in CONDITIONAL_GRANTEES.values():
+        return False
+    condition, then, otherwise = policy["If"]
+    assert CONDITIONAL_GRANTEES.get(condition) == name, f"{name}: a grant under {condition}"
+    assert otherwise == {"Ref": "AWS::NoValue"}, policy
+    assert then == {"Statement": CONDITIONAL_GRANTS[condition]}, policy
+    return True
+
+
+def _grants(name: str) -> set[tuple[str, str]]:
+    """(action, resource) pairs a function's Policies allow, after checking that they are plain statements."""
+    props = _functions()[name]["Properties"]
+    granted: set[tuple[str, str]] = set()
+    for policy in props.get("Policies") or []:
+        if _conditional(name, policy):
+            continue
+        # Not a managed policy's name or ARN (a string), not a SAM policy template ({"DynamoDBCrudPolicy": ...}).
+        assert isinstance(policy, dict), f"{name}: {policy!r}"
+        assert set(policy) == {"Statement"}, f"{name}: {policy!r}"
+        statements = policy["Statement"]
+        assert isinstance(statements, list), f"{name}: {policy!r}"
+        assert statements, f"{name}: {policy!r}"
+        for statement in statements:
+            assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, f"{name}: {statement!r}"
+            assert statement["Effect"] == "Allow", f"{name}: {statement!r}"
+            actions, resources = _listify(statement["Action"]), _listify(statement["Resource"])
+            assert actions, f"{name}: {statement!r}"
+            assert resources, f"{name}: {statement!r}"
+            for action in actions:
+                assert isinstance(action, str), f"{name}: wildcard action {action!r}"
+                assert "*" not in action, f"{name}: wildcard action {action!r}"
+                allowed = re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or (name, action) in OTHER_GRANTS
+                assert allowed, f"{name}: {action!r} is not a specific DynamoDB action"
+            for resource in resources:
+                assert "*" not in json.dumps(resource), f"{name}: wildcard resource {resource!r}"
+                for action in actions:
+                    label = _resource_label(resource)
+                    assert OTHER_GRANTS.get((name, action), label) == label, f"{name}: {action} on {resource!r}"
+                    granted.add((action, label))
+    return granted
+
+
+@pytest.mark.parametrize("name", sorted(_functions()))
+def test_policies_are_specific_actions_on_the_table_its_indexes_or_the_queue(name: str) -> None:
+    assert _grants(name) is not None  # _grants asserts the form of every statement
+
+
+def test_no_role_or_policy_is_defined_outside_the_functions_policies() -> None:
+    for name, function in _functions().items():
+        props = function["Properties"]
+        assert "Role" not in props, f"{name} brings its own role: its permissions escape this test"
+    assert "Policies" not in template.load()["Globals"]["Function"]
+    iam = {name for name, r in _resources().items() if str(r["Type"]).startswith("AWS::IAM::")}
+    assert not iam, f"IAM resources besides the functions' own policies: {iam}"
+
+
+def test_every_route_that_serves_data_is_behind_the_authorizer_and_the_usage_plan() -> None:
+    """Keys are checked at the edge: a function that can touch the table is reached only through the
+    authorizer with an API key (so metered per project); only the functions without any grant are public."""
+    routes = template.routes()
+    assert {r.function for r in routes} == set(_api_functions())
+    for route in routes:
+        if route.function in PUBLIC_FUNCTIONS:
+            assert route.authorizer is None, route
+            assert not route.api_key_required, route
+            assert not _grants(route.function), route.function
+        else:
+            assert route.authorizer == "KeyAuthorizer", route
+            assert route.api_key_required, route
+    assert "AuthorizerFunction" not in _api_functions()  # API Gateway calls it; it serves no route
+
+
+def test_the_authorizer_may_only_read_a_key_and_no_api_function_needs_the_key_cache() -> None:
+    assert _grants("AuthorizerFunction") == KEY_LOOKUP
+    variables = _functions()["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["KEY_CACHE_SECONDS"] == {"Ref": "KeyCacheSeconds"}
+    assert "KEY_CACHE_SECONDS" not in template.load()["Globals"]["Function"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("tracing", ["Disabled", "Active"])
+def test_xray_is_granted_and_configured_only_when_tracing_is_on(tracing: str) -> None:
+    deployed = stack.load(template.TEMPLATE, {"Tracing": tracing})
+    for name, function in deployed.functions.items():
+        assert function.tracing == ("Active" if tracing == "Active" else "PassThrough"), name
+        assert function.allows("xray:PutTraceSegments", "*") == (tracing == "Active"), name
+        assert function.environment["TRACING"] == ("true" if tracing == "Active" else "false"), name
+
+
+@pytest.mark.parametrize(
+    ("parameters", "service", "operation", "params"),
+    [
+        ({"ModelApiKeyParameter": "/threads-api/model-key"}, "ssm", "GetParameter", {"Name": "/threads-api/model-key"}),
+        (
+            {"ModelProvider": "bedrock"},
+            "bedrock-runtime",
+            "Converse",
+            {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"},
+        ),
+    ],
+    ids=["ssm-key", "bedrock"],
+)
+def test_the_worker_may_make_its_providers_calls_only_when_the_stack_asks_for_them(
+    parameters: dict[str, str], service: str, operation: str, params: dict[str, str]
+) -> None:
+    """What the worker's provider calls need (``infra.local.iam.required``, as the deployed mode checks each call),
+    allowed by its role under the parameter, and by no role without it."""
+    from infra.local import iam
+
+    needed = iam.required(service, operation, params, stack.REGION, stack.ACCOUNT)
+    with_it = stack.load(template.TEMPLATE, parameters).functions
+    without = stack.load(template.TEMPLATE).functions
+    for action, resource in needed:
+        assert with_it["RunWorkerFunction"].allows(action, resource)
+        assert not any(f.allows(action, resource) for name, f in with_it.items() if name != "RunWorkerFunction")
+        assert not any(f.allows(action, resource) for f in without.values())
