@@ -51,6 +51,7 @@ class Route:
     function: str  # the template's logical id
     authorizer: str | None = None  # the Api's authorizer this route runs first (None: a public route)
     api_key_required: bool = False  # whether a usage plan's API key must come with it (from the authorizer)
+    streams: bool = False  # its integration streams the function's answer (ResponseTransferMode RESPONSE_STREAM)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -96,6 +97,7 @@ def routes() -> list[Route]:
                 name,
                 authorizer=None if authorizer in (None, "NONE") else str(authorizer),
                 api_key_required=bool(auth.get("ApiKeyRequired", defaults.get("ApiKeyRequired", False))),
+                streams=event["Properties"].get("ResponseTransferMode") == "RESPONSE_STREAM",
             )
             found.append(route)
     return sorted(found, key=lambda r: (r.greedy, r.path == "/", r.path))

@@ -135,5 +135,7 @@ def test_snapstart_is_a_parameter_and_api_events_invoke_the_published_alias(snap
     ]
     assert uris
     for uri in uris:
-        function, _, alias = uri.split(":function:")[1].removesuffix("/invocations").partition(":")
+        # A streaming integration invokes InvokeWithResponseStream (.../response-streaming-invocations).
+        target = uri.split(":function:")[1].removesuffix("/response-streaming-invocations").removesuffix("/invocations")
+        function, _, alias = target.partition(":")
         assert aliases.get(function) == alias, uri

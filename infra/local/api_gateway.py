@@ -1,9 +1,9 @@
 """API Gateway (REST API, Lambda proxy integration), locally: the template's routes, the event AWS sends,
 its limits, and its own answers in the template's gateway responses.
 
-- Routes are the template's ``Api`` events: a path that matches a resource but not its methods is
-  API Gateway's ``MISSING_AUTHENTICATION_TOKEN``, as in AWS (the ``{proxy+}`` catch-all is only for
-  paths that match no other resource).
+- Routes are the template's ``Api`` events. A path that matches no resource, or a resource but not its
+  methods, is API Gateway's ``MISSING_AUTHENTICATION_TOKEN`` (the template makes it OpenAI's 404), as in
+  AWS: no authorizer and no function runs (``LocalApi.unknown_route``).
 - A body over 10 MB is ``REQUEST_TOO_LARGE`` (413); a function error, timeout or oversized result is a
   502 in ``DEFAULT_5XX``'s envelope: what AWS answers, with the request id as ``x-amzn-RequestId``.
 - A route behind the authorizer goes through ``infra/local/edge.py`` first (the authorizer, its cache, the
@@ -19,12 +19,13 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra import template
 from infra.local import invoke as local_invoke
+from infra.local import stream_proxy
 from infra.local.edge import Edge
 from infra.local.gateway_responses import gateway_response
 
@@ -134,23 +135,42 @@ class LocalApi:
             return path[len(prefix) :] or "/"
         return None
 
+    def unknown_route(self, method: str, raw_path: str, request_id: str) -> tuple[int, dict[str, str], bytes]:
+        """API Gateway's answer to a method and path that no route has: ``MISSING_AUTHENTICATION_TOKEN``
+        (its own 403 "Missing Authentication Token", which the template's gateway response makes OpenAI's
+        404). ``$context.path`` is the path as requested, with the stage (``/v1/...``), without the query."""
+        context = {"requestId": request_id, "httpMethod": method, "path": urlsplit(raw_path).path}
+        return gateway_response(
+            "MISSING_AUTHENTICATION_TOKEN", 403, {**context, "message": "Missing Authentication Token"}
+        )
+
     def event(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes, client_ip: str
     ) -> tuple[Any, Any]:
-        """The in-process handler and the event for a request (None, None where no route matches). Where the
-        authorizer or the usage plan refuses it, the "handler" returns API Gateway's own answer instead, as a
-        proxy result: the route's function is never called."""
+        """The in-process handler and the event for a request. Where API Gateway answers itself (no route
+        matches; the authorizer or the usage plan refuses it), the "handler" returns that answer instead, as a
+        proxy result, and no function is called; for an unknown route the event holds only the request's
+        context."""
         path = self.below_stage(raw_path)
         route, params, _ = self.match(method, path) if path is not None else (None, {}, False)
         if route is None:
-            return None, None
+            request_id = str(uuid.uuid4())
+            full_path = urlsplit(raw_path).path
+            context = {"requestId": request_id, "httpMethod": method, "path": full_path, "stage": self.stage}
+            event = {"httpMethod": method, "path": full_path if path is None else path, "requestContext": context}
+            return _answering(self.unknown_route(method, raw_path, request_id)), event
         event = self.build_event(route, params, method, raw_path, headers, body, client_ip)
         answer = self.edge.check(route, event)
         if answer is not None:
-            status, answer_headers, data = answer
-            result = {"statusCode": status, "headers": answer_headers, "body": data.decode()}
-            return (lambda _event, _context=None: result), event
+            return _answering(answer), event
         return route.load_handler(), event
+
+
+def _answering(answer: tuple[int, dict[str, str], bytes]) -> Callable[..., dict[str, Any]]:
+    """A "handler" that returns API Gateway's own answer as a proxy result."""
+    status, headers, data = answer
+    result = {"statusCode": status, "headers": headers, "body": data.decode()}
+    return lambda _event, _context=None: result
 
 
 # What API Gateway answers when the Lambda invocation fails (Lambda's error type -> its response).
@@ -204,10 +224,7 @@ class GatewayApp:
         path = self.api.below_stage(raw_path)
         route, params, _ = self.api.match(method, path) if path is not None else (None, {}, False)
         if route is None:
-            message = "Missing Authentication Token"
-            status, headers, data = gateway_response(
-                "MISSING_AUTHENTICATION_TOKEN", 403, {**context, "message": message}
-            )
+            status, headers, data = self.api.unknown_route(method, raw_path, context["requestId"])
             return self._send(start_response, status, headers, data)
         headers_in = dict(request.headers.items())
         event = self.api.build_event(route, params, method, raw_path, headers_in, body, request.remote_addr or "")
@@ -215,10 +232,13 @@ class GatewayApp:
         refused = self.api.edge.check(route, event)
         if refused is not None:
             return self._send(start_response, *refused)
+        invoke_stream = getattr(self.invoke, "stream", None)
+        if route.streams and invoke_stream is not None:  # the deployed mode: InvokeWithResponseStream
+            return stream_proxy.respond(start_response, invoke_stream, route, event)
         if getattr(self.invoke, "streams", False):
             outcome, streamed = local_invoke.streaming(self.invoke, route, event)
             if streamed is not None:
-                return self._stream(start_response, context["requestId"], streamed)
+                return stream_proxy.in_process(start_response, context["requestId"], streamed)
         else:
             outcome = self.invoke(route, event)
         proxy = _proxy_response(outcome)
@@ -229,17 +249,6 @@ class GatewayApp:
         status, headers, data = proxy
         headers.setdefault("x-amzn-RequestId", context["requestId"])
         return self._send(start_response, status, headers, b"" if method == "HEAD" else data)
-
-    def _stream(self, start_response: Callable[..., Any], request_id: str, pieces: Iterator[str]) -> Iterable[bytes]:
-        """A streamed answer: its headers at once, each piece as it comes (chunked)."""
-        headers = [
-            ("content-type", "text/event-stream; charset=utf-8"),
-            ("cache-control", "no-cache"),
-            ("x-request-id", request_id),
-            ("x-amzn-RequestId", request_id),
-        ]
-        start_response("200 OK", headers)
-        return (piece.encode() for piece in pieces)
 
     def _lambda_invoke(
         self, start_response: Callable[..., Any], name: str, headers: Any, body: bytes

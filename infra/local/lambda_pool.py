@@ -15,11 +15,12 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.local import lambda_worker
+from infra.local import lambda_worker, runtime_api
 from infra.local.stack import ACCOUNT, REGION, Function
 
 # Lambda's limits for a synchronous invocation: the request and the response payloads.
@@ -188,7 +189,9 @@ class LocalLambda:
         env.update(self._extra.get(function.logical_id, {}))
         return env
 
-    def _acquire(self, name: str) -> Environment:
+    def _acquire(self, name: str) -> Any:
+        """An idle environment of function ``name``, or a new one (``Environment``, or ``StreamEnvironment``
+        for a function whose own runtime streams its answers)."""
         with self._lock:
             while not self._idle[name] and self._count[name] >= self._max:
                 self._lock.wait()
@@ -196,13 +199,18 @@ class LocalLambda:
                 return self._idle[name].pop()
             self._count[name] += 1
         function = self.functions[name]
+        config, env = self._config(function), self._environment_variables(function)
         try:
-            return Environment(function, self._config(function), self._environment_variables(function))
+            if runtime_api.is_streaming(env):
+                python = runtime_api.python_stand_in(self._workdir, base_python(), WORKER, config)
+                layers = json.loads(config.read_text())["layer_paths"]
+                return runtime_api.StreamEnvironment(function, env, python, layers)
+            return Environment(function, config, env)
         except Exception:
             self._release(name, None)
             raise
 
-    def _release(self, name: str, environment: Environment | None) -> None:
+    def _release(self, name: str, environment: Any) -> None:
         with self._lock:
             if environment is not None and environment.alive and not self._closed:
                 self._idle[name].append(environment)
@@ -223,9 +231,27 @@ class LocalLambda:
             trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
         environment = self._acquire(name)
         try:
-            return environment.invoke(event_json, request_id, trace_id)
+            outcome: Outcome = environment.invoke(event_json, request_id, trace_id)
+            return outcome
         finally:
             self._release(name, environment)
+
+    def invoke_stream(
+        self, name: str, event: dict[str, Any], request_id: str, on_bytes: Callable[[bytes], None]
+    ) -> Outcome:
+        """Invoke a streaming function as ``InvokeWithResponseStream`` does: each chunk of its answer to
+        ``on_bytes`` as the function writes it; the outcome (an error type, or an empty result) at the end."""
+        event_json = json.dumps(event, ensure_ascii=False)
+        if len(event_json.encode()) > PAYLOAD_MAX_BYTES:
+            return Outcome(error="RequestTooLarge")
+        environment = self._acquire(name)
+        deadline_ms = int((time.time() + self.functions[name].timeout) * 1000)
+        invocation = runtime_api.Invocation(request_id, event_json, deadline_ms, None, on_bytes)
+        try:
+            error: str | None = environment.invoke(invocation)
+        finally:
+            self._release(name, environment)
+        return Outcome(error=error) if error else Outcome(result="")
 
     def close(self) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import json
 import os
+import runpy
 import struct
 import sys
 import time
@@ -117,7 +118,23 @@ def _error(exc: BaseException) -> dict[str, Any]:
     }
 
 
+def as_python() -> None:
+    """``lambda_worker.py --as-python <config.json> -m <module> [args]``: Lambda's python for a function whose
+    ``AWS_LAMBDA_EXEC_WRAPPER`` starts its own runtime (``infra/local/runtime_api.py``): the path the wrapper
+    sets (PYTHONPATH, which ``-I`` ignores), every AWS call IAM-checked, then the module as ``__main__``."""
+    config = json.loads(Path(sys.argv[2]).read_text())
+    sys.path[:0] = [entry for entry in os.environ.get("PYTHONPATH", "").split(":") if entry]
+    _enforce_iam(config)
+    if sys.argv[3] != "-m":
+        raise SystemExit(f"lambda_worker --as-python runs modules only (-m), not {sys.argv[3:]}")
+    sys.argv = [sys.argv[4], *sys.argv[5:]]
+    runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+
+
 def main() -> None:
+    if sys.argv[1] == "--as-python":
+        as_python()
+        return
     config = json.loads(Path(sys.argv[1]).read_text())
     fd_in, fd_out = int(sys.argv[2]), int(sys.argv[3])
     sys.path[:0] = [config["code_dir"], *config["layer_paths"], config["runtime_dir"]]

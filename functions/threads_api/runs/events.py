@@ -29,7 +29,11 @@ from threads_api.store.runs import get_run, run_version
 from threads_api.wire import response_bodies
 from threads_api.wire.run_objects import run_object
 
-STREAM_WAIT_SECONDS = 24.0  # inside the stream functions' 28 s timeout (API Gateway gives up at 29 s)
+# A stream whose answer is buffered (no sink: Lambda's own runtime, a test) must fit API Gateway's 29 s: it
+# waits this long at most (``launch``); one that streams goes on until its run stops.
+STREAM_WAIT_SECONDS = 24.0
+KEEPALIVE_SECONDS = 15.0  # under API Gateway's idle timeout of a stream (30 s edge-optimized, 5 min regional)
+KEEPALIVE = ": keep-alive\n\n"  # a server-sent events comment, which clients skip
 POLL_SECONDS = 0.1
 SLOW_POLL_SECONDS = 0.5
 
@@ -48,7 +52,8 @@ def events(
     (submit_tool_outputs). ``prelude``: events before these (``thread.created``; a completed tool step)."""
     now = clock.now()
     yield from prelude
-    queued = run_object(start, now)
+    # As the run was then: a keyed request retried after its run ended finds that run, ended.
+    queued = _as(start, "queued", now) | ({"started_at": None} if created else {})
     if created:
         yield sse("thread.run.created", queued)
     yield sse("thread.run.queued", queued)
@@ -60,25 +65,34 @@ def followed(project: str, start: Run, *, time_left: Callable[[], float]) -> Ite
     the wait ends, then ``done``: also the stream of a retried request whose first answer was lost."""
     follower = _Follower(project, start)
     for run in _changes(project, start, time_left):
-        yield from follower.events(run)
+        if run is None:  # a quiet while: a comment keeps the connection (and API Gateway's idle timer) alive
+            yield KEEPALIVE
+        else:
+            yield from follower.events(run)
     yield sse("done", "[DONE]")
 
 
-def _changes(project: str, start: Run, time_left: Callable[[], float]) -> Iterator[Run]:
-    """The run each time it changed, until it stops (or the wait's time is up, or a read fails)."""
+def _changes(project: str, start: Run, time_left: Callable[[], float]) -> Iterator[Run | None]:
+    """The run each time it changed, until it stops (or the wait's time is up, or a read fails); None after
+    ``KEEPALIVE_SECONDS`` without a change."""
     started = time.monotonic()
-    deadline = started + min(STREAM_WAIT_SECONDS, time_left() - 2)
+    deadline = started + time_left() - 2
     run = start
     yield run
+    told = time.monotonic()
     while lifecycle.current(run, clock.now()).status not in lifecycle.STOPPED:
         if time.monotonic() >= deadline:
             return
+        if time.monotonic() - told >= KEEPALIVE_SECONDS:
+            told = time.monotonic()
+            yield None
         # Quick at first (a reply often takes a second or two), then every half second: a long run's
         # stream costs at most ~2 small reads a second (the run's version alone) and one read per change.
         time.sleep(POLL_SECONDS if time.monotonic() - started < 3 else SLOW_POLL_SECONDS)
         try:
             if run_version(start.thread_id, start.id) != run.version:
                 run = get_run(project, start.thread_id, start.id)
+                told = time.monotonic()
                 yield run
         except Exception:  # the run is written: the stream ends with what is known rather than an error
             logger.exception("stream wait failed", extra={"run_id": start.id})
@@ -171,10 +185,11 @@ class _Follower:
 
 
 def _as(run: Run, status: str, now: int) -> JsonObject:
-    """The run as it was while ``status``: nothing of how it ended yet."""
+    """The run as it was while ``status``: nothing of how it ended yet (and its time not yet up)."""
     body = run_object(dataclasses.replace(run, status="queued"), now)
     return body | {
         "status": status,
+        "expires_at": body["expires_at"] or run.created_at + lifecycle.EXPIRY_SECONDS,
         "required_action": None,
         "last_error": None,
         "completed_at": None,

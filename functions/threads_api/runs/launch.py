@@ -32,20 +32,26 @@ class Answer:
     seconds_left: float
     sink: Callable[[str], None] | None = None
 
+    def wait(self) -> float:
+        """How long a stream may follow its run: the invocation's time where the answer streams; where it is
+        buffered (no sink), within API Gateway's 29 s for a buffered answer."""
+        if self.sink is not None:
+            return self.seconds_left
+        return min(self.seconds_left, events.STREAM_WAIT_SECONDS + 2)
+
 
 def started(
     project: str, run: Run, answer: Answer, *, created: bool = True, prelude: list[str] | None = None
 ) -> dict[str, object]:
-    """Hand ``run`` (written, queued) to the worker and answer for it: the run, or with ``stream`` its events."""
+    """Hand ``run`` (written, queued) to the worker and answer for it: the run, or with ``stream`` its events.
+    A keyed retry may find its run gone on already: only a run still queued is handed over (or failed)."""
     queued = run
-    if not starter.start(run.thread_id, run.id):
+    if lifecycle.current(run, clock.now()).status == "queued" and not starter.start(run.thread_id, run.id):
         run = _fail(project, run)
     if not answer.stream:
         return run_object(run, clock.now())
     # From the run as written (queued): a run failed at once reads as such on the first look.
-    follow = events.events(
-        project, queued, created=created, prelude=prelude or [], time_left=lambda: answer.seconds_left
-    )
+    follow = events.events(project, queued, created=created, prelude=prelude or [], time_left=answer.wait)
     return _streamed(follow, answer.sink)
 
 
@@ -64,7 +70,7 @@ def hand_over_if_queued(project: str, thread_id: str, run_id: str) -> None:
 def followed(project: str, run: Run, answer: Answer) -> EventStream:
     """``stream: true`` for a run this request did not start (a retry whose first answer was lost): its
     events from where it stands until it stops."""
-    return _streamed(events.followed(project, run, time_left=lambda: answer.seconds_left), answer.sink)
+    return _streamed(events.followed(project, run, time_left=answer.wait), answer.sink)
 
 
 def _streamed(follow: Iterator[str], sink: Callable[[str], None] | None) -> EventStream:
