@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make serve` (the API on this machine) and `make test`.
-# Both create .venv on first use, with Python 3.13 (Lambda's runtime) where it can be found.
+# Both create .venv on first use, with Python 3.13 (Lambda's runtime), the one Python of the project.
 
 SHELL := /bin/bash
 export SAM_CLI_TELEMETRY := 0
@@ -7,16 +7,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
 
-# A Python 3.13 (else 3.12) that runs: on PATH, or in pyenv's versions.
-PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3.13 \
-	$$HOME/.pyenv/versions/3.12*/bin/python3.12 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null \
+# A Python 3.13 that runs: on PATH, or in pyenv's versions.
+PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: sam-local serve test unit lint typecheck template key keys revoke sync-keys fuzz bench bench-resolver bench-runs build clean
+.PHONY: sam-local serve test unit lock lint typecheck template key keys revoke sync-keys fuzz bench report bench-resolver bench-runs build clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
-	@test -n "$(PYTHON)" || { echo "No Python 3.12+ was found (3.13 preferred): install one, or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "No Python 3.13 was found (Lambda's runtime, the project's one Python): install it (pyenv install 3.13), or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
 	@set -e; start=$$SECONDS; \
 	if ! test -x $(PY); then echo "Creating $(VENV) with $(PYTHON) …"; $(PYTHON) -m venv $(VENV); fi; \
 	if test -e $@; then echo "Updating the dev dependencies (pyproject.toml changed) …"; \
@@ -27,20 +26,33 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 		|| { echo "Installing the dev dependencies failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
 	touch $@; echo "$(VENV) is ready: done in $$((SECONDS - start))s"
 
-serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1 (DEPLOYED=1: as sam deploy ships it; TRACING=Active)
-	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) $(PY) -m infra.local.serve
+# No project is throttled locally unless PROJECT_RATE_LIMIT asks: <rate> (bursts of as many) or <rate>/<burst>.
+serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1 (DEPLOYED=1: as sam deploy ships it; TRACING=Active; PROJECT_RATE_LIMIT=25 or 25/50: throttle each project, off by default)
+	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) PROJECT_RATE_LIMIT=$(PROJECT_RATE_LIMIT) $(PY) -m infra.local.serve
 
 sam-local: $(VENV)/.installed  ## sam local start-api (Docker) on the embedded DynamoDB: http://127.0.0.1:$(PORT), no /v1
 	@PORT=$(PORT) $(PY) -m infra.local.sam_local
 
 # The end-to-end suite runs in the deployed mode, tracing off and on, on one worker while the other tests run
-# on the other core; a permission no call used fails the run.
-test: $(VENV)/.installed lint typecheck template  ## every test and check, as CI runs them
-	CHECK_UNUSED_GRANTS=1 $(PY) -m pytest -n 2 --dist loadgroup
+# on the other core; a permission no call used fails the run. Then the coverage of the code the tests run in
+# their own processes (pyproject.toml's [tool.coverage]; the local API's subprocesses are not measured):
+# .venv/bin/coverage report (or html) shows it file by file.
+test: $(VENV)/.installed lint typecheck template  ## every test and check, as CI runs them, and the coverage figure
+	CHECK_UNUSED_GRANTS=1 $(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=
+	@printf 'Coverage of the code run in the test processes: functions/ %s%%, infra/ %s%%, both %s%%\n' \
+		"$$($(PY) -m coverage report --include='functions/*' --format=total)" \
+		"$$($(PY) -m coverage report --include='infra/*' --format=total)" \
+		"$$($(PY) -m coverage report --format=total)"
 
 # tests/e2e is all e2e: not collecting it (nor loading schemathesis's plugin) saves seconds on each worker.
 unit: $(VENV)/.installed  ## the fast tests: in process (no local API, no subprocesses, not the 10,000-message cascade)
 	$(PY) -m pytest -n 2 -m "not e2e and not slow and not process" --ignore=tests/e2e -p no:schemathesis -p no:anyio
+
+# The one lock: .venv frozen (pip freeze), its comment lines kept; the layer's requirements generated from it.
+lock: $(VENV)/.installed  ## requirements.lock from .venv after a change to pyproject.toml, then the layer's requirements from it
+	@{ grep '^#' requirements.lock; $(PY) -m pip freeze --exclude-editable; } > requirements.lock.new
+	@mv requirements.lock.new requirements.lock
+	$(PY) -m infra.ops.lock
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -72,8 +84,12 @@ sync-keys: $(VENV)/.installed  ## make sync-keys STACK=<stack>: every project wi
 fuzz: $(VENV)/.installed  ## schemathesis with many examples (FUZZ_EXAMPLES, default 500)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/e2e/test_fuzz.py
 
-bench: $(VENV)/.installed  ## the performance figures (bench/results.json)
+bench: $(VENV)/.installed  ## the performance figures (bench/results.json), then docs/performance.md from them
 	$(PY) -m bench
+	$(PY) -m bench.report
+
+report: $(VENV)/.installed  ## docs/performance.md from bench/results.json (no measuring; a test checks they agree)
+	$(PY) -m bench.report
 
 bench-resolver: $(VENV)/.installed  ## gateway.endpoint vs. Powertools' APIGatewayRestResolver only (printed)
 	$(PY) -m bench.resolver

@@ -29,8 +29,9 @@ def _start() -> tuple[subprocess.Popen[str], str, str, Path]:
     state = Path(tempfile.mkdtemp()) / "serve.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
     env |= {"PORT": str(free_port()), "THREADS_API_KEY": key, "THREADS_API_STATE": str(state)}
-    # The local API's capacity, not the usage plan's throttle (25 requests a second per project by default).
-    env |= {"PROJECT_RATE_LIMIT": "1000000", "PROJECT_BURST_LIMIT": "1000000"}
+    # The local API's capacity: make serve throttles no project unless PROJECT_RATE_LIMIT asks it to.
+    for name in ("PROJECT_RATE_LIMIT", "PROJECT_BURST_LIMIT"):
+        env.pop(name, None)
     log = state.with_suffix(".log")
     with log.open("w") as out:
         process = subprocess.Popen(

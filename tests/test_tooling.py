@@ -42,7 +42,8 @@ def test_one_python_everywhere() -> None:
 def _has_python_3_13(path: str) -> bool:
     for name in ("python3.13", "python3"):
         found = shutil.which(name, path=path)
-        if found and subprocess.run([found, "-c", "import sys; assert sys.version_info[:2] == (3, 13)"]).returncode == 0:
+        check = [found, "-c", "import sys; assert sys.version_info[:2] == (3, 13)"] if found else None
+        if check and subprocess.run(check, capture_output=True, check=False).returncode == 0:
             return True
     return False
 
@@ -84,16 +85,22 @@ def test_make_test_measures_coverage_of_functions_and_infra_and_prints_it() -> N
 
 @pytest.mark.process
 def test_coverage_is_collected_across_xdist_workers(tmp_path: Path) -> None:
-    """What ``make test`` runs, on two workers and two small test files: one combined figure, not 0."""
+    """What ``make test`` runs, on two workers: one combined figure, not 0. Without the suite's conftest, whose
+    session hooks would clear the running suite's IAM usage files, and in a data file of its own."""
     data = tmp_path / "coverage"
-    env = {**os.environ, "COVERAGE_FILE": str(data)}
-    tests = ["tests/unit/test_lock.py", "tests/unit/test_order.py"]
-    pytest_args = ["-m", "pytest", "-q", "-n", "2", "-p", "no:schemathesis", "--cov", "--cov-report=", *tests]
+    env = {k: v for k, v in os.environ.items() if k != "CHECK_UNUSED_GRANTS"} | {"COVERAGE_FILE": str(data)}
+    pytest_args = ["-m", "pytest", "-q", "-n", "2", "-p", "no:schemathesis", "--noconftest", "--cov", "--cov-report="]
     done = subprocess.run(
-        [sys.executable, *pytest_args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, *pytest_args, "tests/unit/test_lock.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    report = [sys.executable, "-m", "coverage", "report", "--include=infra/*", "--format=total"]
+    report = [sys.executable, "-m", "coverage", "report", "--include=infra/ops/lock.py", "--format=total"]
     total = subprocess.run(report, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.strip()
-    assert 0 < float(total) < 100, total
+    assert 50 < float(total) <= 100, total
     assert not list(tmp_path.glob("coverage.*")), "the workers' data files are combined into one"

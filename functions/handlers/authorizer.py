@@ -1,6 +1,7 @@
 """The API's Lambda REQUEST authorizer: an API key to its project, at the edge, before any function runs.
 
-API Gateway calls it for every request to a route that needs a key (not the docs, nor the catch-all 404).
+API Gateway calls it for every request to a route that needs a key (not the docs; an unknown route is
+API Gateway's own 404, before any authorizer).
 - A valid key: Allow, with the project in the context (the functions read
   ``requestContext.authorizer.project``) and ``usageIdentifierKey``, the API key of the project's usage
   plan entry, so that API Gateway throttles and meters each project on its own.

@@ -11,5 +11,5 @@ from threads_api.wire.run_bodies import RunIn
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     body = parse(RunIn, request.body)
-    answer = Answer(bool(body.stream), request.seconds_left(), request.stream_sink())
+    answer = Answer(bool(body.stream), request.seconds_left, request.stream_sink(), request.request_id)
     return create_run(request.project, thread_id, body, request.created_id("run_"), answer)

@@ -8,7 +8,7 @@ from threads_api.wire.run_bodies import ModifyRunIn
 from threads_api.wire.run_objects import run_object
 
 
-@endpoint("modify_run", parses_body=True)
+@endpoint("modify_run", parses_body=True, idempotent=True)
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     run_id = request.object_id("run_id", "run")

@@ -12,5 +12,5 @@ def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     run_id = request.object_id("run_id", "run")
     body = parse(ToolOutputsIn, request.body)
-    answer = Answer(bool(body.stream), request.seconds_left(), request.stream_sink())
+    answer = Answer(bool(body.stream), request.seconds_left, request.stream_sink(), request.request_id)
     return submit_tool_outputs(request.project, thread_id, run_id, body.outputs(), answer)

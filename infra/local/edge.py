@@ -7,17 +7,21 @@ What AWS does before it invokes a route's function, as the template configures i
   method's ARN, else ``ACCESS_DENIED`` (its gateway response may use ``$context.authorizer.*``). A function
   that fails or returns no policy is a 500 (``AUTHORIZER_FAILURE``/``AUTHORIZER_CONFIGURATION_ERROR``).
 - **The usage plan** (``ApiKeySourceType: AUTHORIZER``): a route that requires an API key needs the
-  authorizer's ``usageIdentifierKey`` (``INVALID_API_KEY``, 403, without one), and each key is throttled on
-  its own by a token bucket of the plan's rate and burst: beyond it, ``THROTTLED`` (429, ``Retry-After``).
+  authorizer's ``usageIdentifierKey``, an API key the plan holds (``INVALID_API_KEY``, 403, otherwise), and
+  each key may be throttled on its own by a token bucket of a rate and burst: beyond it, ``THROTTLED`` (429,
+  ``Retry-After``). Locally that throttle is opt-in (``make serve PROJECT_RATE_LIMIT=25``): by default no
+  project is throttled, so that a test suite driving the local API never meets a 429 it did not ask for.
 - What reaches the function: ``requestContext.authorizer`` is the authorizer's context, its
   ``principalId`` and the ``integrationLatency``.
 
 The local usage plan holds every project's key (``make key`` adds each to the deployed plan; locally there is
-nothing to add), so a key the authorizer returns is always metered, never refused.
+nothing to add), so a key the authorizer returns is always metered, never refused; a test may give the edge a
+plan of its own (``usage_plan``) to see what a deployed stack answers when the plan lacks a key.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -51,6 +55,37 @@ class TokenBucket:
         return False
 
 
+def project_throttle(value: str | None, old_burst: str | None = None) -> tuple[float, float] | None:
+    """make serve's ``PROJECT_RATE_LIMIT``: unset or empty, None (no throttling, the local default); ``<rate>``,
+    that many requests a second with bursts of as many; ``<rate>/<burst>``. ValueError, in a sentence, for
+    anything else, and for ``PROJECT_BURST_LIMIT`` (``old_burst``), which is no more."""
+    if old_burst:
+        raise ValueError(
+            "PROJECT_BURST_LIMIT is no more: give the burst with the rate, PROJECT_RATE_LIMIT=<rate>/<burst>."
+        )
+    if not (value or "").strip():
+        return None
+    rate_text, slash, burst_text = str(value).strip().partition("/")
+    try:
+        rate = float(rate_text)
+        burst = float(burst_text) if slash else rate
+    except ValueError:
+        rate = burst = 0.0
+    if not (1 <= rate < math.inf and 1 <= burst < math.inf):
+        raise ValueError(
+            f"PROJECT_RATE_LIMIT must be <rate> or <rate>/<burst>, each a number from 1 (got {value!r}): "
+            "for example PROJECT_RATE_LIMIT=25 or PROJECT_RATE_LIMIT=25/50. Leave it unset for no throttling."
+        )
+    return rate, burst
+
+
+def throttle_text(throttle: tuple[float, float] | None) -> str:
+    """The throttle in make serve's banner."""
+    if throttle is None:
+        return "none per project (PROJECT_RATE_LIMIT=<rate>[/<burst>] turns it on)"
+    return f"{throttle[0]:g} requests/s per project, bursts of {throttle[1]:g}"
+
+
 def in_process(function: str, event: dict[str, Any]) -> Outcome:
     """A function of the template run in this process, as Lambda would answer its invocation."""
     from infra.local.invoke import run_in_process, template_handler
@@ -59,7 +94,11 @@ def in_process(function: str, event: dict[str, Any]) -> Outcome:
 
 
 class Edge:
-    """The authorizer and the usage plan in front of every route that has them (thread-safe)."""
+    """The authorizer and the usage plan in front of every route that has them (thread-safe).
+
+    ``rate``/``burst``: each project's throttle (requests a second, and the bucket's size: the rate unless
+    given); None, the default: no throttling. ``usage_plan``: whether the plan holds an API key (by its
+    value); None, the default: every key, as in the local plan."""
 
     def __init__(
         self,
@@ -67,11 +106,12 @@ class Edge:
         *,
         rate: float | None = None,
         burst: float | None = None,
+        usage_plan: Callable[[str], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        plan_rate, plan_burst = template.usage_plan_throttle()
-        self.rate = plan_rate if rate is None else rate
-        self.burst = plan_burst if burst is None else burst
+        self.rate = rate
+        self.burst = (rate if burst is None else burst) if rate is not None else None
+        self._usage_plan = usage_plan
         self._invoke, self._clock = invoke, clock
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}  # identity -> (expiry, result)
@@ -101,9 +141,9 @@ class Edge:
             return _answer("ACCESS_DENIED", 403, gateway, "User is not authorized to access this resource", authorizer)
         if route.api_key_required:
             key = result.get("usageIdentifierKey")
-            if not key:
+            if not key or (self._usage_plan is not None and not self._usage_plan(str(key))):
                 return _answer("INVALID_API_KEY", 403, gateway, "Forbidden", authorizer)
-            if not self._bucket(str(key)).take():
+            if self.rate is not None and not self._bucket(str(key)).take():
                 return _answer("THROTTLED", 429, gateway, "Too Many Requests", authorizer)
         context["authorizer"] = {**authorizer, "integrationLatency": int((time.perf_counter() - started) * 1000)}
         return None
@@ -127,6 +167,7 @@ class Edge:
         return result
 
     def _bucket(self, key: str) -> TokenBucket:
+        assert self.rate is not None and self.burst is not None
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:

@@ -1,13 +1,18 @@
 """What the embedded DynamoDB changes in moto, so that it keeps DynamoDB's promises and stays fast: one call
 at a time, transactions idempotent on their ``ClientRequestToken``, a failed transaction rolled back item by
-item, and AttributeValues serialized directly. ``apply()`` is idempotent; tests/deployed/test_local_dynamodb.py
-checks each change against what DynamoDB does."""
+item, AttributeValues serialized directly, and an item's size checked as DynamoDB does: on the item a write
+leaves (its local index entries included). ``apply()`` is idempotent. tests/deployed/test_local_dynamodb.py
+checks the patched moto against DynamoDB's documented behaviour (its docstring names the documents), not against
+DynamoDB itself: the transactions' tokens, their rollback, the AttributeValues and the item size; one call at
+a time is what the concurrent tests of tests/handlers rely on."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from infra.local import moto_item_size
 
 _moto_lock = threading.Lock()
 
@@ -24,6 +29,7 @@ def apply() -> None:
     DynamoHandler.transact_write_items = _idempotent_transactions(DynamoHandler.transact_write_items)  # type: ignore[method-assign,assignment]
     _undo_transactions_by_item()
     _attribute_values_serialized_directly()
+    moto_item_size.apply()
 
 
 def _one_call_at_a_time(handler: Any) -> None:

@@ -11,12 +11,13 @@ credentials). The table's stream is polled here and drives the cleanup function,
 template's event source mapping filters it.
 
 Keys are checked at the edge as in AWS: the template's authorizer function runs before each route that needs
-a key (in this process, or in the deployed mode as a Lambda of its own under its role), and each project is
-throttled on its own by the usage plan's rate and burst (``infra/local/edge.py``).
+a key (in this process, or in the deployed mode as a Lambda of its own under its role: ``infra/local/edge.py``).
+No project is throttled unless ``PROJECT_RATE_LIMIT`` asks: ``25`` (25 requests a second per project, bursts
+of 25) or ``25/50`` (bursts of 50), as the stack's ProjectRateLimit/ProjectBurstLimit do.
 
 Environment: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``THREADS_API_KEY`` (else one is minted and printed),
 ``TABLE_NAME``, ``DEPLOYED=1``, ``TRACING=Active`` (deployed mode), ``THREADS_API_STATE`` (the state file),
-``PROJECT_RATE_LIMIT``/``PROJECT_BURST_LIMIT`` (the stack's ProjectRateLimit/ProjectBurstLimit);
+``PROJECT_RATE_LIMIT`` (``<rate>`` or ``<rate>/<burst>``: see above);
 for runs, ``MODEL_BASE_URL`` and ``MODEL_API_KEY`` (an OpenAI-compatible server) or ``MODEL_PROVIDER=bedrock``.
 The run worker is invoked asynchronously through Lambda's Invoke API, which this same server answers
 (``AWS_ENDPOINT_URL_LAMBDA``).
@@ -30,12 +31,15 @@ import os
 import signal
 import socket
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from infra import template
 from infra.local import dynamodb as local_dynamodb
 from infra.local.api_gateway import GatewayApp, LocalApi
+from infra.local.edge import project_throttle, throttle_text
 from infra.local.invoke import LocalContext
 from infra.local.stack import Function
 
@@ -65,6 +69,10 @@ def _settings(argv: list[str] | None) -> argparse.Namespace:
     if not (str(args.port).isascii() and str(args.port).isdigit() and 1 <= int(args.port) <= 65535):
         _fail(f"PORT must be a number from 1 to 65535 (got {args.port!r}). For example: make serve PORT=3001", 2)
     args.port = int(args.port)
+    try:
+        args.throttle = project_throttle(os.environ.get("PROJECT_RATE_LIMIT"), os.environ.get("PROJECT_BURST_LIMIT"))
+    except ValueError as exc:
+        _fail(str(exc), 2)
     if args.deployed and os.environ.get("TABLE_NAME"):
         # Its functions run with local credentials and a local role: only the embedded DynamoDB fits them.
         _fail("The deployed mode runs on the embedded DynamoDB only: unset TABLE_NAME, or drop DEPLOYED=1.", 2)
@@ -114,6 +122,20 @@ def _in_process_invoker() -> Any:
         return run_in_process(route.load_handler(), route.function, event, stream_to)
 
     invoke.streams = True  # type: ignore[attr-defined]  # the gateway may stream what it answers
+    return invoke
+
+
+def _deployed_invoker(lambda_: Any) -> Any:
+    """API Gateway's invocations in the deployed mode: Invoke, and InvokeWithResponseStream for the routes
+    whose integration streams (``invoke.stream``, read by ``infra/local/stream_proxy.py``)."""
+
+    def invoke(route: template.Route, event: dict[str, Any]) -> Any:
+        return lambda_.invoke(route.function, event, event["requestContext"]["requestId"])
+
+    def stream(route: template.Route, event: dict[str, Any], on_bytes: Any) -> Any:
+        return lambda_.invoke_stream(route.function, event, event["requestContext"]["requestId"], on_bytes)
+
+    invoke.stream = stream  # type: ignore[attr-defined]
     return invoke
 
 
@@ -234,7 +256,7 @@ def _serve(args: argparse.Namespace) -> None:
     functions: dict[str, Function] = {}
     if args.deployed:
         lambda_, functions = _deployed_lambda(table, endpoint, args.tracing)
-        invoke = lambda route, event: lambda_.invoke(route.function, event, event["requestContext"]["requestId"])  # noqa: E731
+        invoke = _deployed_invoker(lambda_)
         consume = lambda records: _cleanup_outcome(lambda_.invoke("CleanupFunction", records), records)  # noqa: E731
         invoke_async = _async_invoker(lambda_.invoke, _invoked_functions(functions))
     else:
@@ -257,7 +279,7 @@ def _serve(args: argparse.Namespace) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass  # the handlers log each request
 
-    api = LocalApi(_edge(lambda_))
+    api = LocalApi(_edge(lambda_, args.throttle))
     server = ThreadedWSGIServer(args.host, args.port, GatewayApp(api, invoke, invoke_async), handler=QuietHandler)
     server.daemon_threads = True  # stopping does not wait for idle client connections
     server.block_on_close = False
@@ -268,7 +290,7 @@ def _serve(args: argparse.Namespace) -> None:
         json.dumps({"base_url": base_url, "dynamodb_endpoint": endpoint, "table": table, "pid": os.getpid()})
     )
     print(f"Threads API on {base_url} ({mode}; {len(functions) or len(api.routes)} functions)", flush=True)
-    print(f"  DynamoDB: {endpoint or 'AWS table ' + table}", flush=True)
+    print(f"  DynamoDB: {endpoint or 'AWS table ' + table}\n  Throttle: {throttle_text(args.throttle)}", flush=True)
     print(f"  API key (project '{LOCAL_PROJECT}'): {key}", flush=True)
     print(f'  OpenAI(base_url="{base_url}", api_key="{key}")', flush=True)
     try:
@@ -281,20 +303,16 @@ def _serve(args: argparse.Namespace) -> None:
             lambda_.close()
 
 
-def _edge(lambda_: Any) -> Any:
-    """The authorizer (in this process, or a deployed-mode Lambda) and the usage plan, with the stack's
-    per-project throttle (the template's defaults, or PROJECT_RATE_LIMIT / PROJECT_BURST_LIMIT)."""
+def _edge(lambda_: Any, throttle: tuple[float, float] | None, clock: Callable[[], float] = time.monotonic) -> Any:
+    """The authorizer (in this process, or a deployed-mode Lambda) and the usage plan, with a per-project
+    throttle only if one is asked for (``project_throttle``: PROJECT_RATE_LIMIT)."""
     from infra.local.edge import Edge, in_process
 
     def deployed(function: str, event: dict[str, Any]) -> Any:
         return lambda_.invoke(function, event, event["requestContext"]["requestId"])
 
-    rate, burst = (os.environ.get(name) for name in ("PROJECT_RATE_LIMIT", "PROJECT_BURST_LIMIT"))
-    return Edge(
-        in_process if lambda_ is None else deployed,
-        rate=float(rate) if rate else None,
-        burst=float(burst) if burst else None,
-    )
+    rate, burst = throttle if throttle is not None else (None, None)
+    return Edge(in_process if lambda_ is None else deployed, rate=rate, burst=burst, clock=clock)
 
 
 def _run_in_process(logical: str, event: dict[str, Any]) -> None:

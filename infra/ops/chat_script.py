@@ -8,6 +8,7 @@ markers in the last user message (when the conversation ends with it), removed f
 - ``[[error:STATUS]]``: every request answered STATUS (429, 500, 400, 401, ...); ``[[error:STATUS*N]]``: only
   the first N requests for that message, then an answer as if the marker were absent;
 - ``[[slow:SECONDS]]``: the answer waits SECONDS (a number) first;
+- ``[[pace:SECONDS]]``: a streamed answer waits SECONDS between two chunks (a model writing token by token);
 - ``[[hold:NAME]]``: the answer waits until the test calls ``server.release("NAME")`` (at most
   ``hold_seconds``, 60 by default, then it answers anyway); ``server.wait_held("NAME", timeout)`` returns
   True once a request waits there. A release lets through every request held at NAME, now and later: a test
@@ -34,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-MARKER = re.compile(r"\[\[(tool|error|slow|hold|finish):(.*?)\]\]", re.DOTALL)
+MARKER = re.compile(r"\[\[(tool|error|slow|hold|finish|pace):(.*?)\]\]", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering
     hold: str | None = None  # the name of the gate the answer waits at (``[[hold:NAME]]``), after its delay
     raw: bytes | None = None  # a body sent as it is (a malformed answer)
+    pace: float = 0.0  # seconds between two chunks of a streamed answer (``[[pace:SECONDS]]``)
 
 
 def text(content: str, *, finish_reason: str | None = None) -> Reply:
@@ -92,6 +94,8 @@ def by_content(messages: list[dict[str, Any]], errors_served: Counter[str]) -> R
             reply = replace(reply, delay=float(value))
         elif kind == "hold":
             reply = replace(reply, hold=value.strip())
+        elif kind == "pace":
+            reply = replace(reply, pace=float(value))
         elif kind == "finish":
             reply = replace(reply, finish_reason=value.strip())
         elif kind == "error":

@@ -74,6 +74,7 @@ class ChatServer:
         self.requests: list[Recorded] = []
         self.api_key = api_key  # when set, a request without "Authorization: Bearer <it>" is answered 401
         self.hold_seconds = hold_seconds  # the longest a [[hold:NAME]] answer waits for its release
+        self.written: list[tuple[float, str]] = []  # each streamed chunk as written: (time.monotonic(), JSON)
         self._gates: dict[str, threading.Event] = {}
         self._held: Counter[str] = Counter()  # requests that reached each gate
         self._arrived = threading.Condition()
@@ -179,9 +180,12 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            for event in [*map(json.dumps, chunks(reply, body)), "[DONE]"]:
+            for n, event in enumerate([*map(json.dumps, chunks(reply, body)), "[DONE]"]):
+                if n and reply.pace:
+                    time.sleep(reply.pace)
                 self.wfile.write(f"data: {event}\n\n".encode())
                 self.wfile.flush()
+                server.written.append((time.monotonic(), event))
 
         def _body(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)

@@ -1,7 +1,9 @@
 """The key commands: create, list, revoke and sync keys on the table ``key_target.resolve`` picks, in sentences.
 
 On a stack, ``create`` also puts the project's API key in the stack's usage plan (which throttles each
-project), and revoking a project's last key deletes it (``infra/ops/usage_plans.py``).
+project), and revoking a project's last key deletes it (``infra/ops/usage_plans.py``), but only once no warm
+authorizer can still let the key through: until then API Gateway would meter the key's requests under an API
+key that is gone, and answer 403 ``project_not_enabled`` where the key must be told 401 ``invalid_api_key``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,7 +91,18 @@ def list_(args: argparse.Namespace) -> None:
 
 def revoke(args: argparse.Namespace) -> None:
     key = _key(args.key)
-    target = resolve(args)
+    revoke_on(resolve(args), key)
+
+
+# How long the revocation of a project's last key waits beyond KeyCacheSeconds before the project's API key
+# leaves the usage plan: a request the authorizer allowed just before is past the usage plan by then.
+RETIRE_MARGIN_SECONDS = 1.0
+pause = time.sleep
+
+
+def revoke_on(target: Target, key: str) -> None:
+    """Revoke ``key`` (the table's record first: cold authorizers refuse it at once); on a stack, the project's
+    API key leaves the usage plan only if no key of the project is left, after warm authorizers forget it."""
     auth, _ = _store()
     project = _dynamodb(target, auth.revoke_key, key)
     if not project:
@@ -97,12 +111,30 @@ def revoke(args: argparse.Namespace) -> None:
             f"No {shown} on {target.where}: it was never created there, or is revoked already. "
             "`make keys` lists the ids of the keys there are."
         )
-    _, store = _store()
-    last = not any(k["project"] == project for k in _dynamodb(target, store.list_keys))
-    plan = _usage_plan(target, project, enable=False) if last else ""
+    plan = ""
+    if _last_key(target, project):
+        if target.stack and target.api_id and target.usage_plan and target.key_cache_seconds > 0:
+            wait = target.key_cache_seconds + RETIRE_MARGIN_SECONDS
+            print(
+                f"Revoked; it was project '{project}''s last key. Its API key leaves usage plan {target.usage_plan} "
+                f"in {wait:g} s, once no warm authorizer can still let the key through (KeyCacheSeconds), so that "
+                "the key is always refused as invalid (401), never as a project not enabled (403) …",
+                file=sys.stderr,
+                flush=True,
+            )
+            pause(wait)
+        if _last_key(target, project):  # unless a key was created meanwhile
+            plan = _usage_plan(target, project, enable=False)
     print(
-        f"Revoked on {target.where}; warm authorizers forget it within KeyCacheSeconds (30 s).{plan}", file=sys.stderr
+        f"Revoked on {target.where}; warm authorizers forget it within KeyCacheSeconds "
+        f"({target.key_cache_seconds:g} s).{plan}",
+        file=sys.stderr,
     )
+
+
+def _last_key(target: Target, project: str) -> bool:
+    _, store = _store()
+    return not any(k["project"] == project for k in _dynamodb(target, store.list_keys))
 
 
 def sync(args: argparse.Namespace) -> None:

@@ -44,6 +44,8 @@ class Target:
     api_id: str | None = None
     usage_plan: str | None = None
     session: Any = None
+    # The stack's KeyCacheSeconds: how long a warm authorizer may still let a revoked key through.
+    key_cache_seconds: float = 30.0
 
 
 def named(flag: str | None, env: str, flag_name: str) -> str | None:
@@ -63,7 +65,7 @@ def resolve(args: argparse.Namespace) -> Target:
     table = named(args.table, "TABLE_NAME", "--table") if args.stack is None else None
     if stack:
         session, region = _aws(f"stack {stack}")
-        table, outputs = _stack_table(session, region, stack)
+        table, outputs, parameters = _stack_table(session, region, stack)
         target = Target(
             table,
             f"stack {stack} (table {table}, {region})",
@@ -72,6 +74,7 @@ def resolve(args: argparse.Namespace) -> Target:
             api_id=outputs.get("ApiId"),
             usage_plan=outputs.get("UsagePlanId"),
             session=session,
+            key_cache_seconds=float(parameters.get("KeyCacheSeconds") or Target.key_cache_seconds),
         )
     elif table:
         _, region = _aws(f"table {table}")
@@ -122,7 +125,8 @@ def _aws(what: str) -> tuple[Session, str]:
     return session, region
 
 
-def _stack_table(session: Session, region: str, stack: str) -> tuple[str, dict[str, str]]:
+def _stack_table(session: Session, region: str, stack: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The stack's table, its outputs and its parameters."""
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -148,7 +152,8 @@ def _stack_table(session: Session, region: str, stack: str) -> tuple[str, dict[s
             f"Stack {stack} has no TableName output ({has}), so it is not a Threads API stack or its deployment "
             "did not finish. Check the name, or name the table with TABLE_NAME=<table>."
         )
-    return table, outputs
+    parameters = {str(p.get("ParameterKey")): str(p.get("ParameterValue")) for p in stacks[0].get("Parameters") or []}
+    return table, outputs, parameters
 
 
 def _local() -> Target:

@@ -107,7 +107,8 @@ def parser() -> argparse.ArgumentParser:
         revoke,
         "revoke a key, by the key or its id",
         "Revoke a key, named by the key itself or by its id (as `list` shows it). Warm functions\n"
-        "forget it within KeyCacheSeconds (30 s by default).\n"
+        "forget it within KeyCacheSeconds (30 s by default). On a stack, a project's last key takes its API key\n"
+        "out of the usage plan after that bound: the command waits for it.\n"
         "The Make target: make revoke KEY=<key or id> [STACK=<stack> | TABLE_NAME=<table>].",
     ).add_argument("key", nargs="?", metavar="KEY_OR_ID", help="the key, or its id (SHA-256)")
     _command(

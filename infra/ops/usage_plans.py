@@ -5,8 +5,10 @@ project (``threads_api.auth.usage_identifier``); API Gateway throttles and meter
 only if the key exists and is in the stack's usage plan (``UsagePlanId`` output), else it answers 403. So:
 - ``make key``: the project's API key is created if it does not exist yet, and put in the plan (both steps
   are idempotent: a second key of the project, or a retry after a failure, changes nothing);
-- ``make revoke`` of a project's last key: its API key is deleted (and so leaves the plan). Revoking is the
-  table's: the authorizer refuses a revoked key whatever the plan holds.
+- ``make revoke`` of a project's last key: its API key is deleted (and so leaves the plan), once no warm
+  authorizer can still allow the key (``infra/ops/key_commands.revoke_on`` waits KeyCacheSeconds): deleted
+  sooner, API Gateway would refuse the key 403 project_not_enabled instead of the authorizer's 401. Revoking is
+  the table's: the authorizer refuses a revoked key whatever the plan holds.
 """
 
 from __future__ import annotations

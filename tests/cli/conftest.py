@@ -99,14 +99,17 @@ class Aws:
         create_table(self.client("dynamodb"), name)
         return name
 
-    def stack(self, name: str, outputs: dict[str, str]) -> str:
-        template = {
+    def stack(self, name: str, outputs: dict[str, str], parameters: dict[str, str] | None = None) -> str:
+        template: dict[str, Any] = {
+            "Parameters": {key: {"Type": "String"} for key in parameters or {}},
             "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
             "Outputs": {key: {"Value": value} for key, value in outputs.items()},
         }
-        if not outputs:
-            del template["Outputs"]
-        self.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
+        for section, values in (("Outputs", outputs), ("Parameters", parameters)):
+            if not values:
+                del template[section]
+        given = [{"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()]
+        self.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template), Parameters=given)
         return name
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 
 import pytest
 
-from tests.cli.conftest import Aws, Run, fails
+from tests.cli.conftest import Aws, Result, Run, fails
 from tests.cli.keys_support import _state
 
 # The commands as subprocesses; moto's server warms while the first tests run.
@@ -61,7 +63,8 @@ def test_keys_on_a_stack_put_the_projects_api_key_in_its_usage_plan_and_the_last
     api_id = gateway.create_rest_api(name="threads-api")["id"]
     plan_id = gateway.create_usage_plan(name="projects", throttle={"rateLimit": 25, "burstLimit": 50})["id"]
     table = aws.table("threads-api-plan-table")
-    aws.stack("threads-plan", {"TableName": table, "ApiId": api_id, "UsagePlanId": plan_id})
+    outputs = {"TableName": table, "ApiId": api_id, "UsagePlanId": plan_id}
+    aws.stack("threads-plan", outputs, {"KeyCacheSeconds": "0"})  # no authorizer remembers a key: no wait
     stack = {"STACK": "threads-plan", **aws.env()}
 
     keys = [run("create", "--project", "ops", **stack) for _ in range(2)]  # the second finds the first's
@@ -79,6 +82,39 @@ def test_keys_on_a_stack_put_the_projects_api_key_in_its_usage_plan_and_the_last
     assert "last key" in last.stderr
     assert gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"] == []
     assert gateway.get_api_keys(nameQuery="threads-plan/")["items"] == []
+
+
+def test_the_last_keys_usage_plan_entry_outlives_every_warm_authorizers_memory_of_it(run: Run, aws: Aws) -> None:
+    """A warm authorizer allows a revoked key for up to KeyCacheSeconds, with the project's API key as its
+    usageIdentifierKey: were that API key gone, API Gateway would tell the key 403 project_not_enabled instead of
+    (from the bound on) 401 invalid_api_key. So the table's record goes at once, the plan's entry only after the
+    bound (tests/handlers/test_edge.py shows what a client is told)."""
+    gateway = aws.client("apigateway")
+    api_id = gateway.create_rest_api(name="threads-api")["id"]
+    plan_id = gateway.create_usage_plan(name="projects")["id"]
+    table = aws.table("threads-api-retire-table")
+    outputs = {"TableName": table, "ApiId": api_id, "UsagePlanId": plan_id}
+    aws.stack("threads-retire", outputs, {"KeyCacheSeconds": "3"})
+    stack = {"STACK": "threads-retire", **aws.env()}
+    created = run("create", "--project", "solo", **stack)
+    assert created.code == 0, created.output
+    dynamodb = aws.client("dynamodb")
+
+    revoked: list[Result] = []
+    revoking = threading.Thread(target=lambda: revoked.append(run("revoke", created.stdout.strip(), **stack)))
+    started = time.monotonic()
+    revoking.start()
+    while dynamodb.scan(TableName=table)["Items"] and time.monotonic() - started < 20:
+        time.sleep(0.05)
+    assert dynamodb.scan(TableName=table)["Items"] == []  # the record first: a cold authorizer refuses it
+    assert len(gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]) == 1  # warm ones may still allow it
+    revoking.join(timeout=60)
+    assert time.monotonic() - started >= 3 + 1  # KeyCacheSeconds, and the margin
+    (result,) = revoked
+    assert result.code == 0, result.output
+    assert "once no warm authorizer can still let the key through" in result.stderr
+    assert "last key: its API key is deleted from usage plan" in result.stderr
+    assert gateway.get_usage_plan_keys(usagePlanId=plan_id)["items"] == []
 
 
 def test_sync_puts_every_project_with_a_key_in_the_usage_plan_once(run: Run, aws: Aws) -> None:

@@ -35,10 +35,14 @@ _SCHEMAS = [  # the first match applies
 
 
 def events(text: str) -> list[tuple[str, Any]]:
-    """Server-sent events as (event, data): data is JSON, or the final ``[DONE]``."""
+    """Server-sent events as (event, data): data is JSON, or the final ``[DONE]``. Comments (``: keep-alive``,
+    lines a client skips) are skipped."""
     out = []
     for block in text.strip().split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        lines = [line for line in block.splitlines() if not line.startswith(":")]
+        if not lines:
+            continue
+        fields = dict(line.split(": ", 1) for line in lines)
         out.append((fields["event"], fields["data"] if fields["data"] == "[DONE]" else json.loads(fields["data"])))
     return out
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.handlers.conftest import Api
 from tests.samples import WEATHER
-from threads_api.providers import ChatResult, OnText, ToolCall, Usage
+from threads_api.providers import ChatResult, OnText, ShouldStop, ToolCall, Usage
 
 USAGE = Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15)
 
@@ -26,7 +26,13 @@ class Model:
         self.streamed: list[bool] = []  # per request: whether it was asked as a stream
 
     def complete(
-        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+        self,
+        request: dict[str, Any],
+        *,
+        deadline: float,
+        stream: bool = False,
+        on_text: OnText | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> ChatResult:
         self.requests.append(request)
         self.streamed.append(stream)

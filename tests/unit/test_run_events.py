@@ -40,7 +40,7 @@ def test_a_reply_written_as_the_model_answers_is_sent_in_pieces_then_completed(
     reply = Message(message_id, "thread_1", NOW, "assistant", content, [], {}, "asst_1", "run_1")
     monkeypatch.setattr(store, "get_message", lambda project, thread_id, mid: reply)
     working = dataclasses.replace(queued, status="in_progress", started_at=NOW)
-    follower = events._Follower("p", queued)
+    follower = events.Follower("p", queued)
     chunks = [*follower.events(queued)]
     for text in ("Hel", "Hel", "Hello w", "Hi, a retry's new start", "Hello w"):  # a repeat, and a retry: no piece
         chunks += follower.events(dataclasses.replace(working, partial=text))
@@ -71,7 +71,7 @@ def test_a_reply_written_as_the_model_answers_is_sent_in_pieces_then_completed(
 def test_a_run_cancelled_while_the_model_answers_says_cancelling_once_then_cancelled(queued: Run) -> None:
     working = dataclasses.replace(queued, status="in_progress", started_at=NOW)
     cancelling = dataclasses.replace(working, status="cancelling", version=working.version + 1)
-    follower = events._Follower("p", queued)
+    follower = events.Follower("p", queued)
     chunks = [*follower.events(queued), *follower.events(working), *follower.events(cancelling)]
     chunks += follower.events(cancelling)  # read again, unchanged: nothing new
     chunks += follower.events(lifecycle.ended(cancelling, "cancelled", NOW))

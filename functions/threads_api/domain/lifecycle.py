@@ -12,11 +12,15 @@ import dataclasses
 import hashlib
 from typing import Any
 
-from threads_api.domain import ids
+from threads_api.domain import ids, limits
 from threads_api.domain.errors import Refused
 from threads_api.domain.records import Assistant, JsonObject, Run
 
 EXPIRY_SECONDS = 600  # OpenAI's: a run expires ten minutes after it was created (or, here, resumed)
+# A run the worker is on, cancelled, is ``cancelling`` until the worker ends it (within a second or two), or
+# until this many seconds have passed: then it reads cancelled, and its thread's lock has ended, whatever the
+# worker does (gone, or waiting on a model call it cannot cut short).
+CANCEL_SECONDS = 10
 ENDED = frozenset({"completed", "failed", "cancelled", "expired", "incomplete"})
 # Where a run waits for someone other than the worker: a stream ends here too.
 STOPPED = ENDED | {"requires_action"}
@@ -53,6 +57,42 @@ def new_run(thread_id: str, assistant: Assistant, given: JsonObject, run_id: str
         metadata=given.get("metadata") or {},
         expires_at=now + EXPIRY_SECONDS,
         settings=settings,
+    )
+
+
+# The largest of what the worker and a cancel give a run, for ``fullest``.
+LONGEST_STATUS = "requires_action"
+LONGEST_ERROR_CODE = "rate_limit_exceeded"  # of OpenAI's three: server_error, rate_limit_exceeded, invalid_prompt
+LONGEST_INCOMPLETE_REASON = "max_completion_tokens"
+LARGEST_TOKEN_COUNT = 10**16
+
+
+def fullest(run: Run, now: int) -> Run:
+    """An upper bound of what ``run`` may become before a request writes it again (and checks its size again):
+    taken by a worker (its id as long as one is kept), given a reply step, then ended with every stamp, the
+    longest last_error (each character as large as JSON makes one), usage, incomplete_details, and the longest
+    status, all at once. No real run is all of these together, and none is larger, so a run stored with room
+    for this one always has room for what its worker and a cancel write next. Not bounded here: the tool calls
+    a model asks for (the worker checks those as it saves them), and the metadata (the store keeps room for
+    its largest)."""
+    usage = dict.fromkeys(("prompt_tokens", "completion_tokens", "total_tokens"), LARGEST_TOKEN_COUNT)
+    error = {"code": LONGEST_ERROR_CODE, "message": "\x00" * limits.LAST_ERROR_MESSAGE_MAX_CHARS}
+    taken = dataclasses.replace(run, started_at=now, worker="w" * limits.WORKER_ID_MAX_CHARS)
+    step_id, message_id = reply_ids(taken)
+    reply = step(taken, step_id, "message_creation", {"message_id": message_id}, now, usage)
+    done = ended(taken, "cancelled", now)  # each open step stamped
+    return dataclasses.replace(
+        done,
+        status=LONGEST_STATUS,
+        steps=[*done.steps, reply],
+        required_action=run.required_action,
+        partial=run.partial,
+        usage=usage,
+        last_error=error,
+        incomplete_details={"reason": LONGEST_INCOMPLETE_REASON},
+        completed_at=now,
+        failed_at=now,
+        expires_at=now + EXPIRY_SECONDS,
     )
 
 
@@ -93,13 +133,16 @@ def _step_ended(step: JsonObject, status: str, now: int) -> JsonObject:
 
 
 def cancel(run: Run, now: int) -> tuple[Run, bool]:
-    """Cancel a run: one the worker is on is ``cancelling`` (the worker ends it); one that is queued or waits
-    for tool outputs is cancelled at once. Returns the run and whether it has ended (its lock to release)."""
+    """Cancel a run: one the worker is on is ``cancelling`` (the worker ends it), with ``CANCEL_SECONDS`` left
+    before it reads cancelled anyway (its ``expires_at``: the caller holds the thread's lock until then, no
+    longer); one that is queued or waits for tool outputs is cancelled at once. Returns the run and whether it
+    has ended (its lock to release)."""
     run = current(run, now)
     if run.status in ENDED or run.status == "cancelling":
         raise Refused(f"Cannot cancel run with status '{run.status}'.")
     if run.status == "in_progress":
-        return dataclasses.replace(run, status="cancelling"), False
+        bound = now + CANCEL_SECONDS if run.expires_at is None else min(run.expires_at, now + CANCEL_SECONDS)
+        return dataclasses.replace(run, status="cancelling", expires_at=bound), False
     return ended(run, "cancelled", now), True
 
 
@@ -125,14 +168,16 @@ def submit_tool_outputs(run: Run, outputs: list[JsonObject], now: int) -> Run:
 
 
 def already_submitted(run: Run, outputs: list[JsonObject]) -> bool:
-    """Whether the run's last tool round holds exactly these outputs: a retry of a submit whose answer was
-    lost (the SDK retries without an Idempotency-Key), to be answered with the run, not a 400."""
-    rounds = [s for s in run.steps if s["step_details"]["type"] == "tool_calls"]
-    if not rounds or rounds[-1]["status"] != "completed":
-        return False
+    """Whether one of the run's tool rounds, completed, holds exactly these outputs: a retry of a submit whose
+    answer was lost (the SDK retries without an Idempotency-Key), to be answered with the run, not a 400. Not
+    only the last round: a late retry may come after the model asked for the next round of tools."""
     given = {o["tool_call_id"]: o["output"] for o in outputs}
-    held = {c["id"]: c["function"]["output"] for c in rounds[-1]["step_details"]["tool_calls"]}
-    return given == held
+    return any(
+        s["step_details"]["type"] == "tool_calls"
+        and s["status"] == "completed"
+        and given == {c["id"]: c["function"]["output"] for c in s["step_details"]["tool_calls"]}
+        for s in run.steps
+    )
 
 
 def _with_outputs(step: JsonObject, given: dict[str, str], now: int) -> JsonObject:
@@ -173,6 +218,15 @@ def step(run: Run, step_id: str, kind: str, details: Any, now: int, usage: JsonO
 def derived_id(prefix: str, *parts: object) -> str:
     """An id that a retry of the same step derives again: a retried worker never writes a reply twice."""
     return ids.derived_id(prefix, hashlib.sha256(":".join(map(str, parts)).encode()).digest())
+
+
+def tool_call_id(given: str) -> str:
+    """The id a model's tool call is handed out by (and answered by, in submit_tool_outputs): the model's own,
+    if 1 to ``TOOL_CALL_ID_MAX_CHARS`` characters; otherwise one derived from it, the same each time (the model
+    is then sent that one too, in its call and in the tool's answer)."""
+    if 0 < len(given) <= limits.TOOL_CALL_ID_MAX_CHARS:
+        return given
+    return derived_id("call_", given)
 
 
 def reply_ids(run: Run) -> tuple[str, str]:

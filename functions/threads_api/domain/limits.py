@@ -39,7 +39,21 @@ LIST_PAGE_MAX_BYTES = LAMBDA_RESPONSE_MAX_BYTES - 16_384
 # page of large messages does not fetch the parts of ones that cannot be sent anyway.
 LIST_PAGE_MAX_BODY_BYTES = 1_000_000
 
-# Runs. Ours: a run and its steps (tool calls and their outputs) are one item, so what they hold is bounded by
-# DynamoDB's 400 KB item, with headroom for the by_order index's copy of the keys.
-RUN_ITEM_MAX_BYTES = 390_000
+# Runs. Ours: a run and its steps (tool calls and their outputs) are one item, listed by the by_order local index,
+# which copies every attribute: the item and that copy share DynamoDB's 400 KB (409,600 bytes), so the item takes
+# at most half, with headroom. What a run is given at its creation (instructions, tools) is stored
+# zlib-compressed past RUN_PACK_ABOVE_BYTES, and the item is measured as written.
+RUN_ITEM_MAX_BYTES = 200_000
+RUN_PACK_ABOVE_BYTES = 1_024
 TOOL_OUTPUT_MAX_CHARS = 256_000
+# The most a run's metadata takes as stored (compact JSON): 16 pairs, each character of a key or value at most 6
+# bytes (a control character, escaped as \u0001). A modify writes it without reading the run, so every run keeps
+# room for it.
+METADATA_MAX_STORED_BYTES = 2 + METADATA_MAX_PAIRS * (6 * (METADATA_KEY_MAX_CHARS + METADATA_VALUE_MAX_CHARS) + 6)
+# What the worker adds to a run and keeps bounded: the id of its invocation (a longer one is stored hashed), and
+# the message of a run's last_error (a longer one is cut).
+WORKER_ID_MAX_CHARS = 64
+LAST_ERROR_MESSAGE_MAX_CHARS = 1_000
+# A tool call's id as the API hands it out (and takes it back in submit_tool_outputs): a model's own id when it
+# is no longer, otherwise one derived from it.
+TOOL_CALL_ID_MAX_CHARS = 256

@@ -33,10 +33,6 @@ class ApiError(Exception):
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
 
-def route_not_found(method: str, path: str) -> ApiError:
-    return ApiError(404, f"Invalid URL ({method} {path})")
-
-
 def missing_key() -> ApiError:
     return ApiError(
         401,

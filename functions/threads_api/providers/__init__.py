@@ -53,14 +53,28 @@ class ProviderError(Exception):
         self.message = message
 
 
+class Stopped(Exception):
+    """The caller's ``should_stop()`` said to stop (the run was cancelled): no attempt starts any more, and the
+    one under way is abandoned (its connection closed)."""
+
+
 # Called with the reply's text so far while a streamed answer comes in (it may start again, shorter, when an
 # attempt fails and the next one begins).
 OnText = Callable[[str], None]
+# Asked before each attempt, between the waits of a backoff, and about every second while an attempt is under
+# way (from a thread of its own): True ends the call with ``Stopped``.
+ShouldStop = Callable[[], bool]
 
 
 class Provider(Protocol):
     def complete(
-        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+        self,
+        request: dict[str, Any],
+        *,
+        deadline: float,
+        stream: bool = False,
+        on_text: OnText | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> ChatResult: ...
 
 

@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from threads_api.providers import ChatResult, OnText, ProviderError, ToolCall, Usage
+from threads_api.providers import ChatResult, OnText, ProviderError, ShouldStop, ToolCall, Usage
 from threads_api.providers.retry import Backoff, Retryable, call
 
 THROTTLED = frozenset({"ThrottlingException", "ServiceQuotaExceededException"})
@@ -53,11 +53,21 @@ class Bedrock:
             self._within(timeout)  # built now, once per container, in the init phase
 
     def complete(
-        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+        self,
+        request: dict[str, Any],
+        *,
+        deadline: float,
+        stream: bool = False,
+        on_text: OnText | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> ChatResult:
-        """Converse, also for ``stream`` (the reply comes whole: ``on_text`` is not called)."""
+        """Converse, also for ``stream`` (the reply comes whole: ``on_text`` is not called). ``should_stop`` is
+        asked before each attempt and during the waits between them; an attempt under way is not cut (its
+        read timeout bounds it), and a run cancelled meanwhile reads cancelled at its bound anyway."""
         params = converse_params(request)
-        return call(lambda left: self._attempt(params, left), deadline=deadline, backoff=self._backoff)
+        return call(
+            lambda left: self._attempt(params, left), deadline=deadline, backoff=self._backoff, should_stop=should_stop
+        )
 
     def _attempt(self, params: dict[str, Any], left: float) -> ChatResult:
         from botocore import exceptions

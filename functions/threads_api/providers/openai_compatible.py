@@ -16,8 +16,9 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from threads_api.providers import ChatResult, OnText, ProviderError, ToolCall, Usage
-from threads_api.providers.retry import Backoff, Retryable, call, retry_after_seconds
+from threads_api.providers import ChatResult, OnText, ProviderError, ShouldStop, ToolCall, Usage
+from threads_api.providers.retry import Backoff, Retryable, call, retry_after_seconds, watched
+from threads_api.providers.utf16 import Pieces, whole
 
 RETRIED_STATUSES = frozenset({500, 502, 503, 504, 529})
 INVALID_PROMPT_STATUSES = frozenset({400, 413, 422})  # the request itself (too long, malformed): no retry helps
@@ -50,7 +51,13 @@ class OpenAICompatible:
         self._timeout, self._backoff = timeout, backoff
 
     def complete(
-        self, request: dict[str, Any], *, deadline: float, stream: bool = False, on_text: OnText | None = None
+        self,
+        request: dict[str, Any],
+        *,
+        deadline: float,
+        stream: bool = False,
+        on_text: OnText | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> ChatResult:
         body = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
         if stream:
@@ -62,19 +69,23 @@ class OpenAICompatible:
             headers["Authorization"] = f"Bearer {key}"
         model = str(request.get("model", ""))
         return call(
-            lambda left: self._attempt(payload, headers, model, deadline, left, stream=stream, on_text=on_text),
+            lambda left: watched(
+                lambda sockets: self._attempt(sockets, payload, headers, model, deadline, left, stream, on_text),
+                should_stop,
+            ),
             deadline=deadline,
             backoff=self._backoff,
+            should_stop=should_stop,
         )
 
     def _attempt(
         self,
+        sockets: list[Any],
         payload: bytes,
         headers: dict[str, str],
         model: str,
         deadline: float,
         left: float,
-        *,
         stream: bool,
         on_text: OnText | None,
     ) -> ChatResult:
@@ -85,8 +96,10 @@ class OpenAICompatible:
             else http.client.HTTPConnection(self._host, self._port, timeout=timeout)
         )
         try:
-            connection.request("POST", self._path, body=payload, headers=headers)
+            connection.connect()
             sock = connection.sock  # kept: getresponse() drops it from the connection when the server will close
+            sockets.append(sock)  # for ``watched``: a stop shuts it down
+            connection.request("POST", self._path, body=payload, headers=headers)
             response = connection.getresponse()
             if not 200 <= response.status < 300:
                 raise self._refusal(response.status, response.read(), response.getheader("Retry-After"), model)
@@ -160,7 +173,7 @@ def _read_stream(
     """Server-sent events: ``data: <chunk>`` lines until ``data: [DONE]``; content and tool call deltas are
     accumulated (tool calls by ``index``), and usage comes in the last chunk (``include_usage``). ``on_text``
     hears the text so far after each content delta."""
-    parts: list[str] = []
+    parts = Pieces()  # the content, a surrogate pair split across two chunks joined
     calls: dict[int, dict[str, str]] = {}
     last: dict[str, Any] = {}  # the choice that carried finish_reason
     usage_from: dict[str, Any] = {}
@@ -197,7 +210,7 @@ def _read_stream(
             if choice.get("index", 0) != 0:
                 continue  # n > 1 is never asked
             if _take_delta(choice.get("delta") or {}, parts, calls) and on_text is not None:
-                on_text("".join(parts))
+                on_text(parts.so_far())
             if choice.get("finish_reason"):
                 last = choice
     if not done and not last:  # the connection dropped mid-answer: another attempt may get it whole
@@ -205,10 +218,10 @@ def _read_stream(
     ordered = [
         {"id": c["id"], "function": {"name": c["name"], "arguments": c["arguments"]}} for _, c in sorted(calls.items())
     ]
-    return _result("".join(parts) if parts else None, ordered, last, usage_from)
+    return _result(parts.final(), ordered, last, usage_from)
 
 
-def _take_delta(delta: dict[str, Any], parts: list[str], calls: dict[int, dict[str, str]]) -> bool:
+def _take_delta(delta: dict[str, Any], parts: Pieces, calls: dict[int, dict[str, str]]) -> bool:
     """Accumulate one chunk's delta: its content into ``parts``, its tool calls by index into ``calls``.
     Whether it carried content."""
     for position, piece in enumerate(delta.get("tool_calls") or []):
@@ -221,7 +234,7 @@ def _take_delta(delta: dict[str, Any], parts: list[str], calls: dict[int, dict[s
         slot["name"] = function.get("name") or slot["name"]
         slot["arguments"] += _arguments(function.get("arguments"))
     if isinstance(delta.get("content"), str) and delta["content"]:
-        parts.append(delta["content"])
+        parts.add(delta["content"])
         return True
     return False
 
@@ -229,9 +242,9 @@ def _take_delta(delta: dict[str, Any], parts: list[str], calls: dict[int, dict[s
 def _result(text: str | None, raw_calls: Any, choice: dict[str, Any], data: dict[str, Any]) -> ChatResult:
     calls = [
         ToolCall(
-            id=c.get("id") or f"call_{uuid.uuid4().hex[:24]}",  # a few servers omit it; the run's outputs need one
-            name=str(c["function"]["name"]),
-            arguments=_arguments(c["function"].get("arguments")),
+            id=whole(c.get("id") or f"call_{uuid.uuid4().hex[:24]}"),  # a few servers omit it; outputs need one
+            name=whole(str(c["function"]["name"])),
+            arguments=whole(_arguments(c["function"].get("arguments"))),
         )
         for c in raw_calls or []
     ]
@@ -242,9 +255,9 @@ def _result(text: str | None, raw_calls: Any, choice: dict[str, Any], data: dict
 
 
 def _text(content: Any) -> str | None:
-    if content is None or isinstance(content, str):
-        return content
-    return "".join(p.get("text", "") for p in content if isinstance(p, dict))  # a list of parts, from a few servers
+    if content is not None and not isinstance(content, str):  # a list of parts, from a few servers
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return None if content is None else whole(content)
 
 
 def _arguments(value: Any) -> str:

@@ -11,11 +11,12 @@ ATTEMPTS = 5  # the worker may save between our read and our write: read again
 
 
 def cancel_run(project: str, thread_id: str, run_id: str) -> Run:
-    """The run cancelled (queued, or waiting for tool outputs), or ``cancelling`` (the worker ends it)."""
+    """The run cancelled (queued, or waiting for tool outputs), or ``cancelling`` (the worker ends it; its
+    thread's lock now ends with its new ``expires_at``, a few seconds on, should the worker not)."""
     for _ in range(ATTEMPTS):
         cancelled, ended = lifecycle.cancel(store.get_run(project, thread_id, run_id), clock.now())
         try:
-            return store.save_run(project, cancelled, release=ended)
+            return store.save_run(project, cancelled, release=ended, hold_until=None if ended else cancelled.expires_at)
         except Conflict:
             continue
     raise Unavailable("cancel_run")

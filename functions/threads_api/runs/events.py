@@ -60,10 +60,13 @@ def events(
     yield from followed(project, start, time_left=time_left)
 
 
-def followed(project: str, start: Run, *, time_left: Callable[[], float]) -> Iterator[str]:
+def followed(
+    project: str, start: Run, *, time_left: Callable[[], float], follower: Follower | None = None
+) -> Iterator[str]:
     """The events of ``start`` from where it stands (its steps so far are not told again) until it stops or
-    the wait ends, then ``done``: also the stream of a retried request whose first answer was lost."""
-    follower = _Follower(project, start)
+    the wait ends, then ``done``: also the stream of a retried request whose first answer was lost.
+    ``follower``: what the stream has told already, when it told some (a run answered here, then followed)."""
+    follower = follower or Follower(project, start)
     for run in _changes(project, start, time_left):
         if run is None:  # a quiet while: a comment keeps the connection (and API Gateway's idle timer) alive
             yield KEEPALIVE
@@ -99,7 +102,7 @@ def _changes(project: str, start: Run, time_left: Callable[[], float]) -> Iterat
             return
 
 
-class _Follower:
+class Follower:
     """What a stream has said of a run so far, and the events of what is new in the run as read next."""
 
     def __init__(self, project: str, start: Run) -> None:
@@ -142,7 +145,8 @@ class _Follower:
             self.sent = text
 
     def _opened_step(self, step: JsonObject) -> Iterator[str]:
-        opened = step | {"status": "in_progress", "completed_at": None, "usage": None}
+        opened = step | {"status": "in_progress", "usage": None, "last_error": None}
+        opened |= dict.fromkeys(("completed_at", "failed_at", "cancelled_at", "expired_at"))
         yield sse("thread.run.step.created", opened)
         yield sse("thread.run.step.in_progress", opened)
 

@@ -24,20 +24,21 @@ NOT_STARTED = {
 @dataclass(frozen=True, slots=True)
 class Answer:
     """How a request that starts or resumes a run is answered: the run as JSON, or with ``stream`` its events.
-    ``seconds_left``: the invocation's remaining time; ``sink``: where each event goes as it comes (``make
-    serve``'s gateway, which can stream a response; in Lambda there is none, and the events are the
-    response's body, all at once)."""
+    ``time_left()``: the invocation's remaining seconds; ``sink``: where each event goes as it comes (the
+    streaming functions' runtime, ``make serve``'s gateway; without one, the events are the response's body,
+    all at once); ``request_id``: the request's, which a run answered here records as its worker."""
 
     stream: bool
-    seconds_left: float
+    time_left: Callable[[], float]
     sink: Callable[[str], None] | None = None
+    request_id: str = ""
 
     def wait(self) -> float:
         """How long a stream may follow its run: the invocation's time where the answer streams; where it is
         buffered (no sink), within API Gateway's 29 s for a buffered answer."""
         if self.sink is not None:
-            return self.seconds_left
-        return min(self.seconds_left, events.STREAM_WAIT_SECONDS + 2)
+            return self.time_left()
+        return min(self.time_left(), events.STREAM_WAIT_SECONDS + 2)
 
 
 def started(
@@ -46,6 +47,19 @@ def started(
     """Hand ``run`` (written, queued) to the worker and answer for it: the run, or with ``stream`` its events.
     A keyed retry may find its run gone on already: only a run still queued is handed over (or failed)."""
     queued = run
+    if answer.stream and answer.sink is not None and lifecycle.current(run, clock.now()).status == "queued":
+        # The client's connection streams: the run is answered here, each piece of the reply as it comes.
+        from threads_api.runs import streamed
+
+        return streamed.answered_here(
+            project,
+            run,
+            sink=answer.sink,
+            time_left=answer.time_left,
+            invocation=f"stream:{answer.request_id}",
+            created=created,
+            prelude=prelude or [],
+        )
     if lifecycle.current(run, clock.now()).status == "queued" and not starter.start(run.thread_id, run.id):
         run = _fail(project, run)
     if not answer.stream:

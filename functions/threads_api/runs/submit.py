@@ -20,16 +20,18 @@ def submit_tool_outputs(
     for _ in range(ATTEMPTS):
         run = store.get_run(project, thread_id, run_id)
         now = clock.now()
-        if run.status != "requires_action" and lifecycle.already_submitted(run, outputs):
-            # A retry of a submit that landed: its run as it stands, or with stream, its events from there. A
-            # run still queued may never have reached its worker (the first answer was lost before the hand-
-            # over): it is handed over again, which is harmless if it had (a worker claims a run once).
+        if lifecycle.already_submitted(run, outputs):
+            # A retry of a submit that landed: its run as it stands (even waiting again, for the outputs of the
+            # model's next round of tools), or with stream, its events from there. A run still queued may never
+            # have reached its worker (the first answer was lost before the hand-over): it is handed over
+            # again, which is harmless if it had (a worker claims a run once).
             if lifecycle.current(run, now).status == "queued":
                 return launch.started(project, run, answer, created=False)
             if answer.stream:
                 return launch.followed(project, run, answer)
             return run_object(run, now)
         resumed = lifecycle.submit_tool_outputs(run, outputs, now)
+        store.check_run_size(project, resumed)  # a 400 for outputs that leave the worker no room
         try:
             saved = store.save_run(project, resumed, hold_until=resumed.expires_at)
             break

@@ -10,6 +10,7 @@ One module a job; callers use the names below, as ``store.create_thread(...)``:
 - ``purge``: what deletions leave, removed by the stream-driven cleanup.
 - ``api_keys``: API keys, by their SHA-256.
 - ``runs``: runs (with their steps) and the thread's lock that keeps one run active at a time.
+- ``run_items``: a run's item, encoded and measured (what it holds, and the room it keeps).
 
 ``batch_write`` is looked up on this package when it is called, not imported by the modules that call it:
 a test that replaces ``store.batch_write`` (``monkeypatch.setattr(store, ...)``) so reaches every caller.
@@ -37,8 +38,8 @@ from threads_api.store.messages import (
     update_message_metadata,
 )
 from threads_api.store.purge import delete_message_parts, purge_thread
+from threads_api.store.run_items import check_run_size
 from threads_api.store.runs import (
-    check_run_size,
     create_run,
     get_run,
     list_runs,

@@ -9,12 +9,12 @@ is created only where no lock is held or the one held has expired, a message is 
 
 Every save is conditional on the version it read (``ver``): the worker, cancel and submit_tool_outputs
 never overwrite each other, and a save that loses reads again (``Conflict``).
+Its item, encoded and measured, is ``run_items``'.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -26,63 +26,14 @@ from threads_api.domain.records import Message, Page, Run
 from threads_api.store import dynamodb, messages
 from threads_api.store.items import dumps, item_size, message_items, thread_key, visible_thread
 from threads_api.store.paging import thread_child, thread_page
+from threads_api.store.run_items import check_run_size, run_from_item, run_item, run_key, runs_partition
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
     from threads_api.store.items import Item
 
-RUN_PREFIX = "run#"
 creation_order = ids.CreationOrder()
-# What the run's body holds: every field but those with an attribute of their own.
-_OWN_ATTRIBUTES = {"id", "thread_id", "metadata", "status", "version"}
-
-
-def runs_partition(thread_id: str) -> str:
-    return f"{thread_id}#runs"
-
-
-def run_key(thread_id: str, run_id: str) -> Item:
-    return {"pk": {"S": runs_partition(thread_id)}, "sk": {"S": f"{RUN_PREFIX}{run_id}"}}
-
-
-def run_item(project: str, run: Run, ok: str) -> Item:
-    """The run's item; one larger than DynamoDB can hold (vast instructions, tools or tool outputs) is a 400."""
-    body = {k: v for k, v in dataclasses.asdict(run).items() if k not in _OWN_ATTRIBUTES}
-    item: Item = {
-        **run_key(run.thread_id, run.id),
-        "ok": {"S": ok},
-        "prj": {"S": project},
-        "st": {"S": run.status},
-        "ver": {"N": str(run.version)},
-        "meta": {"S": dumps(run.metadata)},
-        "body": {"S": dumps(body)},
-    }
-    if item_size(item) > limits.RUN_ITEM_MAX_BYTES:
-        raise TooLarge(
-            f"The run is too large to store: its instructions, tools, tool calls and tool outputs take "
-            f"{item_size(item)} bytes, and a run holds at most {limits.RUN_ITEM_MAX_BYTES}.",
-            size=item_size(item),
-            bound=limits.RUN_ITEM_MAX_BYTES,
-            code="run_too_large",
-        )
-    return item
-
-
-def check_run_size(project: str, run: Run) -> None:
-    """A 400 now for a run too large to store (see ``run_item``), before anything else is written."""
-    run_item(project, run, "")
-
-
-def run_from_item(item: Item) -> Run:
-    return Run(
-        id=item["sk"]["S"][len(RUN_PREFIX) :],
-        thread_id=item["pk"]["S"].removesuffix("#runs"),
-        status=item["st"]["S"],
-        version=int(item["ver"]["N"]),
-        metadata=json.loads(item["meta"]["S"]),
-        **json.loads(item["body"]["S"]),
-    )
 
 
 def _active_run_error(thread_id: str, old: Item | None, project: str) -> Exception:
@@ -97,6 +48,7 @@ def create_run(project: str, run: Run, messages: list[Message] | None = None, *,
     ``keyed``: the run's id was derived from an Idempotency-Key, so a run already under it was written by an
     earlier run of the same request, and is returned as it is.
     """
+    check_run_size(project, run)
     thread_id = run.thread_id
     last_ok: str | None = None
     for _ in dynamodb.APPEND_CONTENTION:
@@ -169,7 +121,8 @@ def _creation(
             "ConditionExpression": "attribute_not_exists(sk)",
         }
     }
-    return [lock, put, *({"Put": {"TableName": dynamodb.TABLE, "Item": item}} for item in items)]
+    puts: list[TransactWriteItemTypeDef] = [{"Put": {"TableName": dynamodb.TABLE, "Item": item}} for item in items]
+    return [lock, put, *puts]
 
 
 def _fits_one_transaction(items: list[Item]) -> None:
@@ -220,20 +173,21 @@ def list_runs(project: str, thread_id: str, limit: int, order: str, after: str |
     return Page([run_from_item(item) for item in items], has_more, backwards)
 
 
-def run_write(project: str, run: Run) -> tuple[TransactWriteItemTypeDef, Run]:
+def run_write(project: str, run: Run, *, headroom: int = 0) -> tuple[TransactWriteItemTypeDef, Run]:
     """The write that saves ``run`` over the version it was read at, for a transaction, and the run saved."""
     saved = dataclasses.replace(run, version=run.version + 1)
-    item = run_item(project, saved, "")
+    item = run_item(project, saved, "", headroom=headroom)
     update: TransactWriteItemTypeDef = {
         "Update": {
             "TableName": dynamodb.TABLE,
             "Key": run_key(run.thread_id, run.id),
-            "UpdateExpression": "SET st = :st, ver = :new, body = :b",
+            "UpdateExpression": "SET st = :st, ver = :new, body = :b, pack = :k",
             "ConditionExpression": "ver = :old",
             "ExpressionAttributeValues": {
                 ":st": item["st"],
                 ":new": item["ver"],
                 ":b": item["body"],
+                ":k": item["pack"],  # as it was (a run stored before pack existed gets it now)
                 ":old": {"N": str(run.version)},
             },
         }
@@ -250,13 +204,14 @@ def save_reply(project: str, run: Run, reply: Message, *, release: bool) -> Run:
     return saved
 
 
-def save_run(project: str, run: Run, *, release: bool = False, hold_until: int | None = None) -> Run:
+def save_run(project: str, run: Run, *, release: bool = False, hold_until: int | None = None, headroom: int = 0) -> Run:
     """Write ``run`` over the version it was read at (``Conflict`` if another writer saved first).
 
     ``release``: the run has ended, so its thread's lock is released in the same transaction (when the
     lock is still this run's). ``hold_until``: the run goes on, and its lock now lasts until then.
+    ``headroom``: bytes its item must leave free besides (``TooLarge``, and nothing written, if it does not).
     """
-    update, saved = run_write(project, run)
+    update, saved = run_write(project, run, headroom=headroom)
     writes = [update]
     if release or hold_until is not None:
         lock: dict[str, Any] = {

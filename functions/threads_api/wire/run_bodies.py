@@ -117,7 +117,8 @@ class ModifyRunIn(_Body):
 
 
 class _ToolOutput(_Body):
-    tool_call_id: Annotated[str, Field(min_length=1, max_length=limits.ID_MAX_CHARS)]
+    # Any id the API hands out: a model's own up to this length (``lifecycle.tool_call_id``).
+    tool_call_id: Annotated[str, Field(min_length=1, max_length=limits.TOOL_CALL_ID_MAX_CHARS)]
     output: Annotated[str, Field(max_length=limits.TOOL_OUTPUT_MAX_CHARS)] = ""
 
 
