@@ -178,6 +178,19 @@ def _runs(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _streams(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    """How soon a streamed reply's pieces reach the client, in both local modes (``bench/streams.py``)."""
+    from bench import streams
+
+    with _phase("streams", "delta delay, first event, a 90 s answer, writes per streamed run"):
+        results["streams"] = s = streams.measure()
+    rows = [
+        [mode, s[mode]["delta_delay_ms"]["p95"], s[mode]["first_event_ms"]["p95"]]
+        for mode in ("in-process", "deployed")
+    ]
+    return [_table("Streams (a token every 20 ms)", ["mode", "delta delay p95 ms", "first event p95 ms"], rows)]
+
+
 def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     from bench import throughput
 
@@ -214,6 +227,7 @@ STEPS: list[tuple[str, Callable[[argparse.Namespace, dict[str, Any]], list[str]]
     ("resolver", _resolver),
     ("trips", _trips),
     ("runs", _runs),
+    ("streams", _streams),
     ("throughput", _throughput),
     ("size", _size),
 ]
@@ -224,7 +238,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per handler (cold start)")
     parser.add_argument("--iterations", type=int, default=500, help="requests per operation (warm)")
     parser.add_argument(
-        "--skip", default="", help="comma-separated: cold, warm, resolver, trips, runs, throughput, size"
+        "--skip",
+        default="",
+        help="comma-separated: cold, authorizer, warm, resolver, trips, runs, streams, throughput, size",
     )
     return parser.parse_args()
 

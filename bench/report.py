@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report_goals import misses, summary
+from bench.report_streams import streams_section
 from bench.report_tables import (
     Results,
     cold_section,
@@ -78,6 +79,8 @@ def render(results: Results | None = None) -> str:
         _section(results, "round_trips", lambda _t: trips_section(results)),
         "## Runs",
         _section(results, "runs", runs_section),
+        "## Streams",
+        _section(results, "streams", streams_section),
         "## Package size",
         _section(results, "package_size", package_section),
     ]

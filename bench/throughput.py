@@ -5,13 +5,7 @@ The embedded DynamoDB (moto, one request at a time) dominates: the figure is for
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -19,41 +13,14 @@ from typing import Any
 
 import httpx2 as httpx
 
+from bench import served
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _start() -> tuple[subprocess.Popen[str], str, str, Path]:
-    from infra.local.dynamodb import free_port
-
-    key = "sk-thr-bench" + secrets.token_hex(16)
-    state = Path(tempfile.mkdtemp()) / "serve.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_NAME"}
-    env |= {"PORT": str(free_port()), "THREADS_API_KEY": key, "THREADS_API_STATE": str(state)}
-    # The local API's capacity: make serve throttles no project unless PROJECT_RATE_LIMIT asks it to.
-    for name in ("PROJECT_RATE_LIMIT", "PROJECT_BURST_LIMIT"):
-        env.pop(name, None)
-    log = state.with_suffix(".log")
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local.serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if match := re.search(r"Threads API on (\S+)", log.read_text()):
-            return process, match.group(1), key, log
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the local API did not start")
 
 
 def measure(clients: int = 8, rounds: int = 25) -> dict[str, Any]:
     """Each client: create a thread, then ``rounds`` times append, list, retrieve the thread and a message."""
-    process, base_url, key, _ = _start()
+    process, base_url, key, _ = served.start()
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()

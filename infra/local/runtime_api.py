@@ -47,8 +47,7 @@ class StreamEnvironment:
         self.current: Invocation | None = None  # the invocation the runtime took last
         self._ready = threading.Event()
         self.init_error = False
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _RuntimeApiServer(self)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True, name="runtime-api").start()
         wrapper = env["AWS_LAMBDA_EXEC_WRAPPER"].replace(TASK_ROOT, str(function.code_dir), 1)
         host, port = self._server.server_address[:2]
@@ -105,75 +104,100 @@ class StreamEnvironment:
             invocation.done.set()
 
 
-def _handler(environment: StreamEnvironment) -> type[BaseHTTPRequestHandler]:
-    class RuntimeApiHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _RuntimeApiServer(ThreadingHTTPServer):
+    """The Runtime API of one execution environment, on a port of its own: its handler finds the environment
+    here."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    daemon_threads = True
+
+    def __init__(self, environment: StreamEnvironment) -> None:
+        super().__init__(("127.0.0.1", 0), RuntimeApiHandler)
+        self.environment = environment
+
+
+class RuntimeApiHandler(BaseHTTPRequestHandler):
+    """``/next`` hands the runtime the next invocation; ``/response`` (streamed) or ``/error`` ends it."""
+
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def environment(self) -> StreamEnvironment:
+        assert isinstance(self.server, _RuntimeApiServer)
+        return self.server.environment
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        return
+
+    def do_GET(self) -> None:
+        if not self.path.endswith("/runtime/invocation/next"):
+            self._answer(404, b"")
             return
+        invocation = self.environment.next_invocation()
+        self._answer(200, invocation.event_json.encode(), self._invocation_headers(invocation))
 
-        def do_GET(self) -> None:
-            if not self.path.endswith("/runtime/invocation/next"):
-                self._answer(404, b"")
-                return
-            invocation = environment.next_invocation()
-            headers = {
-                "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-                "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
-                "Lambda-Runtime-Invoked-Function-Arn": environment.function.name,
-            }
-            if invocation.trace_id:
-                headers["Lambda-Runtime-Trace-Id"] = invocation.trace_id
-            self._answer(200, invocation.event_json.encode(), headers)
+    def do_POST(self) -> None:
+        parts = self.path.strip("/").split("/")  # 2018-06-01/runtime/invocation/<id>/response
+        if parts[-2:] == ["init", "error"]:
+            self._init_error()
+            return
+        request_id, kind = parts[-2], parts[-1]
+        invocation = self.environment.current
+        if kind == "response" and invocation is not None:
+            self._response(request_id, invocation)
+        else:  # error
+            self._body()
+            self._answer(202, b"{}")
+            self.environment.finished(request_id, "Unhandled")
 
-        def do_POST(self) -> None:
-            parts = self.path.strip("/").split("/")  # 2018-06-01/runtime/invocation/<id>/response
-            if parts[-2:] == ["init", "error"]:
-                self._body()
-                self._answer(202, b"{}")
-                environment.init_failed()
-                return
-            request_id, kind = parts[-2], parts[-1]
-            invocation = environment.current
-            if kind == "response" and invocation is not None:
-                trailers = self._stream(invocation.on_bytes)
-                error = trailers.get("lambda-runtime-function-error-type")
-                self._answer(202, b"{}")
-                environment.finished(request_id, "Unhandled" if error else None)
-            else:  # error
-                self._body()
-                self._answer(202, b"{}")
-                environment.finished(request_id, "Unhandled")
+    def _invocation_headers(self, invocation: Invocation) -> dict[str, str]:
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": self.environment.function.name,
+        }
+        if invocation.trace_id:
+            headers["Lambda-Runtime-Trace-Id"] = invocation.trace_id
+        return headers
 
-        def _stream(self, on_bytes: Callable[[bytes], None]) -> dict[str, str]:
-            """A response body, each chunk to ``on_bytes`` as it arrives; the trailers."""
-            if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
-                on_bytes(self._body())
-                return {}
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    break
-                on_bytes(self.rfile.read(size))
-                self.rfile.readline()  # the chunk's CRLF
-            trailers = {}
-            while (line := self.rfile.readline().strip()) != b"":
-                name, _, value = line.decode().partition(":")
-                trailers[name.strip().lower()] = value.strip()
-            return trailers
+    def _init_error(self) -> None:
+        self._body()
+        self._answer(202, b"{}")
+        self.environment.init_failed()
 
-        def _body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def _response(self, request_id: str, invocation: Invocation) -> None:
+        """The invocation's answer, streamed to its caller; an error type in the trailers makes it Unhandled."""
+        trailers = self._stream(invocation.on_bytes)
+        error = trailers.get("lambda-runtime-function-error-type")
+        self._answer(202, b"{}")
+        self.environment.finished(request_id, "Unhandled" if error else None)
 
-        def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def _stream(self, on_bytes: Callable[[bytes], None]) -> dict[str, str]:
+        """A response body, each chunk to ``on_bytes`` as it arrives; the trailers."""
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            on_bytes(self._body())
+            return {}
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                break
+            on_bytes(self.rfile.read(size))
+            self.rfile.readline()  # the chunk's CRLF
+        trailers = {}
+        while (line := self.rfile.readline().strip()) != b"":
+            name, _, value = line.decode().partition(":")
+            trailers[name.strip().lower()] = value.strip()
+        return trailers
 
-    return RuntimeApiHandler
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def python_stand_in(workdir: Path, base_python: str, worker: Path, config_path: Path) -> str:

@@ -33,11 +33,13 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from infra import template
 from infra.local import dynamodb as local_dynamodb
+from infra.local import invokers
 from infra.local.api_gateway import GatewayApp, LocalApi
 from infra.local.edge import project_throttle, throttle_text
 from infra.local.invoke import LocalContext
@@ -115,103 +117,9 @@ def _check_port(host: str, port: int) -> None:
             )
 
 
-def _in_process_invoker() -> Any:
-    from infra.local.invoke import run_in_process
-
-    def invoke(route: template.Route, event: dict[str, Any], stream_to: Any = None) -> Any:
-        return run_in_process(route.load_handler(), route.function, event, stream_to)
-
-    invoke.streams = True  # type: ignore[attr-defined]  # the gateway may stream what it answers
-    return invoke
-
-
-def _deployed_invoker(lambda_: Any) -> Any:
-    """API Gateway's invocations in the deployed mode: Invoke, and InvokeWithResponseStream for the routes
-    whose integration streams (``invoke.stream``, read by ``infra/local/stream_proxy.py``)."""
-
-    def invoke(route: template.Route, event: dict[str, Any]) -> Any:
-        return lambda_.invoke(route.function, event, event["requestContext"]["requestId"])
-
-    def stream(route: template.Route, event: dict[str, Any], on_bytes: Any) -> Any:
-        return lambda_.invoke_stream(route.function, event, event["requestContext"]["requestId"], on_bytes)
-
-    invoke.stream = stream  # type: ignore[attr-defined]
-    return invoke
-
-
-def _model_parameters() -> dict[str, str]:
-    """The stack's model parameters from ``make serve``'s environment (MODEL_PROVIDER, MODEL_BASE_URL)."""
-    base_url = os.environ.get("MODEL_BASE_URL", "")
-    provider = os.environ.get("MODEL_PROVIDER") or ("openai" if base_url else "none")
-    return {"ModelProvider": provider, "ModelBaseUrl": base_url}
-
-
-def _async_invoker(run: Any, names: dict[str, str]) -> Any:
-    """Lambda's asynchronous invocation: ``run(logical_id, event)`` on a thread of its own, at once.
-
-    ``names``: each function's physical name (what a caller passes as FunctionName) to its logical id."""
-    import threading
-
-    def invoke_async(name: str, payload: bytes) -> bool:
-        logical = names.get(name.rsplit(":", 1)[-1])
-        if logical is None:
-            return False
-        event = json.loads(payload or b"{}")
-        threading.Thread(target=run, args=(logical, event), daemon=True, name=f"async-{logical}").start()
-        return True
-
-    return invoke_async
-
-
-def _invoked_functions(functions: dict[str, Function]) -> dict[str, str]:
-    """Physical name -> logical id of what the functions invoke (RUN_WORKER_FUNCTION): Lambda's Invoke on
-    this server is no way into the others."""
-    invoked = {f.environment.get("RUN_WORKER_FUNCTION") for f in functions.values()}
-    return {f.name: logical for logical, f in functions.items() if f.name in invoked}
-
-
 def _loopback(host: str) -> str:
     """An address of this server that its own functions can call, whatever it listens on."""
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
-
-
-def _deployed_lambda(table: str, endpoint: str | None, tracing: str) -> Any:
-    """Build what ``sam deploy`` ships and start Lambda locally on it."""
-    from infra.local import lambda_build, stack
-    from infra.local.lambda_pool import LocalLambda
-
-    built = lambda_build.sam_build()
-    deployed = stack.load(built, {"Tracing": tracing, **_model_parameters()}, table_name=table)
-    sources = template.load()["Resources"]
-    layer_paths: dict[Path, Path] = {}
-    for function in deployed.functions.values():
-        for layer_dir in function.layer_dirs:  # the built (arm64) layer -> its requirements, for this machine
-            content_uri = sources[layer_dir.name]["Properties"]["ContentUri"]
-            layer_paths[layer_dir] = lambda_build.host_layer(template.ROOT / content_uri)
-    iam_log = os.environ.get("THREADS_API_IAM_LOG")
-    return LocalLambda(
-        deployed.functions,
-        layer_paths=layer_paths,
-        runtime_dir=lambda_build.runtime_dir(),
-        workdir=lambda_build.BUILD_ROOT / "environments" / str(os.getpid()),
-        dynamodb_endpoint=endpoint,
-        iam_log=Path(iam_log) if iam_log else None,
-        extra_environment=_local_environment(deployed.functions),
-    ), deployed.functions
-
-
-def _local_environment(functions: dict[str, Function]) -> dict[str, dict[str, str]]:
-    """What this machine adds to the functions' environment: Lambda's local endpoint for the functions that
-    invoke the worker, and for the worker, MODEL_API_KEY (deployed, the key comes from SSM instead)."""
-    extra: dict[str, dict[str, str]] = {}
-    for logical, function in functions.items():
-        added = {}
-        if "RUN_WORKER_FUNCTION" in function.environment:
-            added["AWS_ENDPOINT_URL_LAMBDA"] = os.environ["AWS_ENDPOINT_URL_LAMBDA"]
-        if "MODEL_PROVIDER" in function.environment and os.environ.get("MODEL_API_KEY"):
-            added["MODEL_API_KEY"] = os.environ["MODEL_API_KEY"]
-        extra[logical] = added
-    return extra
 
 
 def _configure_dynamodb() -> tuple[str | None, str]:
@@ -234,43 +142,60 @@ def _configure_dynamodb() -> tuple[str | None, str]:
     return endpoint, table
 
 
-def _serve(args: argparse.Namespace) -> None:
-    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
-
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    sys.path.insert(0, str(template.ROOT / "functions"))
-    endpoint, table = _configure_dynamodb()
-
-    from handlers import cleanup
+def _api_key() -> str:
+    """THREADS_API_KEY, registered for the local project, or a key minted for it."""
     from threads_api import auth
 
     key = os.environ.get("THREADS_API_KEY")
     if key:
         auth.register_key(key, LOCAL_PROJECT)
-    else:
-        key = auth.create_key(LOCAL_PROJECT)
+        return key
+    return auth.create_key(LOCAL_PROJECT)
 
+
+@dataclass
+class _Mode:
+    """How this server reaches the functions: Lambda locally (deployed), or this process (``lambda_`` None)."""
+
+    lambda_: Any
+    functions: dict[str, Function]  # the deployed functions (none in process)
+    invoke: Any  # API Gateway's invocations
+    consume: Callable[[dict[str, Any]], Any]  # the cleanup function, on the stream's batches
+    invoke_async: Any  # Lambda's asynchronous Invoke, which this server answers
+
+
+def _mode(
+    args: argparse.Namespace, table: str, endpoint: str | None, cleanup: Callable[[dict[str, Any]], Any]
+) -> _Mode:
+    """The mode asked for, wired: in process, ``cleanup`` (its handler) consumes the stream's batches."""
     # Lambda's Invoke API is served by this same server: the functions that start runs call it.
     os.environ["AWS_ENDPOINT_URL_LAMBDA"] = f"http://{_loopback(args.host)}:{args.port}"
-    functions: dict[str, Function] = {}
     if args.deployed:
-        lambda_, functions = _deployed_lambda(table, endpoint, args.tracing)
-        invoke = _deployed_invoker(lambda_)
-        consume = lambda records: _cleanup_outcome(lambda_.invoke("CleanupFunction", records), records)  # noqa: E731
-        invoke_async = _async_invoker(lambda_.invoke, _invoked_functions(functions))
-    else:
-        lambda_, invoke, consume = None, _in_process_invoker(), cleanup.handler
-        os.environ.setdefault("RUN_WORKER_FUNCTION", "RunWorkerFunction")
-        os.environ.setdefault("MODEL_PROVIDER", _model_parameters()["ModelProvider"])
-        invoke_async = _async_invoker(_run_in_process, {"RunWorkerFunction": "RunWorkerFunction"})
-
-    poller = None
-    if endpoint is not None:
-        poller = local_dynamodb.StreamPoller(
-            endpoint, table, consume, filters=template.stream_filters("CleanupFunction")
+        lambda_, functions = invokers.deployed_lambda(table, endpoint, args.tracing)
+        return _Mode(
+            lambda_,
+            functions,
+            invokers.deployed_invoker(lambda_),
+            lambda records: invokers.cleanup_outcome(lambda_.invoke("CleanupFunction", records), records),
+            invokers.async_invoker(lambda_.invoke, invokers.invoked_functions(functions)),
         )
-        poller.start()
+    os.environ.setdefault("RUN_WORKER_FUNCTION", "RunWorkerFunction")
+    os.environ.setdefault("MODEL_PROVIDER", invokers.model_parameters()["ModelProvider"])
+    in_process = invokers.async_invoker(invokers.run_async_in_process, {"RunWorkerFunction": "RunWorkerFunction"})
+    return _Mode(None, {}, invokers.in_process_invoker(), cleanup, in_process)
+
+
+def _start_poller(endpoint: str | None, table: str, consume: Callable[[dict[str, Any]], Any]) -> Any:
+    """The table's stream, polled to drive the cleanup function (the embedded DynamoDB only)."""
+    if endpoint is None:
+        return None
+    poller = local_dynamodb.StreamPoller(endpoint, table, consume, filters=template.stream_filters("CleanupFunction"))
+    poller.start()
+    return poller
+
+
+def _http_server(host: str, port: int, app: GatewayApp) -> Any:
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
     class QuietHandler(WSGIRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -279,28 +204,48 @@ def _serve(args: argparse.Namespace) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass  # the handlers log each request
 
-    api = LocalApi(_edge(lambda_, args.throttle))
-    server = ThreadedWSGIServer(args.host, args.port, GatewayApp(api, invoke, invoke_async), handler=QuietHandler)
+    server = ThreadedWSGIServer(host, port, app, handler=QuietHandler)
     server.daemon_threads = True  # stopping does not wait for idle client connections
     server.block_on_close = False
-    base_url = f"http://{args.host}:{args.port}/{api.stage}"
+    return server
+
+
+def _announce(args: argparse.Namespace, base_url: str, endpoint: str | None, table: str, key: str, count: int) -> None:
+    """The state file (for make key and the tests) and what the terminal shows."""
     mode = f"deployed (Tracing={args.tracing})" if args.deployed else "in-process"
     STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
     STATE_FILE.write_text(
         json.dumps({"base_url": base_url, "dynamodb_endpoint": endpoint, "table": table, "pid": os.getpid()})
     )
-    print(f"Threads API on {base_url} ({mode}; {len(functions) or len(api.routes)} functions)", flush=True)
+    print(f"Threads API on {base_url} ({mode}; {count} functions)", flush=True)
     print(f"  DynamoDB: {endpoint or 'AWS table ' + table}\n  Throttle: {throttle_text(args.throttle)}", flush=True)
     print(f"  API key (project '{LOCAL_PROJECT}'): {key}", flush=True)
     print(f'  OpenAI(base_url="{base_url}", api_key="{key}")', flush=True)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    sys.path.insert(0, str(template.ROOT / "functions"))
+    endpoint, table = _configure_dynamodb()
+
+    from handlers import cleanup
+
+    key = _api_key()
+    mode = _mode(args, table, endpoint, cleanup.handler)
+    poller = _start_poller(endpoint, table, mode.consume)
+    api = LocalApi(_edge(mode.lambda_, args.throttle))
+    server = _http_server(args.host, args.port, GatewayApp(api, mode.invoke, mode.invoke_async))
+    base_url = f"http://{args.host}:{args.port}/{api.stage}"
+    _announce(args, base_url, endpoint, table, key, len(mode.functions) or len(api.routes))
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         if poller is not None:
             poller.stop()
         server.server_close()
-        if lambda_ is not None:
-            lambda_.close()
+        if mode.lambda_ is not None:
+            mode.lambda_.close()
 
 
 def _edge(lambda_: Any, throttle: tuple[float, float] | None, clock: Callable[[], float] = time.monotonic) -> Any:
@@ -313,24 +258,6 @@ def _edge(lambda_: Any, throttle: tuple[float, float] | None, clock: Callable[[]
 
     rate, burst = throttle if throttle is not None else (None, None)
     return Edge(in_process if lambda_ is None else deployed, rate=rate, burst=burst, clock=clock)
-
-
-def _run_in_process(logical: str, event: dict[str, Any]) -> None:
-    """An asynchronous invocation in this process: the worker's handler, as the in-process mode runs handlers."""
-    from infra.local.invoke import run_in_process, template_handler
-
-    outcome = run_in_process(template_handler(logical), logical, event)
-    if outcome.error:  # Lambda would log it and retry; here it is logged
-        print(json.dumps({"async_error": logical, "lambda_error": outcome.error}), flush=True)
-
-
-def _cleanup_outcome(outcome: Any, records: dict[str, Any]) -> dict[str, Any]:
-    """The cleanup function's answer; a failed invocation retries the batch, as the event source mapping does."""
-    response = outcome.response()
-    if isinstance(response, dict):
-        return response
-    first = records["Records"][0]["dynamodb"]["SequenceNumber"]
-    return {"batchItemFailures": [{"itemIdentifier": first}]}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -142,10 +142,10 @@ def test_content_length_is_parsed_not_trusted(running: Any, content_length: str,
 
 def test_a_handler_that_crashes_is_api_gateways_502() -> None:
     """The in-process mode answers a crashed handler as AWS does (502 in DEFAULT_5XX), not as a 503 to retry."""
-    from infra.local.serve import _in_process_invoker
+    from infra.local.invokers import in_process_invoker
 
     route = template.Route("GET", "/probe", "tests.deployed.probe.probe:handler", "ProbeFunction")
-    invoke = _in_process_invoker()
+    invoke = in_process_invoker()
     event = {"queryStringParameters": {"action": "raise"}, "requestContext": {"requestId": "r-1"}}
     assert invoke(route, event).error == "Unhandled"
     event = {"queryStringParameters": {"action": "echo"}, "requestContext": {"requestId": "r-2"}}

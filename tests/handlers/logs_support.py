@@ -83,12 +83,29 @@ class _Stdout:
 
 def _session(api: Api, monkeypatch: pytest.MonkeyPatch) -> Session:
     s = Session(api)
+    _refused_keys(s)
+    thread_id, first_id, message_id = _threads_and_messages(s)
+    _bad_requests(s, thread_id, message_id)
+    _failures(s, thread_id, monkeypatch)
+    s("DELETE", f"/threads/{thread_id}/messages/{message_id}")
+    s("DELETE", f"/threads/{thread_id}")
+    s("DELETE", f"/threads/{first_id}")
+    assert api.stream.drain() > 0  # the cleanup function runs (and logs) too
+    return s
+
+
+def _refused_keys(s: Session) -> None:
+    """An unknown key, a revoked one, none: the authorizer refuses them."""
     revoked = auth.create_key("alpha")
     assert auth.revoke_key(revoked)
     s("GET", "/threads", key=UNKNOWN_KEY, status=401)
     s("GET", "/threads", key=revoked, status=401)
     s("GET", "/threads", key=None, status=401)
 
+
+def _threads_and_messages(s: Session) -> tuple[str, str, str]:
+    """Every route of threads and messages but the deletes, with content and metadata; the ids of the thread
+    with metadata, of the one created with an Idempotency-Key, and of the message appended to the first."""
     thread = s(
         "POST",
         "/threads",
@@ -119,18 +136,24 @@ def _session(api: Api, monkeypatch: pytest.MonkeyPatch) -> Session:
     s("GET", "/threads?limit=1")
     s("POST", f"/threads/{thread_id}", {"metadata": {"MODIFIED-META-KEY-Ux4": META["MODIFIED-META-KEY-Ux4"]}})
     s("POST", f"/threads/{thread_id}/messages/{appended['id']}", {"metadata": {"k": META["MESSAGE-META-KEY-Lp9"]}})
+    return thread_id, first.body["id"], appended["id"]
 
-    # Bad requests, whose bodies quote what was sent: the response may, the logs may not.
+
+def _bad_requests(s: Session, thread_id: str, message_id: str) -> None:
+    """Bad requests, whose bodies quote what was sent: the response may, the logs may not."""
     s("POST", "/threads", {BAD_FIELD: TEXTS[4]}, status=400)
     s("POST", f"/threads/{thread_id}/messages", {"role": "system", "content": TEXTS[4]}, status=400)
     s("POST", f"/threads/{thread_id}", {"metadata": {"k": BAD_VALUE * 40}}, status=400)
     s("POST", "/threads", raw=f'{{"metadata": {{"k": "{TEXTS[5]}"'.encode(), status=400)
     s("GET", f"/threads/{thread_id}/messages?limit={BAD_VALUE}", status=400)
     # Another project's key: 404.
-    s("GET", f"/threads/{thread_id}/messages/{appended['id']}", key=api.other_key, status=404)
-    s("POST", f"/threads/{thread_id}", {"metadata": {"k": TEXTS[5]}}, key=api.other_key, status=404)
+    s("GET", f"/threads/{thread_id}/messages/{message_id}", key=s.api.other_key, status=404)
+    s("POST", f"/threads/{thread_id}", {"metadata": {"k": TEXTS[5]}}, key=s.api.other_key, status=404)
 
-    # Failures: the type (and DynamoDB's code) is logged, never the message.
+
+def _failures(s: Session, thread_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failures: the type (and DynamoDB's code) is logged, never the message."""
+
     def failing_get_thread(*args: Any) -> Any:
         raise RuntimeError(ERROR_MESSAGE)
 
@@ -147,12 +170,6 @@ def _session(api: Api, monkeypatch: pytest.MonkeyPatch) -> Session:
         patch.setattr(store.client, "query", failing_query)
         failed = s("GET", "/threads", status=500)
     assert CLIENT_ERROR_MESSAGE not in json.dumps(failed.body)
-
-    s("DELETE", f"/threads/{thread_id}/messages/{appended['id']}")
-    s("DELETE", f"/threads/{thread_id}")
-    s("DELETE", f"/threads/{first.body['id']}")
-    assert api.stream.drain() > 0  # the cleanup function runs (and logs) too
-    return s
 
 
 def _secrets(api: Api) -> list[str]:

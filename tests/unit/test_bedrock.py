@@ -28,6 +28,15 @@ WEATHER = {
     },
 }
 NOW = {"type": "function", "function": {"name": "now"}}  # no description, no parameters
+# WEATHER and NOW as Converse's toolConfig names them (NOW: an empty object schema).
+WEATHER_SPEC = {
+    "toolSpec": {
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "inputSchema": {"json": WEATHER["function"]["parameters"]},  # type: ignore[index]
+    }
+}
+NOW_SPEC = {"toolSpec": {"name": "now", "inputSchema": {"json": {"type": "object", "properties": {}}}}}
 
 
 def answer(content: list[dict[str, Any]], stop_reason: str = "end_turn") -> dict[str, Any]:
@@ -139,19 +148,7 @@ def test_tool_calls_and_outputs_become_tool_use_and_tool_result_with_tool_config
                 ],
             },
         ],
-        "toolConfig": {
-            "tools": [
-                {
-                    "toolSpec": {
-                        "name": "get_weather",
-                        "description": "The weather in a city",
-                        "inputSchema": {"json": WEATHER["function"]["parameters"]},  # type: ignore[index]
-                    }
-                },
-                {"toolSpec": {"name": "now", "inputSchema": {"json": {"type": "object", "properties": {}}}}},
-            ],
-            "toolChoice": {"any": {}},
-        },
+        "toolConfig": {"tools": [WEATHER_SPEC, NOW_SPEC], "toolChoice": {"any": {}}},
         "inferenceConfig": {"temperature": 0.2, "topP": 0.9, "maxTokens": 256},
     }
     stubber.add_response("converse", answer([{"text": "Sunny, and it is noon."}]), expected)
@@ -161,16 +158,10 @@ def test_tool_calls_and_outputs_become_tool_use_and_tool_result_with_tool_config
 @pytest.mark.parametrize(
     ("tool_choice", "tool_config"),
     [
-        (
-            "auto",
-            {"tools": [{"toolSpec": {"name": "now", "inputSchema": {"json": {"type": "object", "properties": {}}}}}]},
-        ),
+        ("auto", {"tools": [NOW_SPEC]}),
         (
             {"type": "function", "function": {"name": "now"}},
-            {
-                "tools": [{"toolSpec": {"name": "now", "inputSchema": {"json": {"type": "object", "properties": {}}}}}],
-                "toolChoice": {"tool": {"name": "now"}},
-            },
+            {"tools": [NOW_SPEC], "toolChoice": {"tool": {"name": "now"}}},
         ),
         ("none", None),
     ],
