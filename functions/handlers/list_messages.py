@@ -15,5 +15,5 @@ def handler(request: Request) -> Body:
     if run_id:
         messages = run_replies(request.project, thread_id, id_param(run_id, "run_id"), page)
     else:
-        messages = store.list_messages(request.project, thread_id, page.limit, page.order, page.after, page.before)
+        messages = store.list_messages_and_reply(request.project, thread_id, page)
     return response_bodies.list_object(messages, response_bodies.message_object)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -93,19 +94,31 @@ def _sources_digest() -> str:
     return digest.hexdigest()
 
 
+KEPT_BUILDS = 4  # the newest builds kept (older ones are from code since changed: no server starts on them)
+
+
+def _prune_builds(keep: int) -> None:
+    builds = sorted(BUILD_ROOT.glob("sam-*"), key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in builds[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def sam_build() -> Path:
-    """``sam build`` into ``.local/deployed/sam``; returns the built template (what ``sam deploy`` ships).
-    Skipped when the template and ``functions/`` are what the last build read."""
+    """``sam build`` into ``.local/deployed/sam-<digest of its sources>``; returns the built template (what
+    ``sam deploy`` ships). Skipped when a build of the same template and ``functions/`` is there. A folder a
+    digest: a server still running an older build keeps its code while a newer one is built (editing the
+    code under a running ``make serve DEPLOYED=1`` once made a starting environment find no ``handlers``)."""
     with _exclusive("sam"):
         return _sam_build_unlocked()
 
 
 def _sam_build_unlocked() -> Path:
-    build_dir = BUILD_ROOT / "sam"
-    stamp = build_dir / ".sources-sha256"
     digest = _sources_digest()
+    build_dir = BUILD_ROOT / f"sam-{digest[:16]}"
+    stamp = build_dir / ".sources-sha256"
     if stamp.exists() and stamp.read_text() == digest and (build_dir / "template.yaml").exists():
         return build_dir / "template.yaml"
+    _prune_builds(keep=KEPT_BUILDS)
     started = time.monotonic()
     _progress("Packaging the functions with sam build ...")
     sam = Path(sys.executable).parent / "sam"

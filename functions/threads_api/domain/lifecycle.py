@@ -14,7 +14,7 @@ from typing import Any
 
 from threads_api.domain import ids, limits
 from threads_api.domain.errors import Refused
-from threads_api.domain.records import Assistant, JsonObject, Run
+from threads_api.domain.records import Assistant, JsonObject, Message, Run
 
 EXPIRY_SECONDS = 600  # OpenAI's: a run expires ten minutes after it was created (or, here, resumed)
 # A run the worker is on, cancelled, is ``cancelling`` until the worker ends it (within a second or two), or
@@ -233,6 +233,29 @@ def reply_ids(run: Run) -> tuple[str, str]:
     """(step id, message id) of the reply the run's next step writes: the worker's, and a stream's while the
     reply is still being written."""
     return derived_id("step_", run.id, len(run.steps)), derived_id("msg_", run.id, len(run.steps), "message")
+
+
+def writing(run: Run, now: int) -> tuple[JsonObject, Message] | None:
+    """The reply a streamed run is writing (its text so far on the run, ``partial``), as reads show it before
+    the run's end writes it: its step, open, and its message, ``in_progress``, holding the text so far, under the
+    ids the stream announced (``reply_ids``). A run that reads ended without having written it (expired, or
+    cancelled past its bound: its worker gone) shows them ended with it: the message ``incomplete``
+    (``run_expired``, ``run_cancelled``), the step ``expired`` or ``cancelled``. None when no reply is written."""
+    if run.partial is None or run.status in ENDED:
+        return None
+    step_id, message_id = reply_ids(run)
+    # This round's start: the run's, or the end of its last step (the tool outputs that queued it again).
+    since = max([run.started_at or run.created_at, *(s.get("completed_at") or s["created_at"] for s in run.steps)])
+    opened = step(run, step_id, "message_creation", {"message_id": message_id}, since, None)
+    opened |= {"status": "in_progress", "completed_at": None}
+    content = [{"type": "text", "text": {"value": run.partial, "annotations": []}}]
+    message = Message(message_id, run.thread_id, since, "assistant", content, [], {}, run.assistant_id, run.id)
+    message.status = "in_progress"
+    read = current(dataclasses.replace(run, steps=[*run.steps, opened]), now)
+    if read.status in ENDED:
+        opened = read.steps[-1]
+        message.status, message.incomplete_details = "incomplete", {"reason": f"run_{read.status}"}
+    return opened, message
 
 
 def add_usage(total: JsonObject | None, usage: JsonObject | None) -> JsonObject | None:

@@ -29,7 +29,8 @@ class Message:
     # Set on the replies a run writes (None on messages a client adds).
     assistant_id: str | None = None
     run_id: str | None = None
-    status: str = "completed"  # or "incomplete", a reply cut short by max_completion_tokens
+    # Or "incomplete" (a reply cut short), or "in_progress" (a reply its run is writing: ``lifecycle.writing``).
+    status: str = "completed"
     incomplete_details: JsonObject | None = None
 
 

@@ -11,6 +11,7 @@ One module a job; callers use the names below, as ``store.create_thread(...)``:
 - ``api_keys``: API keys, by their SHA-256.
 - ``runs``: runs (with their steps) and the thread's lock that keeps one run active at a time.
 - ``run_items``: a run's item, encoded and measured (what it holds, and the room it keeps).
+- ``writing``: the reply a run is writing, shown among its thread's messages before its end writes it.
 
 ``batch_write`` is looked up on this package when it is called, not imported by the modules that call it:
 a test that replaces ``store.batch_write`` (``monkeypatch.setattr(store, ...)``) so reaches every caller.
@@ -55,6 +56,7 @@ from threads_api.store.threads import (
     list_threads,
     update_thread,
 )
+from threads_api.store.writing import get_message_or_reply, list_messages_and_reply
 
 _message_items = message_items  # the name the volume tests (test_domain, test_pages, test_storage) write with
 
@@ -81,12 +83,14 @@ __all__ = [
     "get_assistant",
     "get_key_project",
     "get_message",
+    "get_message_or_reply",
     "get_run",
     "get_thread",
     "item_size",
     "list_assistants",
     "list_keys",
     "list_messages",
+    "list_messages_and_reply",
     "list_runs",
     "list_threads",
     "message_items",

@@ -64,11 +64,17 @@ def query_page(
 def thread_child(project: str, thread_id: str, key: Item | None) -> Item | None:
     """The item at ``key`` of a live thread of ``project`` (None where there is none), read with the thread
     in one BatchGetItem; a thread that is gone, or another project's, is a 404."""
+    return thread_and_child(project, thread_id, key)[1]
+
+
+def thread_and_child(project: str, thread_id: str, key: Item | None) -> tuple[Item, Item | None]:
+    """``thread_child``, and the thread's item with it."""
     keys = [thread_key(thread_id)] + ([key] if key is not None else [])
     by_key = {(item["pk"]["S"], item["sk"]["S"]): item for item in dynamodb.batch_get(keys)}
-    if not visible_thread(by_key.get((thread_id, THREAD_SK)), project):
+    thread = by_key.get((thread_id, THREAD_SK))
+    if not visible_thread(thread, project):
         raise NotFound("thread", thread_id)
-    return by_key.get((key["pk"]["S"], key["sk"]["S"])) if key is not None else None
+    return thread, by_key.get((key["pk"]["S"], key["sk"]["S"])) if key is not None else None
 
 
 def thread_page(
@@ -84,8 +90,15 @@ def thread_page(
     """A page of a thread's messages or runs (``partition``) in ``by_order`` order: one BatchGetItem (the
     thread, and the cursor's item ``cursor_key``), one strongly consistent Query. Returns the items, whether
     more follow, and whether the page was read backwards (a ``before`` page, away from its cursor)."""
+    return order_page(thread_child(project, thread_id, cursor_key), partition, limit, order, after, before)
+
+
+def order_page(
+    cursor: Item | None, partition: str, limit: int, order: str, after: str | None, before: str | None
+) -> tuple[list[Item], bool, bool]:
+    """``thread_page``'s Query, past ``cursor`` (the item ``after`` or ``before`` names: its ``ok``)."""
     return query_page(
-        thread_child(project, thread_id, cursor_key),
+        cursor,
         after,
         before,
         limit,

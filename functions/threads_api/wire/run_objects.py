@@ -45,13 +45,11 @@ def run_object(run: Run, now: int) -> dict[str, Any]:
 def steps(run: Run, now: int) -> list[JsonObject]:
     """The run's steps, oldest first, as they stand at ``now`` (a step of an expired run has expired); while a
     streamed reply is being written (its text so far on the run), its step too, in progress, as the stream
-    told it (the worker writes it with the reply, under the same id, however the run ends)."""
+    told it (the worker writes it with the reply, under the same id, however the run ends), or ended with a
+    run that reads ended without having written it (``lifecycle.writing``)."""
+    writing = lifecycle.writing(run, now)
     run = lifecycle.current(run, now)
-    if run.partial is None or run.status not in ("in_progress", "cancelling"):
-        return run.steps
-    step_id, message_id = lifecycle.reply_ids(run)
-    step = lifecycle.step(run, step_id, "message_creation", {"message_id": message_id}, run.started_at or now, None)
-    return [*run.steps, step | {"status": "in_progress", "completed_at": None}]
+    return run.steps if writing is None else [*run.steps, writing[0]]
 
 
 def step_page(run: Run, params: Any, now: int) -> Page:
