@@ -4,8 +4,8 @@ from threads_api import store
 from threads_api.domain import clock
 from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.wire.request_bodies import parse
-from threads_api.wire.run_bodies import ModifyRunIn
 from threads_api.wire.run_objects import run_object
+from threads_api.wire.run_update_bodies import ModifyRunIn
 
 
 @endpoint("modify_run", parses_body=True, idempotent=True)

@@ -4,7 +4,7 @@ from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.runs.launch import Answer
 from threads_api.runs.submit import submit_tool_outputs
 from threads_api.wire.request_bodies import parse
-from threads_api.wire.run_bodies import ToolOutputsIn
+from threads_api.wire.run_update_bodies import ToolOutputsIn
 
 
 @endpoint("submit_tool_outputs", parses_body=True, idempotent=True)

@@ -52,7 +52,7 @@ def _request_schemas() -> dict[str, Any]:
     from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    from threads_api.wire import assistant_bodies, request_bodies, run_bodies
+    from threads_api.wire import assistant_bodies, request_bodies, run_bodies, run_update_bodies
 
     request_models: list[type[BaseModel]] = [
         request_bodies.CreateThreadIn,
@@ -63,8 +63,8 @@ def _request_schemas() -> dict[str, Any]:
         assistant_bodies.AssistantUpdate,
         run_bodies.RunIn,
         run_bodies.ThreadAndRunIn,
-        run_bodies.ModifyRunIn,
-        run_bodies.ToolOutputsIn,
+        run_update_bodies.ModifyRunIn,
+        run_update_bodies.ToolOutputsIn,
     ]
     _, request_schemas = models_json_schema(
         [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"

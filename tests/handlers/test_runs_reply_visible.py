@@ -129,12 +129,15 @@ def test_the_reply_being_written_pages_as_the_newest_message_and_is_a_cursor(
         "asc, after the newest user message": "order=asc&after={newest}",
         "asc, after it": "order=asc&after={reply}",
         "asc, 1 before it": "order=asc&limit=1&before={reply}",
+        "asc, 1 after the oldest": "order=asc&limit=1&after={oldest}",
+        "desc, 1 before the oldest": "limit=1&before={oldest}",
         "run, after it": "run_id={run}&after={reply}",
     }
 
     def holding(thread_id: str, read: Reads) -> None:
         names = {
             "reply": read("/messages?limit=1", "ListMessagesResponse")["first_id"],
+            "oldest": read("/messages?order=asc", "ListMessagesResponse")["data"][0]["id"],
             "newest": read("/messages?order=asc", "ListMessagesResponse")["data"][1]["id"],
             "run": read("/runs", "ListRunsResponse")["data"][0]["id"],
         }
@@ -153,6 +156,8 @@ def test_the_reply_being_written_pages_as_the_newest_message_and_is_a_cursor(
         "asc, after the newest user message": ([reply], False),
         "asc, after it": ([], False),
         "asc, 1 before it": ([weather], True),
+        "asc, 1 after the oldest": ([weather], True),
+        "desc, 1 before the oldest": ([weather], True),
         "run, after it": ([], False),
     }
 

@@ -79,3 +79,18 @@ def test_a_run_cancelled_while_the_model_answers_says_cancelling_once_then_cance
     assert [name for name, _ in stream] == ["thread.run.in_progress", "thread.run.cancelling", "thread.run.cancelled"]
     assert [data["status"] for _, data in stream] == ["in_progress", "cancelling", "cancelled"]  # type: ignore[index]
     assert_valid_events([*stream, ("done", "[DONE]")])
+
+
+def test_a_stream_whose_run_expires_by_time_ends_with_thread_run_expired(
+    queued: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No write announces an expiry (the run reads expired at its expires_at): the stream still tells it."""
+    working = dataclasses.replace(queued, status="in_progress", started_at=NOW, expires_at=NOW + 1)
+    ticks = iter(range(NOW * 1000, NOW * 1000 + 60_000, 400))  # each look at the clock, 0.4 s later
+    monkeypatch.setattr(clock, "now_ms", lambda: next(ticks))
+    monkeypatch.setattr(events, "run_version", lambda thread_id, run_id: working.version)  # nothing written
+    monkeypatch.setattr(events, "POLL_SECONDS", 0.0)
+    monkeypatch.setattr(events, "SLOW_POLL_SECONDS", 0.0)
+    stream = _parsed(list(events.followed("p", working, time_left=lambda: 60.0)))
+    assert [name for name, _ in stream][-2:] == ["thread.run.expired", "done"]
+    assert [name for name, _ in stream].count("thread.run.expired") == 1

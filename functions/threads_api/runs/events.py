@@ -100,6 +100,7 @@ def _changes(project: str, start: Run, time_left: Callable[[], float]) -> Iterat
         except Exception:  # the run is written: the stream ends with what is known rather than an error
             logger.exception("stream wait failed", extra={"run_id": start.id})
             return
+    yield run  # it stopped: by a change already told, or by time (expired), which no write announces
 
 
 class Follower:
@@ -112,6 +113,7 @@ class Follower:
         self.told_steps = {s["id"] for s in start.steps}
         self.open_reply: str | None = None  # the message id of a reply whose text is still coming
         self.sent = ""  # that reply's text, as sent in deltas
+        self.stopped = False  # the run's last event (completed, failed, expired, requires_action...) was told
 
     def events(self, run: Run) -> Iterator[str]:
         now = clock.now()
@@ -128,7 +130,8 @@ class Follower:
         if run.status == "cancelling" and not self.cancelling:
             self.cancelling = True
             yield sse("thread.run.cancelling", run_object(run, now))
-        if run.status in lifecycle.STOPPED:
+        if run.status in lifecycle.STOPPED and not self.stopped:
+            self.stopped = True  # told once: the run as last read may be told again when it stops by time
             yield sse(f"thread.run.{run.status}", run_object(run, now))
 
     def _partial(self, run: Run, now: int) -> Iterator[str]:

@@ -110,21 +110,3 @@ class ThreadAndRunIn(_RunFields):
 
     thread: CreateThreadIn | None = None
     tool_resources: ToolResources | None = None  # the assistant's, for this run: only file tools use them
-
-
-class ModifyRunIn(_Body):
-    metadata: Metadata = None
-
-
-class _ToolOutput(_Body):
-    # Any id the API hands out: a model's own up to this length (``lifecycle.tool_call_id``).
-    tool_call_id: Annotated[str, Field(min_length=1, max_length=limits.TOOL_CALL_ID_MAX_CHARS)]
-    output: Annotated[str, Field(max_length=limits.TOOL_OUTPUT_MAX_CHARS)] = ""
-
-
-class ToolOutputsIn(_Body):
-    tool_outputs: Annotated[list[_ToolOutput], Field(min_length=1, max_length=128)]
-    stream: bool | None = None
-
-    def outputs(self) -> list[JsonObject]:
-        return [o.model_dump() for o in self.tool_outputs]
