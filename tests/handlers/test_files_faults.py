@@ -3,6 +3,7 @@ leaves no item; a retried upload with an Idempotency-Key stores one file."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -78,3 +79,19 @@ def test_a_keyed_upload_stores_one_file(api: Api, monkeypatch: pytest.MonkeyPatc
     other = upload(api, b"other bytes", headers=key)
     assert other.status == 400
     assert_error(other.body, 400)
+
+
+def test_a_keyed_upload_whose_record_was_lost_finds_its_file(api: Api, dynamodb: Any) -> None:
+    """The file was written but the Idempotency-Key's record was not kept (its save failed after the write):
+    the retry derives the same id, finds the file, answers it, and keeps its bytes."""
+    key = {"Idempotency-Key": "upload-2"}
+    first = upload(api, headers=key)
+    table = os.environ["TABLE_NAME"]
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        if item["pk"]["S"].startswith("idempotency#"):
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    again = upload(api, headers=key)
+    assert (again.status, again.body) == (200, first.body)
+    assert objects() == [f"alpha/{first.body['id']}"]
+    assert api("GET", f"/files/{first.body['id']}/content").body == b"hello, files"
+    assert [f["id"] for f in api("GET", "/files").body["data"]] == [first.body["id"]]
