@@ -146,6 +146,12 @@ def usage_plan_throttle() -> tuple[float, float]:
     raise LookupError("template.yaml has no usage plan")
 
 
+def binary_media_types() -> tuple[str, ...]:
+    """The Api's BinaryMediaTypes, as media types (SAM writes "/" as "~1")."""
+    types = load()["Resources"]["Api"]["Properties"].get("BinaryMediaTypes", [])
+    return tuple(str(t).replace("~1", "/").lower() for t in types)
+
+
 def stage() -> str:
     return str(load()["Resources"]["Api"]["Properties"]["StageName"])
 

@@ -1,4 +1,4 @@
-"""Least privilege, enforced rather than listed: every DynamoDB call a function makes in the tests is checked
+"""Least privilege, enforced rather than listed: every DynamoDB and S3 call a function makes in the tests is checked
 against the role SAM generates for it (``infra.local.stack``), in-process on moto and in the deployed mode's
 Lambda workers alike. A call the role does not allow is refused as AWS refuses it and fails the run; at the
 end of a full run, a permission that no call used fails it too (``tests/conftest.py``).
@@ -45,7 +45,8 @@ def check_call(model: Any, params: dict[str, Any], **_: Any) -> None:
     from botocore.exceptions import ClientError
 
     deployed = local_stack(os.environ["TABLE_NAME"]).functions[function]
-    for action, resource in iam.required("dynamodb", model.name, params, stack.REGION, stack.ACCOUNT):
+    service = model.service_model.endpoint_prefix  # dynamodb, s3
+    for action, resource in iam.required(service, model.name, params, stack.REGION, stack.ACCOUNT):
         if deployed.allows(action, resource):
             used.add((function, action, resource))
             continue
@@ -65,16 +66,17 @@ def record_worker_log(lines: list[dict[str, Any]]) -> None:
 
 
 def unused_grants(table_name: str) -> list[tuple[str, str, str]]:
-    """DynamoDB permissions of a function's own policy that no call of that function used."""
+    """DynamoDB and S3 permissions of a function's own policy that no call of that function used."""
     deployed = local_stack(table_name)
     arns = {deployed.table_arn()} | {f"{deployed.table_arn()}/index/{name}" for name in _index_names()}
+    arns.add(deployed.bucket_objects_arn())
     unused = []
     for name, function in deployed.functions.items():
         for statement in function.statements:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             for action in actions:
-                if not action.startswith("dynamodb:") or "*" in action:
+                if not action.startswith(("dynamodb:", "s3:")) or "*" in action:
                     continue  # the managed policies' stream and log actions are Lambda's, not our code's
                 for resource in resources:
                     if resource in arns and (name, action, resource) not in _used_by_table(table_name):
@@ -86,6 +88,9 @@ def _used_by_table(table_name: str) -> set[tuple[str, str, str]]:
     """Usage under any table name, mapped onto ``table_name`` (the deployed mode's table differs)."""
     mapped = set()
     for function, action, resource in used:
+        if resource.startswith("arn:aws:s3:::"):  # an object of the files bucket: the grant is on all of them
+            mapped.add((function, action, local_stack(table_name).bucket_objects_arn()))
+            continue
         table, _, rest = resource.partition("/index/")
         prefix = table.rsplit("/", 1)[0]
         mapped.add((function, action, f"{prefix}/{table_name}" + (f"/index/{rest}" if rest else "")))

@@ -21,6 +21,8 @@ ALLOWED = {
     "threads_api.providers": set(),
     "threads_api.wire": {"threads_api.domain"},
     "threads_api.store": {"threads_api.domain", "threads_api.observability"},
+    "threads_api.bucket": {"threads_api.domain"},
+    "threads_api.files": {"threads_api.domain", "threads_api.store", "threads_api.bucket"},
     "threads_api.auth": {"threads_api.store"},
     "threads_api.http": {
         "threads_api.domain",

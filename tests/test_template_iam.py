@@ -1,6 +1,6 @@
 """template.yaml's least privilege: every function's policies are plain statements of specific actions on the
-table, its indexes, the dead-letter queue or the worker; no role of its own; the provider grants only under
-their conditions; and every route that serves data behind the authorizer and the usage plan.
+table, its indexes, the dead-letter queue, the worker or the files bucket's objects; no role of its own; the
+provider grants only under their conditions; and every route that serves data behind the authorizer and the usage plan.
 
 The template is read with ``infra.template.load()``, whose loader keeps CloudFormation's short tags as
 plain values: ``!GetAtt Table.Arn`` is ``{"GetAtt": "Table.Arn"}``, ``!Sub "..."`` is ``{"Sub": "..."}``.
@@ -54,6 +54,8 @@ def _resource_label(resource: Any) -> str:
         return DLQ
     if resource == {"GetAtt": "RunWorkerFunction.Arn"}:
         return WORKER
+    if resource == {"Sub": "${FilesBucket.Arn}/*"}:
+        return BUCKET_OBJECTS
     if isinstance(resource, dict) and set(resource) == {"Sub"} and isinstance(resource["Sub"], str):
         match = re.fullmatch(r"\$\{Table\.Arn\}/index/([A-Za-z0-9_.-]+)", resource["Sub"])
         if match and match.group(1) in _index_names():
@@ -64,6 +66,7 @@ def _resource_label(resource: Any) -> str:
 
 
 WORKER = "run worker"
+BUCKET_OBJECTS = "the files bucket's objects"
 
 
 # Outside DynamoDB, each function may do only these: (function, action) -> the resource label it must be on.
@@ -73,6 +76,10 @@ OTHER_GRANTS = {
     ("CreateRunFunction", "lambda:InvokeFunction"): WORKER,
     ("CreateThreadAndRunFunction", "lambda:InvokeFunction"): WORKER,
     ("SubmitToolOutputsFunction", "lambda:InvokeFunction"): WORKER,
+    ("CreateFileFunction", "s3:PutObject"): BUCKET_OBJECTS,
+    ("CreateFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # the bytes of a file whose item failed
+    ("RetrieveFileContentFunction", "s3:GetObject"): BUCKET_OBJECTS,
+    ("DeleteFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
 }
 
 
@@ -103,13 +110,24 @@ CONDITIONAL_GRANTS = {
 }
 
 
+# The files functions' own key grants (S3 uses the key as the caller): (function, condition) -> statements.
+FUNCTION_CONDITIONAL_GRANTS = {
+    ("CreateFileFunction", "HasKmsKey"): [
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
+    ("RetrieveFileContentFunction", "HasKmsKey"): [
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
+}
+
+
 # The functions that call a model: the run worker, and the three that answer a streamed run themselves.
 MODEL_CALLERS = frozenset(
     {"RunWorkerFunction", "CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction"}
 )
 # Which functions may hold each conditional grant.
 CONDITIONAL_GRANTEES = {
-    "HasKmsKey": frozenset({"CleanupFunction"}),
+    "HasKmsKey": frozenset({"CleanupFunction", "CreateFileFunction", "RetrieveFileContentFunction"}),
     "HasModelKey": MODEL_CALLERS,
     "UsesBedrock": MODEL_CALLERS,
 }
@@ -123,7 +141,8 @@ def _conditional(name: str, policy: Any) -> bool:
     condition, then, otherwise = policy["If"]
     assert name in CONDITIONAL_GRANTEES.get(condition, frozenset()), f"{name}: a grant under {condition}"
     assert otherwise == {"Ref": "AWS::NoValue"}, policy
-    assert then == {"Statement": CONDITIONAL_GRANTS[condition]}, policy
+    expected = FUNCTION_CONDITIONAL_GRANTS.get((name, condition), CONDITIONAL_GRANTS[condition])
+    assert then == {"Statement": expected}, policy
     return True
 
 
@@ -152,9 +171,10 @@ def _grants(name: str) -> set[tuple[str, str]]:
                 allowed = re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or (name, action) in OTHER_GRANTS
                 assert allowed, f"{name}: {action!r} is not a specific DynamoDB action"
             for resource in resources:
-                assert "*" not in json.dumps(resource), f"{name}: wildcard resource {resource!r}"
+                label = _resource_label(resource)
+                # A bucket's objects are named by a wildcard under the bucket: only the files bucket's.
+                assert label == BUCKET_OBJECTS or "*" not in json.dumps(resource), f"{name}: wildcard {resource!r}"
                 for action in actions:
-                    label = _resource_label(resource)
                     assert OTHER_GRANTS.get((name, action), label) == label, f"{name}: {action} on {resource!r}"
                     granted.add((action, label))
     return granted

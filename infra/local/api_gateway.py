@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from infra import template
 from infra.local import invoke as local_invoke
 from infra.local import stream_proxy
+from infra.local.binary_media import event_body, is_binary
 from infra.local.edge import Edge
 from infra.local.gateway_responses import gateway_response
 
@@ -92,11 +93,7 @@ class LocalApi:
             multi_query.setdefault(key, []).append(value)
         request_id, now = str(uuid.uuid4()), time.time()
         user_agent = headers.get("User-Agent") or headers.get("user-agent")
-        try:
-            text: str | None = body.decode("utf-8") if body else None
-            encoded = False
-        except UnicodeDecodeError:
-            text, encoded = base64.b64encode(body).decode(), True
+        text, encoded = event_body(body, headers.get("Content-Type") or headers.get("content-type") or "")
         return {
             "resource": route.path,
             "path": parts.path[len(self.stage) + 1 :] or "/",
@@ -241,7 +238,7 @@ class GatewayApp:
                 return stream_proxy.in_process(start_response, context["requestId"], streamed)
         else:
             outcome = self.invoke(route, event)
-        proxy = _proxy_response(outcome)
+        proxy = _proxy_response(outcome, is_binary(request.headers.get("Accept") or ""))
         if proxy is None:
             kind, status, message = _INVOKE_FAILURES.get(outcome.error or "", _DEFAULT_FAILURE)
             status, headers, data = gateway_response(kind, status, {**context, "message": message})
@@ -277,8 +274,11 @@ class GatewayApp:
         return [data]
 
 
-def _proxy_response(outcome: Any) -> tuple[int, dict[str, str], bytes] | None:
-    """The HTTP response a Lambda proxy result asks for; None where API Gateway answers 502 instead."""
+def _proxy_response(outcome: Any, binary: bool = True) -> tuple[int, dict[str, str], bytes] | None:
+    """The HTTP response a Lambda proxy result asks for; None where API Gateway answers 502 instead.
+
+    A base64-encoded body is decoded for a client whose first Accept is a binary media type (``binary``);
+    to any other, API Gateway sends the base64 text as it is."""
     result = outcome.response()
     if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
         return None  # "Malformed Lambda proxy response"
@@ -286,5 +286,5 @@ def _proxy_response(outcome: Any) -> tuple[int, dict[str, str], bytes] | None:
     for name, values in (result.get("multiValueHeaders") or {}).items():
         headers[str(name)] = ", ".join(str(v) for v in values)
     payload = result.get("body") or ""
-    data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode("utf-8")
+    data = base64.b64decode(payload) if result.get("isBase64Encoded") and binary else str(payload).encode("utf-8")
     return int(result["statusCode"]), headers, data

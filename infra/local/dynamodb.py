@@ -51,6 +51,14 @@ def create_table(dynamodb: Any, table_name: str) -> None:
     )
 
 
+def create_bucket(s3: Any, bucket: str) -> None:
+    """Create the files bucket unless it is there already (in us-east-1: no location constraint)."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except s3.exceptions.ClientError:
+        s3.create_bucket(Bucket=bucket)
+
+
 @cache
 def client(endpoint: str | None, service: str = "dynamodb") -> Any:
     """One client per endpoint and service (building a boto3 client costs about 0.2 s of CPU)."""

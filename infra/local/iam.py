@@ -11,7 +11,8 @@ on ``<table>/index/<name>`` for a ``Query`` or ``Scan`` of an index; ``BatchGetI
 needs ``PutItem``, ``UpdateItem``, ``DeleteItem``, ``ConditionCheckItem`` or ``GetItem`` on its table.
 And for the run worker's calls: Lambda's ``Invoke`` needs ``lambda:InvokeFunction`` on the function, SSM's
 ``GetParameter`` ``ssm:GetParameter`` on the parameter, Bedrock's ``Converse`` ``bedrock:InvokeModel`` on
-the model.
+the model; S3's ``PutObject``, ``GetObject`` and ``DeleteObject`` their action on the object
+(``arn:aws:s3:::<bucket>/<key>``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ _TRANSACT_ACTIONS = {
 }
 
 
+# S3's object operations of the Files API: each needs its action on the object's ARN (arn:aws:s3:::bucket/key).
+_S3_OBJECT_ACTIONS = {
+    "PutObject": "s3:PutObject",
+    "GetObject": "s3:GetObject",
+    "HeadObject": "s3:GetObject",
+    "DeleteObject": "s3:DeleteObject",
+}
+
+
 def table_arn(table: str, region: str, account: str) -> str:
     return table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
 
@@ -92,6 +102,8 @@ def required(service: str, operation: str, params: dict[str, Any], region: str, 
         model = str(params.get("modelId", ""))
         arn = model if model.startswith("arn:") else f"arn:aws:bedrock:{region}::foundation-model/{model}"
         return [("bedrock:InvokeModel", arn)]
+    if service == "s3" and operation in _S3_OBJECT_ACTIONS:
+        return [(_S3_OBJECT_ACTIONS[operation], f"arn:aws:s3:::{params.get('Bucket', '')}/{params.get('Key', '')}")]
     if service != "dynamodb":
         return [(f"{service}:{operation}", "*")]  # nothing else is expected of our functions: fail closed
     action = f"dynamodb:{operation}"

@@ -6,8 +6,9 @@ Two modes, one gateway (``infra/local/api_gateway.py``, on werkzeug's HTTP serve
   Lambda-like processes of its own with only the layer's packages and the runtime's boto3, the environment
   and IAM role SAM generates (every DynamoDB call checked against it), and Lambda's limits.
 
-DynamoDB is embedded (moto's server, in memory) unless ``TABLE_NAME`` names a real table (your AWS
-credentials). The table's stream is polled here and drives the cleanup function, filtered as the
+DynamoDB and the files bucket's S3 are embedded (moto's server, in memory) unless ``TABLE_NAME`` names a real
+table (your AWS credentials; then ``BUCKET_NAME`` names a real bucket for the files routes). The table's
+stream is polled here and drives the cleanup function, filtered as the
 template's event source mapping filters it.
 
 Keys are checked at the edge as in AWS: the template's authorizer function runs before each route that needs
@@ -39,7 +40,7 @@ from typing import Any, NoReturn
 
 from infra import template
 from infra.local import dynamodb as local_dynamodb
-from infra.local import invokers
+from infra.local import invokers, stack
 from infra.local.api_gateway import GatewayApp, LocalApi
 from infra.local.edge import project_throttle, throttle_text
 from infra.local.invoke import LocalContext
@@ -125,7 +126,7 @@ def _loopback(host: str) -> str:
 def _configure_dynamodb() -> tuple[str | None, str]:
     """Point this process at the embedded DynamoDB (or a real table) before the store is imported."""
     real_table = os.environ.get("TABLE_NAME")
-    if real_table:
+    if real_table:  # the files routes then need BUCKET_NAME, a real bucket
         return None, real_table
     endpoint = local_dynamodb.start_embedded()
     table = "threads-api-local"
@@ -139,6 +140,9 @@ def _configure_dynamodb() -> tuple[str | None, str]:
         }
     )
     local_dynamodb.create_table(local_dynamodb.client(endpoint), table)
+    # The files bucket, on the same embedded moto (its S3): named after the table, as the local stack names it.
+    os.environ.update({"AWS_ENDPOINT_URL_S3": endpoint, "BUCKET_NAME": stack.bucket_name(table)})
+    local_dynamodb.create_bucket(local_dynamodb.client(endpoint, "s3"), os.environ["BUCKET_NAME"])
     return endpoint, table
 
 

@@ -55,6 +55,14 @@ class Stack:
     def table_arn(self) -> str:
         return iam.table_arn(self.table_name, REGION, ACCOUNT)
 
+    def bucket_objects_arn(self) -> str:
+        return f"arn:aws:s3:::{bucket_name(self.table_name)}/*"
+
+
+def bucket_name(table_name: str) -> str:
+    """The files bucket of a local stack: named after its table (lower case, as S3 requires)."""
+    return f"{table_name}-files".lower()
+
 
 def _parse(path: Path) -> dict[str, Any]:
     from samtranslator.yaml_helper import yaml_parse
@@ -141,6 +149,8 @@ class _Resolver:
         kind = resource["Type"]
         if kind == "AWS::DynamoDB::Table":
             return self.table_name
+        if kind == "AWS::S3::Bucket":
+            return bucket_name(self.table_name)
         if kind == "AWS::Lambda::LayerVersion":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{self.stack_name}-{name}:1"
         if kind == "AWS::SQS::Queue":
@@ -163,6 +173,7 @@ class _Resolver:
             ("AWS::DynamoDB::Table", "Arn"): iam.table_arn(self.table_name, REGION, ACCOUNT),
             ("AWS::DynamoDB::Table", "StreamArn"): f"{iam.table_arn(self.table_name, REGION, ACCOUNT)}/stream/local",
             ("AWS::IAM::Role", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{physical}",
+            ("AWS::S3::Bucket", "Arn"): f"arn:aws:s3:::{bucket_name(self.table_name)}",
             ("AWS::SQS::Queue", "Arn"): f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical}",
             ("AWS::Lambda::Function", "Arn"): f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}",
             ("AWS::Lambda::Version", "Version"): "1",  # AutoPublishAlias: the alias's version

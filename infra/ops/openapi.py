@@ -16,15 +16,17 @@ from typing import Any
 import yaml
 
 from infra import template
-from infra.ops.openapi_operations import ERRORS, OPERATIONS, REQUIRED_BODIES, RESPONSES, STREAMING
-from infra.ops.reference import REFERENCE, RUNS_REFERENCE
+from infra.ops.openapi_operations import BINARY, ERRORS, FORM_BODIES, OPERATIONS, REQUIRED_BODIES, RESPONSES, STREAMING
+from infra.ops.reference import FILES_REFERENCE, REFERENCE, RUNS_REFERENCE
 
 OUTPUT = template.ROOT / "functions" / "threads_api" / "openapi.json"
 
 
 def _openai_schemas() -> dict[str, Any]:
     runs = yaml.load(RUNS_REFERENCE.read_text(), Loader=yaml.CSafeLoader)["components"]["schemas"]
-    reference = {**runs, **yaml.load(REFERENCE.read_text(), Loader=yaml.CSafeLoader)["components"]["schemas"]}
+    files = yaml.load(FILES_REFERENCE.read_text(), Loader=yaml.CSafeLoader)["components"]["schemas"]
+    threads = yaml.load(REFERENCE.read_text(), Loader=yaml.CSafeLoader)["components"]["schemas"]
+    reference = {**files, **runs, **threads}
     wanted: dict[str, Any] = {}
 
     def take(name: str) -> None:
@@ -38,7 +40,8 @@ def _openai_schemas() -> dict[str, Any]:
     for name in RESPONSES:
         take(name)
     # Deliberate difference: an empty list answers first_id/last_id null, as OpenAI itself does.
-    for name in ("ListMessagesResponse", "ListAssistantsResponse", "ListRunsResponse", "ListRunStepsResponse"):
+    lists = ("ListMessagesResponse", "ListAssistantsResponse", "ListRunsResponse", "ListRunStepsResponse")
+    for name in (*lists, "ListFilesResponse"):
         for prop in ("first_id", "last_id"):
             wanted[name]["properties"][prop] = {"type": ["string", "null"]}
     wanted["ListThreadsResponse"] = copy.deepcopy(wanted["ListMessagesResponse"])
@@ -98,6 +101,10 @@ def _operation(
         operation["responses"]["200"]["content"]["text/event-stream"] = {
             "schema": {"type": "string", "description": "With stream: true, the Assistants streaming events."}
         }
+    if response == BINARY:
+        operation["responses"]["200"]["content"] = {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+        }
     if request is not None:
         operation["parameters"] = [
             *parameters,
@@ -105,7 +112,11 @@ def _operation(
         ]
         operation["requestBody"] = {
             "required": request in REQUIRED_BODIES,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{request}"}}},
+            "content": {
+                "multipart/form-data" if request in FORM_BODIES else "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{request}"}
+                }
+            },
         }
     return operation
 

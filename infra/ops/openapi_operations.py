@@ -21,6 +21,10 @@ RESPONSES = [
     "ListRunsResponse",
     "RunStepObject",
     "ListRunStepsResponse",
+    "OpenAIFile",
+    "ListFilesResponse",
+    "DeleteFileResponse",
+    "CreateFileRequest",
 ]
 
 THREAD_ID = {"name": "thread_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -28,7 +32,17 @@ MESSAGE_ID = {"name": "message_id", "in": "path", "required": True, "schema": {"
 ASSISTANT_ID = {"name": "assistant_id", "in": "path", "required": True, "schema": {"type": "string"}}
 RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
 STEP_ID = {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}}
+FILE_ID = {"name": "file_id", "in": "path", "required": True, "schema": {"type": "string"}}
 RUN = [THREAD_ID, RUN_ID]
+FILES_PAGE = [
+    {"name": "purpose", "in": "query", "schema": {"type": "string"}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10000}},
+    {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"], "default": "desc"}},
+    {"name": "after", "in": "query", "schema": {"type": "string"}},
+]
+# A request body sent as multipart/form-data (OpenAI's schema), and a response of the file's bytes.
+FORM_BODIES = {"CreateFileRequest"}
+BINARY = "binary"
 PAGE = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
     {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"], "default": "desc"}},
@@ -125,6 +139,11 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
         "DeleteAssistantResponse",
         [ASSISTANT_ID],
     ),
+    ("post", "/files", "createFile", "Upload a file (multipart/form-data).", "CreateFileRequest", "OpenAIFile", []),
+    ("get", "/files", "listFiles", "List the project's files.", None, "ListFilesResponse", FILES_PAGE),
+    ("get", "/files/{file_id}", "retrieveFile", "Retrieve a file.", None, "OpenAIFile", [FILE_ID]),
+    ("delete", "/files/{file_id}", "deleteFile", "Delete a file.", None, "DeleteFileResponse", [FILE_ID]),
+    ("get", "/files/{file_id}/content", "downloadFile", "A file's bytes.", None, BINARY, [FILE_ID]),
     ("post", "/threads/runs", "createThreadAndRun", "Create a thread and run it.", "ThreadAndRunIn", "RunObject", []),
     ("post", "/threads/{thread_id}/runs", "createRun", "Create a run.", "RunIn", "RunObject", [THREAD_ID]),
     (
@@ -168,15 +187,15 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
     ),
 ]
 # Request bodies that must be sent (OpenAI's requestBody.required); the others may be empty.
-REQUIRED_BODIES = {"MessageIn", "AssistantIn", "RunIn", "ThreadAndRunIn", "ToolOutputsIn"}
+REQUIRED_BODIES = {"CreateFileRequest", "MessageIn", "AssistantIn", "RunIn", "ThreadAndRunIn", "ToolOutputsIn"}
 # Operations that answer ``stream: true`` with server-sent events (the Assistants streaming events).
 STREAMING = {"createThreadAndRun", "createRun", "submitToolOuputsToRun"}
 ERRORS = {
     "400": "Invalid request: `param` names the field.",
     "401": "No API key, or a wrong or revoked one.",
-    "404": "No such object (thread, message, assistant, run, step) in the key's project.",
+    "404": "No such object (thread, message, assistant, run, step, file) in the key's project.",
     "409": "A request with the same Idempotency-Key is in flight: retry.",
-    "413": "The body is over 4 MiB.",
+    "413": "The body is over 4 MiB (a file: over 4 MiB, `param` file).",
     "429": "Throttled by the stage: retry after `Retry-After`.",
-    "503": "DynamoDB throttled or failed: retry after `Retry-After`.",
+    "503": "DynamoDB or S3 throttled or failed: retry after `Retry-After`.",
 }

@@ -1,6 +1,7 @@
 """Validation of our responses against OpenAI's published schemas (the reference OpenAPI documents).
 
-A schema is looked up by name in the threads document, then in the assistants and runs document.
+A schema is looked up by name in the threads document, then in the assistants and runs document, then in the
+files and vector stores document.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from infra.ops.reference import document, runs_document
+from infra.ops.reference import document, files_document, runs_document
 
 HERE = Path(__file__).resolve().parent
 SEEDS = HERE / "seeds"
@@ -20,7 +21,12 @@ SEEDS = HERE / "seeds"
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    root = dict(document()) if name in document()["components"]["schemas"] else dict(runs_document())
+    for source in (document, runs_document, files_document):
+        if name in source()["components"]["schemas"]:
+            root = dict(source())
+            break
+    else:
+        raise KeyError(f"no schema {name} in the reference documents")
     root["$ref"] = f"#/components/schemas/{name}"
     return Draft202012Validator(root)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.ops.reference import REFERENCE, RUNS_REFERENCE
+from infra.ops.reference import FILES_REFERENCE, REFERENCE, RUNS_REFERENCE
 from tests.contract.schemas import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ def _shared() -> Path:
     return SHARED
 
 
-@pytest.mark.parametrize("copy", [REFERENCE, RUNS_REFERENCE], ids=lambda p: p.name)
+@pytest.mark.parametrize("copy", [REFERENCE, RUNS_REFERENCE, FILES_REFERENCE], ids=lambda p: p.name)
 def test_reference_copy_is_the_original(copy: Path) -> None:
     assert copy.read_bytes() == (_shared() / "reference" / copy.name).read_bytes()
 

@@ -160,6 +160,10 @@ class Exchange:
 
 
 _SCHEMAS = [  # the first match applies
+    ("POST", r"/files", "OpenAIFile"),
+    ("GET", r"/files", "ListFilesResponse"),
+    ("GET", r"/files/[^/]+", "OpenAIFile"),
+    ("DELETE", r"/files/[^/]+", "DeleteFileResponse"),
     ("POST", r"/threads/runs", "RunObject"),
     ("POST", r"/threads", "ThreadObject"),
     ("GET", r"/threads/[^/]+", "ThreadObject"),
@@ -196,6 +200,10 @@ def validate_exchange(exchange: Exchange) -> None:
         assert_valid_events(exchange.body)
         return
     path = exchange.path.split("/v1", 1)[1]
+    if exchange.method == "GET" and re.fullmatch(r"/files/[^/]+/content", path):
+        assert isinstance(exchange.body, bytes)  # the file's bytes, as they were uploaded
+        assert exchange.headers["content-type"] == "application/octet-stream"
+        return
     if exchange.method == "GET" and path == "/threads":
         for thread in exchange.body["data"]:
             assert_valid(thread, "ThreadObject")
@@ -226,6 +234,8 @@ def sdk(server: Server, exchanges: list[Exchange]) -> Any:
         response.read()
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             recorded_body: Any = events(response.text)
+        elif response.headers.get("content-type", "") == "application/octet-stream":
+            recorded_body = response.content
         else:
             recorded_body = response.json() if response.content else None
         exchanges.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -98,9 +99,12 @@ class Api:
                 self.invoked.append(route.function)
             with least_privilege.running(route.function):  # the function's own role applies to its calls
                 result = handler(event, LocalContext(route.function, event["requestContext"]["requestId"]))
-        text = result["body"]  # JSON, or for stream: true an event stream (kept as text)
-        body = text if result["headers"]["content-type"].startswith("text/event-stream") else json.loads(text)
-        reply = Reply(result["statusCode"], result["headers"], body)
+        text = result["body"]  # JSON, bytes (base64: a file's content), or for stream: true an event stream (text)
+        if result.get("isBase64Encoded"):
+            answer: Any = base64.b64decode(text)
+        else:
+            answer = text if result["headers"]["content-type"].startswith("text/event-stream") else json.loads(text)
+        reply = Reply(result["statusCode"], result["headers"], answer)
         # The function's answers carry its request id; API Gateway's own carry it as x-amzn-RequestId.
         request_id = reply.headers.get("x-request-id") or reply.headers["x-amzn-RequestId"]
         assert request_id == event["requestContext"]["requestId"]
@@ -222,14 +226,17 @@ _keys: list[tuple[str, str]] = []  # the running test's keys, from its fresh tab
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     from threads_api import store
+    from threads_api.bucket import s3
 
     moto_patches.apply()
     store.client.meta.events.register("before-parameter-build.dynamodb", _enforce_dynamodb_limits, unique_id="limits")
     store.client.meta.events.register("before-parameter-build.dynamodb", least_privilege.check_call, unique_id="iam")
+    s3.client().meta.events.register("before-parameter-build.s3", least_privilege.check_call, unique_id="iam")
     denied_before = len(least_privilege.denied)
-    with mock_aws():  # a fresh moto for each test: no test sees another's items, keys or stream records
+    with mock_aws():  # a fresh moto for each test: no test sees another's items, keys, objects or stream records
         client = local_dynamodb.client(None)
         _keys[:] = [_fresh_table(os.environ["TABLE_NAME"])]
+        local_dynamodb.client(None, "s3").create_bucket(Bucket=os.environ["BUCKET_NAME"])
         yield client
     # A denial fails the test that caused it, even where the code turned the error into a response.
     assert least_privilege.denied[denied_before:] == [], "a call the function's IAM role does not allow"

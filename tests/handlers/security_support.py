@@ -42,6 +42,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/threads/{thread_id}/runs/{run_id}": {"metadata": {"owner": "intruder"}},
     "/threads/{thread_id}/runs/{run_id}/cancel": {},
     "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs": {"tool_outputs": [{"tool_call_id": "call_1"}]},
+    "/files": {"purpose": "assistants"},  # a form, in truth (tests/handlers/test_files.py); refused before it
 }
 
 
@@ -164,6 +165,7 @@ def _path(route: template.Route, world: World, **ids: str) -> str:
         "run_id": world.run["id"],
         "step_id": world.step["id"],
         "assistant_id": world.assistant["id"],
+        "file_id": "file-" + "A" * 24,  # files' isolation is tests/handlers/test_files.py's
     }
     return route.path.format(**(mine | ids))
 

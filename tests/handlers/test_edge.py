@@ -34,6 +34,7 @@ def _concrete(route: template.Route) -> str:
         run_id="run_" + "A" * 24,
         step_id="step_" + "A" * 24,
         assistant_id="asst_" + "A" * 24,
+        file_id="file-" + "A" * 24,
     )
 
 

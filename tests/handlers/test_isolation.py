@@ -41,6 +41,9 @@ __all__ = ["_worker", "model", "runs"]  # fixtures
 
 def test_every_authenticated_route_has_an_isolation_test() -> None:
     own = {"POST /threads", "GET /threads", "POST /assistants", "GET /assistants", "POST /threads/runs"}
+    # Files: test_files.py's test_another_projects_key_finds_nothing (retrieve, content, delete, list).
+    own |= {"POST /files", "GET /files", "GET /files/{file_id}", "DELETE /files/{file_id}"}
+    own |= {"GET /files/{file_id}/content"}
     covered = {_id(r) for r in OBJECT_ROUTES + ASSISTANT_ROUTES} | own
     assert {_id(r) for r in AUTHENTICATED} == covered
     assert {r.path for r in AUTHENTICATED if r.method == "POST"} == set(BODIES)
@@ -175,8 +178,9 @@ def _made_by(item: dict[str, Any], body: dict[str, Any]) -> bool:
     return bool(item["sk"]["S"] == f"asst#{body['id']}")
 
 
-# Cancel and submit_tool_outputs succeed once only (a run is cancelled once): not a replay's subject here.
-REPEATABLE = sorted(p for p in BODIES if not p.endswith(("/cancel", "/submit_tool_outputs")))
+# Cancel and submit_tool_outputs succeed once only (a run is cancelled once): not a replay's subject here; an
+# upload is a form, not JSON (its keyed retries: tests/handlers/test_files_faults.py).
+REPEATABLE = sorted(p for p in BODIES if not p.endswith(("/cancel", "/submit_tool_outputs")) and p != "/files")
 
 
 @pytest.mark.parametrize("path", REPEATABLE)

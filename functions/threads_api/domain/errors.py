@@ -93,3 +93,7 @@ class TooLarge(Invalid):
         super().__init__(message, param=param, code=code)
         self.size = size
         self.bound = bound
+
+
+class PayloadTooLarge(Invalid):
+    """The request carries more than the API takes in one request (a file over its bound): OpenAI's 413."""

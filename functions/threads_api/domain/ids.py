@@ -14,7 +14,14 @@ _BASE62 = string.ascii_letters + string.digits
 # An id in a path, a query, a cursor or a body: 1 to 64 characters of [A-Za-z0-9_-].
 ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{limits.ID_MAX_CHARS}}}")
 # The prefix of each kind of object's ids (the kind is what a 404 names).
-ID_PREFIXES = {"thread": "thread_", "message": "msg_", "assistant": "asst_", "run": "run_", "step": "step_"}
+ID_PREFIXES = {
+    "thread": "thread_",
+    "message": "msg_",
+    "assistant": "asst_",
+    "run": "run_",
+    "step": "step_",
+    "file": "file-",
+}
 
 
 def new_id(prefix: str) -> str:

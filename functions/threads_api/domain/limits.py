@@ -11,12 +11,23 @@ FILE_SEARCH_MAX_VECTOR_STORES = 1
 LIST_DEFAULT_LIMIT = 20
 LIST_MAX_LIMIT = 100
 
+# Files. OpenAI's purposes that its file object also names (``evals`` is in its request schema only); its list
+# limit (1 to 10,000, default 10,000).
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data")
+FILES_LIST_MAX_LIMIT = 10_000
+
 # Ours
 CONTENT_MAX_PARTS = 100
 IMAGE_URL_MAX_CHARS = 8_192
 ATTACHMENTS_MAX = 20
 ID_MAX_CHARS = 64  # any thread_/msg_/file ids longer than this cannot exist here
 REQUEST_BODY_MAX_BYTES = 4 * 1024 * 1024
+# A file's bytes: what one request through API Gateway and Lambda can carry. Lambda takes an event of at most
+# 6,291,456 bytes, and API Gateway hands it a multipart body base64-encoded (4/3 of its size): 4 MiB of file is
+# 5.6 MB encoded, with room left for the form's own parts and the event's headers and context.
+FILE_MAX_BYTES = 4 * 1024 * 1024
+FORM_OVERHEAD_MAX_BYTES = 64 * 1024  # a form's boundaries, headers, filename and purpose, beyond the file
+FILENAME_MAX_CHARS = 512
 # Levels of objects and arrays in a body. A function tool's JSON Schema may nest deeply (its parameters
 # start 5 levels down, and each nested property takes 2 more); deeper than this, nothing that walks a body
 # recursively (hashing, copying, validating) may see it.

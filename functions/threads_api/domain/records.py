@@ -35,6 +35,18 @@ class Message:
 
 
 @dataclass(slots=True)
+class File:
+    """A file's metadata; its bytes are in the stack's bucket."""
+
+    id: str
+    created_at: int
+    bytes: int
+    filename: str
+    purpose: str
+    status: str = "processed"
+
+
+@dataclass(slots=True)
 class Assistant:
     id: str
     created_at: int

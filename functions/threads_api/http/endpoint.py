@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from threads_api.http import errors as http_errors
+from threads_api.http.form import parse_form
 from threads_api.http.request import Request, lower_keys, parse_body, project_of, query_of
 from threads_api.http.responses import Body, LambdaResponse, error_response, response
 from threads_api.observability import logger, metrics, tracer, with_lambda_context
@@ -30,11 +31,13 @@ Operation = Callable[[Request], Body | tuple[int, Body]]
 
 
 def endpoint(
-    operation: str, *, parses_body: bool = False, idempotent: bool = False
+    operation: str, *, parses_body: bool = False, parses_form: bool = False, idempotent: bool = False
 ) -> Callable[[Operation], Callable[..., LambdaResponse]]:
     """Wrap ``fn(request)`` into a Lambda handler for API Gateway's proxy events.
 
     ``parses_body``: the request's JSON body is parsed into ``request.body`` (otherwise a body is ignored).
+    ``parses_form``: the request's multipart/form-data body is parsed into ``request.form`` (and what
+    identifies it, its fields and its files' digests, into ``request.body``).
     ``idempotent``: a request that carries an ``Idempotency-Key`` header runs once per key (otherwise the
     header is ignored); see ``threads_api.http.idempotency``.
     """
@@ -56,6 +59,9 @@ def endpoint(
                     body=parse_body(event) if parses_body else {},
                     context=context,
                 )
+                if parses_form:
+                    request.form = parse_form(event, headers.get("content-type", ""))
+                    request.body = request.form.summary()
                 idempotency_key = headers.get("idempotency-key") if idempotent else None
                 if idempotency_key is None:
                     result = response(*_status_and_body(fn(request)), request_id)

@@ -92,6 +92,8 @@ def from_exception(exc: Exception) -> ApiError:
             return invalid(str(exc), param=exc.param, code="invalid_cursor")
         case errors.InvalidText():
             return invalid("The request contains invalid Unicode text (a lone surrogate).", code="invalid_unicode")
+        case errors.PayloadTooLarge():
+            return ApiError(413, exc.message, param=exc.param, code=exc.code)
         case errors.Invalid():
             return invalid(exc.message, param=exc.param, code=exc.code)
         case errors.Refused():

@@ -22,9 +22,15 @@ def id_param(value: str, param: str) -> str:
     return value
 
 
-def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
-    """``limit`` 1..100 (20), ``order`` asc|desc (desc), ``after``/``before`` ids: OpenAI's list parameters."""
-    raw_limit = query.get("limit", str(limits.LIST_DEFAULT_LIMIT)).strip(_ASCII_SPACE)
+def page_params(
+    query: dict[str, str],
+    cursor_prefix: str,
+    max_limit: int = limits.LIST_MAX_LIMIT,
+    default_limit: int = limits.LIST_DEFAULT_LIMIT,
+) -> PageParams:
+    """``limit`` 1..100 (20), ``order`` asc|desc (desc), ``after``/``before`` ids: OpenAI's list parameters
+    (a list with other bounds for ``limit`` gives them)."""
+    raw_limit = query.get("limit", str(default_limit)).strip(_ASCII_SPACE)
     if not _LIMIT_PATTERN.fullmatch(raw_limit):
         raise errors.invalid(
             "Invalid type for 'limit': expected an integer, but got a string instead.",
@@ -32,9 +38,9 @@ def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
             code="invalid_type",
         )
     limit = int(raw_limit)
-    if not 1 <= limit <= limits.LIST_MAX_LIMIT:
+    if not 1 <= limit <= max_limit:
         bound = "below minimum" if limit < 1 else "above maximum"
-        expected = ">= 1" if limit < 1 else f"<= {limits.LIST_MAX_LIMIT}"
+        expected = ">= 1" if limit < 1 else f"<= {max_limit}"
         raise errors.invalid(
             f"Invalid 'limit': integer {bound} value. Expected a value {expected}, but got {limit} instead.",
             param="limit",
@@ -52,3 +58,16 @@ def page_params(query: dict[str, str], cursor_prefix: str) -> PageParams:
             raise BadCursor(name, value)
         cursors[name] = value
     return PageParams(limit, order, cursors["after"], cursors["before"])
+
+
+def purpose_param(query: dict[str, str]) -> str | None:
+    """``files.list``'s ``purpose`` filter: one of the purposes a file may have (None: every file)."""
+    purpose = query.get("purpose") or None
+    if purpose is not None and purpose not in limits.FILE_PURPOSES:
+        supported = ", ".join(f"'{p}'" for p in limits.FILE_PURPOSES)
+        raise errors.invalid(
+            f"Invalid value for 'purpose': {purpose[:64]!r}. Supported values are: {supported}.",
+            param="purpose",
+            code="invalid_value",
+        )
+    return purpose

@@ -25,6 +25,7 @@ class Request:
     body: dict[str, Any] = field(default_factory=dict)
     idempotency_seed: bytes | None = None  # set when the request carries an Idempotency-Key
     context: Any = None  # Lambda's context (None in a tool's or a test's call)
+    form: Any = None  # a multipart/form-data body (``http.form.Form``), for an operation that takes one
 
     def stream_sink(self) -> Any:
         """Where a streamed response's pieces go as they come: ``make serve``'s gateway gives one (its local

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from threads_api.http import errors as http_errors
+from threads_api.wire.file_objects import Content
 from threads_api.wire.response_bodies import Written
 
 LambdaResponse = dict[str, Any]
@@ -20,6 +22,13 @@ def response(
         out["x-should-retry"] = "false"
     if headers:
         out.update(headers)
+    if isinstance(body, Content):  # bytes: API Gateway decodes them for a client that accepts binary media
+        return {
+            "statusCode": status,
+            "headers": out,
+            "body": base64.b64encode(body.data).decode(),
+            "isBase64Encoded": True,
+        }
     text = body.text if isinstance(body, Written) else json.dumps(body, ensure_ascii=False)
     return {"statusCode": status, "headers": out, "body": text}
 

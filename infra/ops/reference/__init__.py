@@ -13,6 +13,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "openai-threads-openapi.yaml"
 RUNS_REFERENCE = HERE / "openai-assistants-runs-openapi.yaml"
+FILES_REFERENCE = HERE / "openai-files-vector-stores-openapi.yaml"
 
 
 @cache
@@ -24,6 +25,12 @@ def document() -> dict[str, Any]:
 def runs_document() -> dict[str, Any]:
     """The assistants and runs document, its OpenAPI 3.0 ``nullable: true`` made JSON Schema's ``null``."""
     return dict(_nullable_as_null(yaml.load(RUNS_REFERENCE.read_text(), Loader=yaml.CSafeLoader)))
+
+
+@cache
+def files_document() -> dict[str, Any]:
+    """The files and vector stores document, its ``nullable: true`` made JSON Schema's ``null`` as above."""
+    return dict(_nullable_as_null(yaml.load(FILES_REFERENCE.read_text(), Loader=yaml.CSafeLoader)))
 
 
 def _nullable_as_null(node: Any) -> Any:
