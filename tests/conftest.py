@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,19 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
             item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
-def pytest_sessionstart(session: Any) -> None:
-    """The controller starts with no usage left over from an interrupted run."""
-    if getattr(session.config, "workerinput", None) is None:
-        for path in (ROOT / ".local" / "iam-usage").glob("*.json"):
-            path.unlink()
+# Where the workers of this run hand over what their tests used: a folder of this run's own, so that another
+# pytest run on the same tree (a developer's, beside make test) neither reads nor removes it.
+USAGE_DIR = ROOT / ".local" / "iam-usage" / f"run-{os.getpid()}"
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist's controller, for each worker it starts: the folder of this run."""
+    node.workerinput["iam_usage_dir"] = str(USAGE_DIR)
+
+
+def _usage_dir(session: Any) -> Path:
+    worker = getattr(session.config, "workerinput", None)
+    return Path(worker["iam_usage_dir"]) if worker is not None else USAGE_DIR
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
@@ -57,7 +66,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
 
     from tests import least_privilege
 
-    usage_dir = ROOT / ".local" / "iam-usage"
+    usage_dir = _usage_dir(session)
     worker = getattr(session.config, "workerinput", None)
     if worker is not None:
         usage_dir.mkdir(parents=True, exist_ok=True)
@@ -65,7 +74,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         return
     for path in usage_dir.glob("*.json") if usage_dir.exists() else []:
         least_privilege.used.update(tuple(entry) for entry in json.loads(path.read_text()))
-        path.unlink()
+    shutil.rmtree(usage_dir, ignore_errors=True)
     if exitstatus != 0:
         return
     unused = least_privilege.unused_grants(os.environ["TABLE_NAME"])

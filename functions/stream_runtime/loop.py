@@ -52,13 +52,31 @@ class RuntimeApi:
 
     def __init__(self, address: str) -> None:
         self.address = address
-        self._next = HTTPConnection(address, timeout=None)
+        self._next: HTTPConnection | None = None
 
     def next_invocation(self) -> tuple[dict[str, str], bytes]:
-        self._next.request("GET", f"/{API_VERSION}/runtime/invocation/next")
-        response = self._next.getresponse()
-        body = response.read()
-        return {k.lower(): v for k, v in response.getheaders()}, body
+        return self._get("invocation/next")
+
+    def restored(self) -> None:
+        """SnapStart: wait until Lambda restores this environment from its snapshot (``restore/next``)."""
+        self._get("restore/next")
+
+    def _get(self, path: str) -> tuple[dict[str, str], bytes]:
+        """A GET on the one keep-alive connection; made anew once if it broke (a snapshot's restore, an idle
+        connection Lambda closed)."""
+        for attempt in (1, 2):
+            if self._next is None:
+                self._next = HTTPConnection(self.address, timeout=None)
+            try:
+                self._next.request("GET", f"/{API_VERSION}/runtime/{path}")
+                response = self._next.getresponse()
+                return {k.lower(): v for k, v in response.getheaders()}, response.read()
+            except OSError:
+                self._next.close()
+                self._next = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def post(self, path: str, body: bytes, headers: dict[str, str]) -> None:
         connection = HTTPConnection(self.address, timeout=30)
@@ -122,6 +140,8 @@ def main() -> None:
         traceback.print_exc()
         api.error("init/error", exc)
         raise SystemExit(1) from exc
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        api.restored()  # the invocations start after the restore, in each environment made from the snapshot
     while True:
         serve_one(api, handler)
         sys.stdout.flush()
