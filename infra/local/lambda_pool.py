@@ -109,7 +109,7 @@ class Environment:
 class LocalLambda:
     """Every function of a stack, invoked by logical id."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the local Lambda's settings, each named at its one call (serve.py)
         self,
         functions: dict[str, Function],
         *,

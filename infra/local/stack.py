@@ -199,7 +199,7 @@ class _Resolver:
 
         return re.sub(r"\$\{([^}!]+)\}", one, text)
 
-    def resolve(self, value: Any) -> Any:
+    def resolve(self, value: Any) -> Any:  # noqa: C901 - one branch a CloudFormation intrinsic function
         if isinstance(value, list):
             return [v for v in (self.resolve(v) for v in value) if v is not _NO_VALUE]
         if not isinstance(value, dict):

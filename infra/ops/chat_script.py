@@ -71,7 +71,7 @@ def slow(seconds: float, reply: Reply | None = None) -> Reply:
 # -- a reply chosen by the conversation ------------------------------------------------------------------
 
 
-def by_content(messages: list[dict[str, Any]], errors_served: Counter[str]) -> Reply:
+def by_content(messages: list[dict[str, Any]], errors_served: Counter[str]) -> Reply:  # noqa: C901 - one branch a marker
     """The reply the conversation's end asks for; ``errors_served`` counts each ``[[error:STATUS*N]]`` served."""
     last = messages[-1]
     if last["role"] == "tool":

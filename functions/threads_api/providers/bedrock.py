@@ -103,7 +103,7 @@ class Bedrock:
         return self._clients[level]
 
 
-def converse_params(request: dict[str, Any]) -> dict[str, Any]:
+def converse_params(request: dict[str, Any]) -> dict[str, Any]:  # noqa: C901 - one branch a Chat Completions field
     """Converse's parameters for a Chat Completions request body.
 
     System messages become ``system``; a ``tool`` message a user turn's ``toolResult``; consecutive turns of one

@@ -78,7 +78,7 @@ class OpenAICompatible:
             should_stop=should_stop,
         )
 
-    def _attempt(
+    def _attempt(  # noqa: PLR0913 - one HTTP attempt's whole state, passed rather than kept on the provider
         self,
         sockets: list[Any],
         payload: bytes,
@@ -167,7 +167,7 @@ def read_secret(name: str) -> str:
     return (value.decode() if isinstance(value, bytes) else str(value)).strip()
 
 
-def _read_stream(
+def _read_stream(  # noqa: C901 - the SSE protocol's cases in one loop: deltas, tool calls, usage, errors, keep-alives
     response: http.client.HTTPResponse, sock: Any, deadline: float, cap: float, on_text: OnText | None = None
 ) -> ChatResult:
     """Server-sent events: ``data: <chunk>`` lines until ``data: [DONE]``; content and tool call deltas are

@@ -77,7 +77,7 @@ def thread_and_child(project: str, thread_id: str, key: Item | None) -> tuple[It
     return thread, by_key.get((key["pk"]["S"], key["sk"]["S"])) if key is not None else None
 
 
-def thread_page(
+def thread_page(  # noqa: PLR0913 - OpenAI's list parameters (limit, order, after, before) come as they are
     project: str,
     thread_id: str,
     cursor_key: Item | None,
