@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ def test_sam_applies_every_variable_because_the_template_declares_it() -> None:
         # Deployed, the endpoints are empty: botocore then uses AWS's own.
         assert declared["AWS_ENDPOINT_URL_DYNAMODB"] == "", name
         assert declared["AWS_ENDPOINT_URL_LAMBDA"] == "", name
+        assert declared["AWS_ENDPOINT_URL_S3"] == "", name
 
 
 def test_functions_that_start_runs_invoke_the_worker_on_sam_local_start_lambda() -> None:
@@ -55,6 +57,62 @@ def test_functions_that_start_runs_invoke_the_worker_on_sam_local_start_lambda()
             assert values["RUN_WORKER_FUNCTION"] in _functions(), name  # start-lambda knows functions by logical id
         else:
             assert "AWS_ENDPOINT_URL_LAMBDA" not in values, name
+
+
+def test_the_files_functions_get_the_bucket_on_the_embedded_moto() -> None:
+    """The functions that name the files bucket get the local one, on the S3 of the moto that serves the table."""
+    variables = sam_local.env_vars(DYNAMODB, LAMBDA)
+    with_bucket = {
+        name
+        for name, f in _functions().items()
+        if "BUCKET_NAME" in ((f["Properties"].get("Environment") or {}).get("Variables") or {})
+    }
+    assert {"CreateFileFunction", "RetrieveFileContentFunction", "DeleteFileFunction"} <= with_bucket
+    for name, values in variables.items():
+        if name in with_bucket:
+            assert values["BUCKET_NAME"] == sam_local.BUCKET_NAME == stack.bucket_name(sam_local.TABLE_NAME), name
+            assert values["AWS_ENDPOINT_URL_S3"] == DYNAMODB, name  # the same moto serves the table and S3
+        else:
+            assert not {"BUCKET_NAME", "AWS_ENDPOINT_URL_S3"} & set(values), name
+
+
+def test_with_docker_it_creates_the_table_and_the_bucket_then_runs_sam(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra.local import dynamodb as local_dynamodb
+
+    made: list[tuple[str, str]] = []
+    ran: list[list[str]] = []
+
+    class Client:
+        def __init__(self, service: str) -> None:
+            self.service = service
+
+    class Lambdas:
+        def terminate(self) -> None:
+            ran.append(["terminated"])
+
+    monkeypatch.setenv("SAM_LOCAL_ENV_FILE", str(tmp_path / "env.json"))
+    monkeypatch.setattr(sam_local, "docker_running", lambda: True)
+    monkeypatch.setattr(local_dynamodb, "start_embedded", lambda host, port: f"http://127.0.0.1:{port}")
+    monkeypatch.setattr(local_dynamodb, "client", lambda endpoint, service="dynamodb": Client(service))
+    monkeypatch.setattr(local_dynamodb, "create_table", lambda c, name: made.append((c.service, name)))
+    monkeypatch.setattr(local_dynamodb, "create_bucket", lambda c, name: made.append((c.service, name)))
+
+    def popen(args: list[str]) -> Lambdas:
+        ran.append(args)
+        return Lambdas()
+
+    def call(args: list[str]) -> int:
+        ran.append(args)
+        return 0
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(subprocess, "call", call)
+    assert sam_local.main() == 0
+    assert made == [("dynamodb", sam_local.TABLE_NAME), ("s3", sam_local.BUCKET_NAME)]
+    assert [args[1:3] for args in ran[:2]] == [["local", "start-lambda"], ["local", "start-api"]]
+    assert ran[2] == ["terminated"]
 
 
 def test_without_docker_it_writes_the_file_and_says_so(

@@ -16,6 +16,7 @@ FILE_ACTIONS = {
     "CreateFileFunction": {"s3:PutObject", "s3:DeleteObject"},
     "RetrieveFileContentFunction": {"s3:GetObject"},
     "DeleteFileFunction": {"s3:DeleteObject"},
+    "CleanupFunction": {"s3:DeleteObject"},  # the object of an upload that never finished (its item expired)
 }
 
 

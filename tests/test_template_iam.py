@@ -80,6 +80,7 @@ OTHER_GRANTS = {
     ("CreateFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # the bytes of a file whose item failed
     ("RetrieveFileContentFunction", "s3:GetObject"): BUCKET_OBJECTS,
     ("DeleteFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
+    ("CleanupFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # an upload's whose pending item expired
 }
 
 

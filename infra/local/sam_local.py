@@ -5,8 +5,10 @@ Table``) and the caller's credentials: the functions would call a real table nam
 env-vars file (``sam local start-api --env-vars``) from the template that gives EVERY function the local
 table's name and ``AWS_ENDPOINT_URL_DYNAMODB``, the embedded DynamoDB's address as Docker's containers reach
 it; the functions that start runs also get ``AWS_ENDPOINT_URL_LAMBDA`` (``sam local start-lambda``, which
-accepts ``InvocationType=Event``) and the worker's name there, its logical id. Then it starts the embedded
-DynamoDB on all interfaces, creates the table as the template defines it, and runs ``sam local start-api``.
+accepts ``InvocationType=Event``) and the worker's name there, its logical id; the functions that name the
+files bucket (``BUCKET_NAME``) get the local bucket's name and ``AWS_ENDPOINT_URL_S3``, the same moto's
+address (it serves S3 too). Then it starts the embedded DynamoDB on all interfaces, creates the table as the
+template defines it and the files bucket, and runs ``sam local start-api``.
 
 SAM serves the routes at ``http://127.0.0.1:<port>/threads``: no stage prefix, so the SDK's ``base_url`` is
 ``http://127.0.0.1:3000`` (not ``/v1``).
@@ -27,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from infra import template
+from infra.local import stack
 
 TABLE_NAME = "threads-api-sam-local"
+BUCKET_NAME = stack.bucket_name(TABLE_NAME)  # as the local stack names its files bucket
 ENV_FILE = template.ROOT / ".local" / "sam-local-env.json"
 NO_DOCKER = (
     "sam local start-api runs each function in a Docker container, and Docker is not running on this machine "
@@ -43,7 +47,8 @@ def functions() -> dict[str, dict[str, Any]]:
 
 
 def env_vars(dynamodb_endpoint: str, lambda_endpoint: str, table_name: str = TABLE_NAME) -> dict[str, dict[str, str]]:
-    """The ``--env-vars`` file's content: per function (by logical id), the variables that point it here."""
+    """The ``--env-vars`` file's content: per function (by logical id), the variables that point it here.
+    ``dynamodb_endpoint`` is the embedded moto's, which serves the files bucket's S3 as well."""
     found: dict[str, dict[str, str]] = {}
     for name, resource in functions().items():
         variables = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
@@ -52,6 +57,8 @@ def env_vars(dynamodb_endpoint: str, lambda_endpoint: str, table_name: str = TAB
             worker = variables["RUN_WORKER_FUNCTION"]
             assert isinstance(worker, dict) and set(worker) == {"Ref"}, f"{name}: RUN_WORKER_FUNCTION {worker!r}"
             values |= {"AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint, "RUN_WORKER_FUNCTION": str(worker["Ref"])}
+        if "BUCKET_NAME" in variables:  # a function of the files bucket: the local one, on the same moto
+            values |= {"AWS_ENDPOINT_URL_S3": dynamodb_endpoint, "BUCKET_NAME": stack.bucket_name(table_name)}
         found[name] = values
     return found
 
@@ -74,7 +81,10 @@ def main() -> int:
     env_file.parent.mkdir(parents=True, exist_ok=True)
     variables = env_vars(f"http://{docker_host}:{dynamodb_port}", f"http://{docker_host}:{lambda_port}")
     env_file.write_text(json.dumps(variables, indent=2) + "\n")
-    print(f"{env_file}: {len(variables)} functions on table {TABLE_NAME} at {docker_host}:{dynamodb_port}")
+    print(
+        f"{env_file}: {len(variables)} functions on table {TABLE_NAME} (bucket {BUCKET_NAME}) at "
+        f"{docker_host}:{dynamodb_port}"
+    )
     if not docker_running():
         print(NO_DOCKER, file=sys.stderr)
         return 2
@@ -83,6 +93,7 @@ def main() -> int:
 
     endpoint = local_dynamodb.start_embedded(host="0.0.0.0", port=dynamodb_port)  # noqa: S104 - containers reach it
     local_dynamodb.create_table(local_dynamodb.client(endpoint), TABLE_NAME)
+    local_dynamodb.create_bucket(local_dynamodb.client(endpoint, "s3"), BUCKET_NAME)
     sam = str(Path(sys.executable).parent / "sam")
     common = ["--env-vars", str(env_file), "--region", local_dynamodb.REGION]
     if docker_host == "host.docker.internal":

@@ -51,6 +51,7 @@ def test_a_retried_transaction_with_its_token_succeeds_once(client: object) -> N
 
 
 MESSAGE = {"sk": {"S": "msg#m"}}
+FILE = {"pk": {"S": "files#p"}, "sk": {"S": "file#f"}}
 
 
 @pytest.mark.parametrize(
@@ -66,6 +67,8 @@ MESSAGE = {"sk": {"S": "msg#m"}}
             {"eventName": "REMOVE", "dynamodb": {"Keys": {"sk": {"S": "msg#m"}}, "OldImage": {"body": {"S": "{}"}}}},
             False,
         ),
+        ({"eventName": "REMOVE", "dynamodb": {"Keys": FILE, "OldImage": {"pending": {"BOOL": True}}}}, True),
+        ({"eventName": "REMOVE", "dynamodb": {"Keys": FILE, "OldImage": {"fname": {"S": "a"}}}}, False),
     ],
 )
 def test_the_cleanup_gets_only_what_the_templates_filters_let_through(

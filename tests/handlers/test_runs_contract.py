@@ -195,3 +195,31 @@ def test_a_keyed_streaming_create_retried_after_the_run_ended_tells_each_event_a
     again = events(api("POST", f"/threads/{thread_id}/runs", body, headers=key).body)
     assert names(again)[-2:] == ["thread.run.completed", "done"]
     assert api("GET", f"/threads/{thread_id}/runs/{created['id']}").body["status"] == "completed"
+
+
+def test_a_keyed_streaming_create_refuses_its_key_for_another_request_and_streams_again_for_its_own(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    """The stream is not kept, but the key's request is: the same key on another route (or with another body)
+    is a 400, while the same streamed request retried runs again and finds the run the first one made."""
+    thread_id = _thread(api)
+    runs.immediate = True
+    key = {"Idempotency-Key": "stream-then-reuse"}
+    body = {"assistant_id": assistant["id"], "stream": True}
+    first = events(api("POST", f"/threads/{thread_id}/runs", body, headers=key).body)
+    run_id = first[0][1]["id"]
+    path = f"/threads/{thread_id}/runs/{run_id}"
+    for method_path, reused_with in [
+        (path, {"metadata": {"k": "v"}}),
+        (f"{path}/cancel", None),
+        (f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}),
+    ]:
+        refused = api("POST", method_path, reused_with, headers=key)
+        assert refused.status == 400, refused.body
+        assert_error(refused.body, 400, param="Idempotency-Key", contains="already used")
+        assert refused.body["error"]["code"] == "idempotency_key_reused"
+    again = events(api("POST", f"/threads/{thread_id}/runs", body, headers=key).body)
+    assert names(again)[-2:] == ["thread.run.completed", "done"]
+    assert again[0][1]["id"] == run_id
+    assert [r["id"] for r in api("GET", f"/threads/{thread_id}/runs").body["data"]] == [run_id]
+    assert api("GET", path).body["metadata"] == {}

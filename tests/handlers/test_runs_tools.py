@@ -4,6 +4,7 @@ to the worker was lost."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
@@ -78,7 +79,9 @@ def test_tool_outputs_too_large_for_the_runs_item_are_a_400_run_too_large_and_th
     model.replies = [ChatResult(None, calls, "tool_calls", USAGE)]
     run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
     runs.work()
-    outputs = [{"tool_call_id": f"call_{n}", "output": "x" * 200_000} for n in (1, 2)]  # each within 256,000
+    # Each within 256,000 characters, and random: compressed (as large outputs are stored), two still pass
+    # the run's 200,000 bytes.
+    outputs = [{"tool_call_id": f"call_{n}", "output": secrets.token_urlsafe(150_000)} for n in (1, 2)]
     reply = api("POST", f"/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", {"tool_outputs": outputs})
     assert_error(reply.body, 400, contains="too large to store")
     assert reply.body["error"]["code"] == "run_too_large"

@@ -60,3 +60,35 @@ def test_nothing_the_worker_or_a_cancel_writes_next_is_larger_than_the_fullest_r
         lifecycle.ended(queued, "cancelled", NOW),
     ]
     assert max(run_items.stored_size("alpha", run) for run in nexts) <= bound
+
+
+def _with_outputs(run: Run, output: str) -> Run:
+    """``run`` asking for the weather twice (the same call id in two rounds, as some models reuse them), each
+    answered with ``output``."""
+    steps = []
+    for n in (1, 2):
+        call = {"id": "call_0", "type": "function", "function": {"name": "w", "arguments": "{}", "output": output}}
+        step = {"id": f"step_{n}", "type": "tool_calls", "status": "completed", "step_details": {"tool_calls": [call]}}
+        steps.append(step)
+    return dataclasses.replace(run, steps=steps)
+
+
+def test_large_tool_outputs_are_stored_compressed_apart_and_read_back() -> None:
+    """A tool output at its maximum (256,000 characters) is given once, at its submission: stored compressed
+    in ``outs``, it leaves the run's room for growth exact and fits where it would not as it is."""
+    output = "The order shipped on Monday; the warranty covers two years. " * 4_300
+    run = _with_outputs(_run(), output[:256_000])
+    item = run_items.run_item("alpha", run, "0" * 28)
+    assert "warranty" not in item["body"]["S"]
+    assert run_items.run_from_item(item) == run
+    run_items.check_run_size("alpha", run)  # two outputs at their maximum: room to spare
+
+
+def test_a_run_stored_before_outs_existed_reads_back_the_same() -> None:
+    run = _with_outputs(_run(), "sunny" * 1_000)
+    item = run_items.run_item("alpha", run, "0" * 28)
+    body = json.loads(item["body"]["S"])
+    for step in body["steps"]:
+        step["step_details"]["tool_calls"][0]["function"]["output"] = "sunny" * 1_000
+    old = {k: v for k, v in item.items() if k != "outs"} | {"body": {"S": json.dumps(body)}}
+    assert run_items.run_from_item(old) == run

@@ -1,25 +1,32 @@
 """A file's bytes (the bucket) and its item (the table), kept in step: what the files handlers call.
 
-- **Create**: the bytes first, then the item (a conditional put). Nothing lists or serves a file before its
-  item exists, so an object without an item is never seen; if the item's write fails, the object is deleted
-  before the error is answered. Only a function stopped between the two writes (killed, timed out) leaves an
-  object behind, unreachable through the API (its id was never answered).
+- **Create**: the item first, ``pending`` with a TTL (nothing lists or serves it), then the bytes, then the
+  item marked processed (shown): three round trips, one DynamoDB write more than bytes-then-item, so that no
+  stop leaves an object that nothing will delete. A function stopped anywhere (killed, timed out) leaves at
+  most a pending item and its object: DynamoDB's TTL removes the item, and the stream's REMOVE record of it
+  has the cleanup function delete the object (``after_removal``), unless an item is under the id again (a
+  keyed retry wrote the file anew: the bytes are its). A failure the function sees deletes the object at
+  once (best effort); the pending item is left to its TTL, so that the REMOVE record of a deletion now
+  cannot reach the cleanup after a keyed retry (the same derived id) stored its bytes. A keyed retry that
+  finds the pending item finishes it: stores the bytes again and marks it.
 - **Delete**: the object first, then the item. An object key holds its project (``<project>/<file_id>``), so
   a delete by another project's key removes nothing of this project's and then finds no item (404). If the
   item's delete fails, the client's retry deletes it; a file's bytes never outlive the answer that says it is
-  deleted.
-- **Content**: the item (this project's, or a 404), then its object.
+  deleted. (A pending item is a 404 too; only an id never answered names one.)
+- **Content**: the item (this project's, shown, or a 404), then its object.
 """
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from threads_api.bucket import s3
 from threads_api.domain import ids
 from threads_api.domain.errors import NotFound
 from threads_api.domain.records import File
 from threads_api.store import files as file_items
+from threads_api.store import purge
 
 
 def object_key(project: str, file_id: str) -> str:
@@ -27,16 +34,31 @@ def object_key(project: str, file_id: str) -> str:
 
 
 def create_file(project: str, filename: str, purpose: str, data: bytes, file_id: str | None = None) -> File:
-    """Store a new file: its bytes, then its item. ``file_id`` is given by a request with an Idempotency-Key."""
+    """Store a new file: its item (pending), its bytes, its item marked processed. ``file_id`` is given by a
+    request with an Idempotency-Key."""
     file = file_items.new_file(file_id or ids.new_id("file-"), len(data), filename, purpose)
+    stored = file_items.put_pending(project, file)
+    if stored is not None:  # an earlier run of this request stored it whole
+        return stored
     key = object_key(project, file.id)
-    s3.put_object(key, data)
     try:
-        return file_items.put_file(project, file)
+        s3.put_object(key, data)
+        return file_items.mark_processed(project, file.id)
     except BaseException:
-        with contextlib.suppress(Exception):  # the error answered is the item's, whatever this one does
-            s3.delete_object(key)  # the bytes of a file that was never answered go with it
+        with contextlib.suppress(Exception):  # the error answered is the first one, whatever this one does
+            s3.delete_object(key)  # now rather than at the pending item's expiry
         raise
+
+
+def after_removal(record: dict[str, Any]) -> None:
+    """The cleanup function's work for one stream record: the object of a pending file whose item was removed
+    (its TTL expired: its upload never finished), unless an item is under its id again; for any other record,
+    ``store.purge``'s. Idempotent: Lambda retries a failed record."""
+    removed = file_items.removed_pending(record)
+    if removed is None:
+        purge.after_removal(record)
+    elif file_items.find_item(*removed) is None:
+        s3.delete_object(object_key(*removed))
 
 
 def file_content(project: str, file_id: str) -> bytes:

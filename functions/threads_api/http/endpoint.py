@@ -94,14 +94,17 @@ def _status_and_body(result: Body | tuple[int, Body]) -> tuple[int, Body]:
 
 
 def _run_once(fn: Operation, request: Request, key: str, event: dict[str, Any], context: Any) -> LambdaResponse:
-    """A request with an ``Idempotency-Key``: run once per key, or the first run's response replayed."""
+    """A request with an ``Idempotency-Key``: run once per key, or the first run's response replayed; a streamed
+    one recorded under its key, then run (again)."""
     from threads_api.http import idempotency  # loaded on the first keyed request: the functions start without it
 
     method, path = str(event.get("httpMethod")), str(event.get("path"))
     request.idempotency_seed = idempotency.seed(key, request.project, method, path, request.body)
     if request.body.get("stream") is True:
-        # An event stream is not kept to replay: the request runs again, and what it creates has the id the
-        # key derives, so it finds the run the first attempt made instead of making another.
+        # An event stream is not kept to replay, but the key's request is recorded first: the key with another
+        # request is refused. The same request runs again, and what it creates has the id the key derives, so
+        # it finds the run the first attempt made instead of making another.
+        idempotency.record_streamed(key, request.project, method, path, request.body, context)
         return response(*_status_and_body(fn(request)), request.request_id)
     outcome = idempotency.run_once(
         key, request.project, method, path, request.body, lambda: _status_and_body(fn(request)), context

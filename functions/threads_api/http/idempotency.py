@@ -5,6 +5,10 @@ writes nothing new, for 24 hours; the same key with another request (another bod
 400 (``idempotency_error``); a request still in flight with that key is a 409 with ``Retry-After`` (a retry
 can succeed). Only successful responses are remembered: a request that failed may be retried with its key.
 
+A streamed request (``stream: true``) is recorded before it runs, with ``STREAMED`` for its response (its
+events are not kept): the key with another request is the same 400, and the same request runs again, finding
+what its first run created by the id the key derives (``seed``).
+
 What a record keeps (a record is one DynamoDB item, at most 400 KB), by this exact rule:
 - the response's JSON, when it is at most 100,000 characters (``SAVED_BODY_MAX_CHARS``, counted
   ASCII-escaped as the record stores it);
@@ -179,6 +183,17 @@ def _replayed(result: dict[str, Any], project: str) -> tuple[int, dict[str, Any]
             store.get_message(project, ref["thread_id"], ref["id"])
         )
     return int(result["status"]), dict(result["body"])
+
+
+STREAMED = {"streamed": "run again"}  # a streamed request's record: no response kept, the request runs again
+
+
+def record_streamed(
+    key: str, project: str, method: str, path: str, body: dict[str, Any], lambda_context: Any = None
+) -> None:
+    """Record a streamed request under its key before it runs (the key's request, ``STREAMED`` for its response):
+    a key used for another request is the 400, one in flight the 409; the same request may run (again)."""
+    run_once(key, project, method, path, body, lambda: (200, dict(STREAMED)), lambda_context)
 
 
 def seed(key: str, project: str, method: str, path: str, body: dict[str, Any]) -> bytes:

@@ -4,11 +4,18 @@ read its cursor). The bytes are in the stack's bucket (``threads_api/bucket``), 
 A file is one item in its project's partition (``files#<project>``, ``file#<id>``), so the caller's project
 is part of every key: another project's file is not found by construction. Its ``ok`` is a key from
 ``ids.CreationOrder``, which the ``by_order`` local index sorts: a project's files in creation order.
+
+A new file's item is written ``pending`` before its bytes (``put_pending``), with a TTL (``expires_at``, the
+table's TTL attribute) and its order key kept aside (``pok``, not ``ok``: the index has no entry for it), so
+every read treats it as absent; ``mark_processed`` shows it once the bytes are stored (``ok`` from ``pok``).
+An upload that never gets there leaves an item that DynamoDB's TTL removes, and the stream's REMOVE record
+of it (``removed_pending``) drives the deletion of its object (``threads_api.files.operations.after_removal``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -22,12 +29,14 @@ if TYPE_CHECKING:
     from threads_api.store.items import Item
 
 FILE_PREFIX = "file#"
-EXISTS = "attribute_exists(pk)"
+PARTITION_PREFIX = "files#"
+SHOWN = "attribute_exists(pk) AND attribute_not_exists(pending)"  # a file, not an upload still under way
+PENDING_TTL_SECONDS = 3600  # an upload's item until its bytes are stored: far past a function's 15 minutes
 creation_order = ids.CreationOrder()  # per container: see ``ids.CreationOrder``
 
 
 def partition(project: str) -> str:
-    return f"files#{project}"
+    return f"{PARTITION_PREFIX}{project}"
 
 
 def file_key(project: str, file_id: str) -> Item:
@@ -62,28 +71,69 @@ def new_file(file_id: str, size: int, filename: str, purpose: str) -> File:
     return File(id=file_id, created_at=clock.now_ms() // 1000, bytes=size, filename=filename, purpose=purpose)
 
 
-def put_file(project: str, file: File) -> File:
-    """Write a new file's item in one conditional put (no item under its id yet), and return the file stored.
+def put_pending(project: str, file: File) -> File | None:
+    """Write a new file's item, pending, before its bytes: one conditional put (no item under its id yet).
+    None: go on, store the bytes, then ``mark_processed``.
 
     An item already under its id was written by an earlier run of the same request (botocore's retry of a
-    put that landed, or a request with an Idempotency-Key, whose id is derived from it): that file is returned
-    as it is. One written and deleted since is ``InProgress`` (a retry writes it anew)."""
+    put that landed, or a request with an Idempotency-Key, whose id is derived from it): a file is returned as
+    it is (its bytes are stored); a pending one (a run stopped before its end) is None too: this run finishes
+    it. The failed condition returns that item, so this costs no read."""
     item = file_item(project, file, creation_order.next_key(clock.now_ms()))
+    item["pok"] = item.pop("ok")
+    item["pending"] = {"BOOL": True}
+    item["expires_at"] = {"N": str(int(time.time()) + PENDING_TTL_SECONDS)}
     try:
-        dynamodb.call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
-        return file
+        dynamodb.call(
+            "put_item",
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        return None
     except ClientError as exc:
-        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        existing = find_file(project, file.id)
-        if existing is None:
-            raise InProgress(file.id) from exc
-        return existing
+        existing = _existing(exc, file.id)
+        return None if "pending" in existing else file_from_item(existing)
+
+
+def mark_processed(project: str, file_id: str) -> File:
+    """Show a pending file whose bytes are stored (its order key copied into ``ok``, ``pending`` and the TTL removed),
+    in one conditional update; the file, as stored. One shown already (a concurrent run of the same request)
+    is that file; one gone (its TTL expired) is ``InProgress``: a retry writes it anew."""
+    try:
+        response = dynamodb.call(
+            "update_item",
+            Key=file_key(project, file_id),
+            # pok stays: an attribute both read and removed by one expression is a risk DynamoDB need not take.
+            UpdateExpression="SET ok = pok REMOVE pending, expires_at",
+            ConditionExpression="attribute_exists(pending)",
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        return file_from_item(_existing(exc, file_id))
+    return file_from_item(response["Attributes"])
+
+
+def _existing(exc: ClientError, file_id: str) -> Item:
+    """The item a failed condition returned (``ALL_OLD``); none is ``InProgress`` (written and deleted since)."""
+    if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
+        raise exc
+    item: Item | None = exc.response.get("Item")  # type: ignore[assignment]
+    if item is None:
+        raise InProgress(file_id) from exc
+    return item
+
+
+def find_item(project: str, file_id: str) -> Item | None:
+    """The item under a file's id, pending or not."""
+    return dynamodb.get_item(file_key(project, file_id))
 
 
 def find_file(project: str, file_id: str) -> File | None:
-    item = dynamodb.get_item(file_key(project, file_id))
-    return None if item is None else file_from_item(item)
+    """A file of the project; a pending one (its upload under way, or stopped) is none."""
+    item = find_item(project, file_id)
+    return None if item is None or "pending" in item else file_from_item(item)
 
 
 def get_file(project: str, file_id: str) -> File:
@@ -94,8 +144,8 @@ def get_file(project: str, file_id: str) -> File:
 
 
 def delete_file(project: str, file_id: str) -> None:
-    """Delete a file's item (conditional: a file that is not there, or another project's, is a 404)."""
-    dynamodb.write_existing("delete_item", "file", file_id, Key=file_key(project, file_id), ConditionExpression=EXISTS)
+    """Delete a file's item (conditional: a file that is not there, pending, or another project's, is a 404)."""
+    dynamodb.write_existing("delete_item", "file", file_id, Key=file_key(project, file_id), ConditionExpression=SHOWN)
 
 
 def list_files(project: str, purpose: str | None, limit: int, order: str, after: str | None) -> Page:
@@ -106,8 +156,9 @@ def list_files(project: str, purpose: str | None, limit: int, order: str, after:
     if purpose is not None:
         values[":purpose"] = {"S": purpose}
         filtered = {"FilterExpression": "#purpose = :purpose", "ExpressionAttributeNames": {"#purpose": "purpose"}}
+    cursor = find_item(project, after) if after else None
     items, has_more, backwards = query_page(
-        dynamodb.get_item(file_key(project, after)) if after else None,
+        None if cursor is None or "pending" in cursor else cursor,
         after,
         None,
         limit,
@@ -120,3 +171,16 @@ def list_files(project: str, purpose: str | None, limit: int, order: str, after:
         **filtered,
     )
     return Page([file_from_item(item) for item in items], has_more, backwards)
+
+
+def removed_pending(record: dict[str, Any]) -> tuple[str, str] | None:
+    """The (project, file id) of a stream record of a pending file's item removed (its TTL expired, so its
+    upload never finished), or None for any other record."""
+    change = record.get("dynamodb") or {}
+    keys, old = change.get("Keys") or {}, change.get("OldImage") or {}
+    pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
+    if record.get("eventName") != "REMOVE" or "pending" not in old:
+        return None
+    if not (pk.startswith(PARTITION_PREFIX) and sk.startswith(FILE_PREFIX)):
+        return None
+    return pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(FILE_PREFIX)

@@ -1,11 +1,13 @@
 """What a deletion leaves behind, removed by the stream-driven cleanup: a thread's partition, a message's parts.
 
 Deleting a thread deletes its thread item only; the stream's REMOVE record drives ``purge_thread``, which
-empties both of the thread's partitions: its messages' and its runs' (``<thread_id>#runs``).
+empties both of the thread's partitions: its messages' and its runs' (``<thread_id>#runs``). (The object of a
+file whose upload never finished is the bucket's: ``threads_api.files.operations.after_removal``.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from threads_api import store
@@ -51,12 +53,15 @@ def after_removal(record: dict[str, Any]) -> None:
         delete_message_parts(thread_id, sk[4:], parts)
 
 
-def after_removals(records: list[dict[str, Any]]) -> str | None:
-    """``after_removal`` for each record in order; the sequence number of the first that failed (None: all
-    done), so that Lambda retries from it on and the records before it are not done again."""
+def after_removals(
+    records: list[dict[str, Any]], after: Callable[[dict[str, Any]], None] = after_removal
+) -> str | None:
+    """``after`` (``after_removal``, or a caller's that does more) for each record in order; the sequence number
+    of the first that failed (None: all done), so that Lambda retries from it on and the records before it are
+    not done again."""
     for record in records:
         try:
-            after_removal(record)
+            after(record)
         except Exception as exc:
             logger.error("cleanup failed", extra={"error_type": type(exc).__name__})
             return str(record["dynamodb"]["SequenceNumber"])

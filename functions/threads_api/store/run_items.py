@@ -3,7 +3,8 @@
 A run is one item, ``(<thread_id>#runs, run#<id>)``: ok (its creation order, which the ``by_order`` local index
 sorts), prj (its project), st (its status), ver (its version), meta (its metadata, JSON), pack (what a run is
 given once, at its creation: instructions, additional instructions and tools; JSON, zlib-compressed past
-``RUN_PACK_ABOVE_BYTES``) and body (every other field, JSON as it is). A run stored before pack existed has
+``RUN_PACK_ABOVE_BYTES``), outs (its tool outputs past that size, zlib-compressed: each given once) and body
+(every other field, JSON as it is). A run stored before pack existed has
 everything in its body; its next save writes both.
 
 The item is measured as written against ``RUN_ITEM_MAX_BYTES``: half of DynamoDB's 400 KB, which it shares with
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from threads_api.domain import clock, ids, lifecycle, limits
 from threads_api.domain.errors import TooLarge
-from threads_api.domain.records import Run
+from threads_api.domain.records import JsonObject, Run
 from threads_api.store.items import dumps, item_size, utf8
 
 if TYPE_CHECKING:
@@ -60,10 +61,34 @@ def run_item(project: str, run: Run, ok: str, *, headroom: int = 0) -> Item:
     return item
 
 
+def _moved_outputs(body: JsonObject) -> dict[str, str]:
+    """The tool outputs past ``RUN_PACK_ABOVE_BYTES``, taken out of the body's steps (``None`` left in their
+    place), keyed ``<step id>/<call id>`` (a model may reuse a call's id in another round). An output is
+    given once, at its submission, and never changes: compressed apart, its room stays exact."""
+    moved: dict[str, str] = {}
+    for step in body.get("steps") or []:
+        for call in (step.get("step_details") or {}).get("tool_calls") or []:
+            function = call.get("function") or {}
+            output = function.get("output")
+            if isinstance(output, str) and len(output.encode()) > limits.RUN_PACK_ABOVE_BYTES:
+                moved[f"{step['id']}/{call['id']}"] = output
+                function["output"] = None
+    return moved
+
+
+def _put_back(body: JsonObject, moved: dict[str, str]) -> None:
+    for step in body.get("steps") or []:
+        for call in (step.get("step_details") or {}).get("tool_calls") or []:
+            key = f"{step['id']}/{call['id']}"
+            if key in moved:
+                call["function"]["output"] = moved[key]
+
+
 def _encoded(project: str, run: Run, ok: str) -> Item:
     body = {k: v for k, v in dataclasses.asdict(run).items() if k not in _OWN_ATTRIBUTES}
     packed = utf8({name: body.pop(name) for name in _PACKED})
     small = len(packed) <= limits.RUN_PACK_ABOVE_BYTES
+    outputs = zlib.compress(utf8(_moved_outputs(body)), 6)
     return {
         **run_key(run.thread_id, run.id),
         "ok": {"S": ok},
@@ -72,6 +97,7 @@ def _encoded(project: str, run: Run, ok: str) -> Item:
         "ver": {"N": str(run.version)},
         "meta": {"S": dumps(run.metadata)},
         "pack": {"S": packed.decode()} if small else {"B": zlib.compress(packed, 6)},
+        "outs": {"B": outputs},
         "body": {"S": dumps(body)},
     }
 
@@ -109,6 +135,9 @@ def check_run_size(project: str, run: Run) -> None:
 def run_from_item(item: Item) -> Run:
     pack = item.get("pack")
     packed = {} if pack is None else json.loads(zlib.decompress(pack["B"]) if "B" in pack else pack["S"])
+    body = json.loads(item["body"]["S"])
+    if "outs" in item:  # a run stored before outs existed has its outputs in its body
+        _put_back(body, json.loads(zlib.decompress(item["outs"]["B"])))
     return Run(
         id=item["sk"]["S"][len(RUN_PREFIX) :],
         thread_id=item["pk"]["S"].removesuffix("#runs"),
@@ -116,5 +145,5 @@ def run_from_item(item: Item) -> Run:
         version=int(item["ver"]["N"]),
         metadata=json.loads(item["meta"]["S"]),
         **packed,
-        **json.loads(item["body"]["S"]),
+        **body,
     )

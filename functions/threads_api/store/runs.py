@@ -181,13 +181,14 @@ def run_write(project: str, run: Run, *, headroom: int = 0) -> tuple[TransactWri
         "Update": {
             "TableName": dynamodb.TABLE,
             "Key": run_key(run.thread_id, run.id),
-            "UpdateExpression": "SET st = :st, ver = :new, body = :b, pack = :k",
+            "UpdateExpression": "SET st = :st, ver = :new, body = :b, pack = :k, outs = :o",
             "ConditionExpression": "ver = :old",
             "ExpressionAttributeValues": {
                 ":st": item["st"],
                 ":new": item["ver"],
                 ":b": item["body"],
                 ":k": item["pack"],  # as it was (a run stored before pack existed gets it now)
+                ":o": item["outs"],
                 ":old": {"N": str(run.version)},
             },
         }
