@@ -52,6 +52,7 @@ class Route:
     authorizer: str | None = None  # the Api's authorizer this route runs first (None: a public route)
     api_key_required: bool = False  # whether a usage plan's API key must come with it (from the authorizer)
     streams: bool = False  # its integration streams the function's answer (ResponseTransferMode RESPONSE_STREAM)
+    timeout_ms: int = 29_000  # the integration's timeout (TimeoutInMillis; API Gateway's default 29 s)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -98,6 +99,7 @@ def routes() -> list[Route]:
                 authorizer=None if authorizer in (None, "NONE") else str(authorizer),
                 api_key_required=bool(auth.get("ApiKeyRequired", defaults.get("ApiKeyRequired", False))),
                 streams=event["Properties"].get("ResponseTransferMode") == "RESPONSE_STREAM",
+                timeout_ms=int(event["Properties"].get("TimeoutInMillis", 29_000)),
             )
             found.append(route)
     return sorted(found, key=lambda r: (r.greedy, r.path == "/", r.path))
@@ -183,3 +185,9 @@ def stream_filters(function: str) -> list[dict[str, Any]]:
     (stream,) = [e for e in events.values() if e["Type"] == "DynamoDB"]
     filters = stream["Properties"].get("FilterCriteria", {}).get("Filters", [])
     return [json.loads(f["Pattern"]) for f in filters]
+
+
+def endpoint_type() -> str:
+    """The Api's endpoint type: EDGE (API Gateway's default, with no EndpointConfiguration), REGIONAL or PRIVATE."""
+    configured = load()["Resources"]["Api"]["Properties"].get("EndpointConfiguration") or "EDGE"
+    return str(configured.get("Type", "EDGE") if isinstance(configured, dict) else configured)

@@ -24,6 +24,17 @@ TRAILERS = ("Lambda-Runtime-Function-Error-Type", "Lambda-Runtime-Function-Error
 EVENT_STREAM_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
 
 
+def error_event(result: Any) -> str:
+    """OpenAI's ``error`` event for a handler's 5xx answer (its envelope's error object), or ""."""
+    if not isinstance(result, dict) or int(result.get("statusCode", 200)) < 500:
+        return ""
+    try:
+        error = json.loads(result.get("body") or "{}").get("error") or {}
+    except ValueError:
+        error = {}
+    return f"event: error\ndata: {json.dumps(error)}\n\n"
+
+
 def prelude(status: int, headers: dict[str, str]) -> bytes:
     return json.dumps({"statusCode": status, "headers": headers}).encode() + DELIMITER
 
@@ -46,7 +57,13 @@ class Answer:
         self._send(text.encode())
 
     def finish(self, result: Any) -> None:
-        """The handler returned: end a streamed answer, or send its proxy response (status, headers, body)."""
+        """The handler returned: end a streamed answer, or send its proxy response (status, headers, body). A
+        failure after the first event (the handler answered a 5xx) ends the stream with OpenAI's ``error``
+        event, and Lambda records it from the trailers."""
+        if self.started and error_event(result):
+            self._send(error_event(result).encode())
+            self.fail(RuntimeError("the handler failed after its answer began"))
+            return
         if not self.started:
             response = result if isinstance(result, dict) else {}
             self._open(prelude(int(response.get("statusCode", 200)), dict(response.get("headers") or {})))

@@ -111,6 +111,8 @@ def serve_one(api: RuntimeApi, handler: Callable[..., Any]) -> None:
     request_id = headers["lambda-runtime-aws-request-id"]
     if headers.get("lambda-runtime-trace-id"):
         os.environ["_X_AMZN_TRACE_ID"] = headers["lambda-runtime-trace-id"]
+    else:  # as the managed runtime does: no trace of the last invocation's
+        os.environ.pop("_X_AMZN_TRACE_ID", None)
     event = json.loads(body)
     answer = Answer(api.address, request_id, str((event.get("requestContext") or {}).get("requestId") or ""))
     context = Context(

@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from stream_runtime.answer import error_event
+
 from infra import template
 from infra.local.lambda_pool import PAYLOAD_MAX_BYTES, Outcome
 
@@ -71,9 +73,18 @@ def streaming(invoke: Any, route: Any, event: dict[str, Any]) -> tuple[Any, Iter
     ended = object()
     outcome: list[Any] = []
 
+    streamed: list[bool] = []
+
+    def put(piece: str) -> None:
+        streamed.append(True)
+        pieces.put(piece)
+
     def run() -> None:
         try:
-            outcome.append(invoke(route, event, pieces.put))
+            outcome.append(invoke(route, event, put))
+            # A 5xx once the stream began: its error event ends the stream, as the streaming runtime ends it.
+            if streamed and (last := error_event(outcome[-1].response())):
+                pieces.put(last)
         finally:
             pieces.put(ended)
 

@@ -57,6 +57,8 @@ def env_vars(dynamodb_endpoint: str, lambda_endpoint: str, table_name: str = TAB
             worker = variables["RUN_WORKER_FUNCTION"]
             assert isinstance(worker, dict) and set(worker) == {"Ref"}, f"{name}: RUN_WORKER_FUNCTION {worker!r}"
             values |= {"AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint, "RUN_WORKER_FUNCTION": str(worker["Ref"])}
+        if "STREAM_RUNTIME_OFF" in variables:  # SAM CLI's local API reads no streamed answer: the managed runtime
+            values["STREAM_RUNTIME_OFF"] = "1"
         if "BUCKET_NAME" in variables:  # a function of the files bucket: the local one, on the same moto
             values |= {"AWS_ENDPOINT_URL_S3": dynamodb_endpoint, "BUCKET_NAME": stack.bucket_name(table_name)}
         found[name] = values

@@ -4,8 +4,9 @@ API Gateway reads it, and each piece goes on to the client as it comes.
 
 The answer's format (API Gateway's "Lambda proxy integration format for response streaming"): a JSON prelude
 (``statusCode``, ``headers``, ``multiValueHeaders``), eight NUL bytes, then the body. API Gateway's limits:
-the prelude within the first 16 KB (else the client gets a 502), a stream of at most 15 minutes, and at
-most 5 minutes without a byte (a regional endpoint's idle timeout): past either, the stream is cut.
+the prelude within the first 16 KB (else the client gets a 502), a stream no longer than its integration's
+timeout (``TimeoutInMillis``, at most 15 minutes), and no silence longer than the endpoint's idle timeout (30 s
+edge-optimized, 5 minutes regional): past either, the stream is cut.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from infra import template
 from infra.local.gateway_responses import gateway_response
 
 DELIMITER = b"\x00" * 8
 PRELUDE_MAX_BYTES = 16 * 1024
 STREAM_MAX_SECONDS = 15 * 60
-IDLE_MAX_SECONDS = 5 * 60
+# A stream's idle timeout: 30 s for an edge-optimized endpoint (the template's, API Gateway's default),
+# 5 minutes for a regional or private one.
+IDLE_MAX_SECONDS = {"EDGE": 30.0, "REGIONAL": 300.0, "PRIVATE": 300.0}
 InvokeStream = Callable[[Any, dict[str, Any], Callable[[bytes], None]], Any]  # (route, event, on_bytes) -> Outcome
 
 
@@ -33,6 +37,9 @@ class _Pieces:
         self._queue: queue.Queue[bytes | None] = queue.Queue()
         self.outcome: Any = None
         self.started = time.monotonic()
+        # The integration's timeout bounds the stream (at most 15 minutes); the endpoint's, its silences.
+        self.longest = min(STREAM_MAX_SECONDS, route.timeout_ms / 1000)
+        self.idle = IDLE_MAX_SECONDS[template.endpoint_type()]
 
         def run() -> None:
             try:
@@ -44,9 +51,9 @@ class _Pieces:
 
     def next(self) -> bytes | None:
         """The next piece; None at the end, after the idle timeout or past the stream's longest."""
-        left = STREAM_MAX_SECONDS - (time.monotonic() - self.started)
+        left = self.longest - (time.monotonic() - self.started)
         try:
-            return self._queue.get(timeout=max(0.0, min(IDLE_MAX_SECONDS, left)))
+            return self._queue.get(timeout=max(0.0, min(self.idle, left)))
         except queue.Empty:
             return None
 

@@ -168,3 +168,19 @@ def test_a_stream_longer_than_api_gateways_29_seconds_arrives_whole(server: Serv
     assert time.monotonic() - started > 30
     assert handler.text == f"echo: {' '.join(words)}"
     assert handler.names[-1] == "thread.run.completed"
+
+
+@pytest.mark.slow
+def test_a_model_silent_past_api_gateways_idle_timeout_keeps_the_stream_alive(sdk: Any, server: Server) -> None:
+    """The model says nothing for 35 s (the edge-optimized endpoint's idle timeout is 30 s): keep-alive
+    comments hold the stream open, and the answer arrives whole after them."""
+    client = sdk()
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "thinking [[slow:35]]"}])
+    response = _raw_stream(server, f"/threads/{thread.id}/runs", {"assistant_id": assistant.id, "stream": True})
+    text = "".join(response.iter_text())
+    response.close()
+    assert ": keep-alive" in text
+    stream = events(text)
+    assert_valid_events(stream)
+    assert [name for name, _ in stream][-2:] == ["thread.run.completed", "done"]

@@ -133,3 +133,18 @@ def test_a_snapstart_environment_waits_for_its_restore_before_the_first_invocati
         server.shutdown()
         server.server_close()
     assert paths == ["/2018-06-01/runtime/restore/next"]
+
+
+def test_a_failure_after_the_first_piece_ends_the_stream_with_openais_error_event() -> None:
+    """The endpoint turns the exception into a 5xx answer; the stream began already: its last event is
+    ``error`` with the envelope's error object, and Lambda records the failure (the trailers)."""
+    envelope = {"error": {"message": "The server had an error.", "type": "server_error", "param": None, "code": None}}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        context.stream_to("event: thread.run.created\ndata: {}\n\n")
+        return {"statusCode": 500, "headers": {}, "body": json.dumps(envelope)}
+
+    environment = _serve(handler)
+    _, body = _split(environment.received)
+    assert body.endswith(f"event: error\ndata: {json.dumps(envelope['error'])}\n\n".encode())
+    assert environment.error == "Unhandled"

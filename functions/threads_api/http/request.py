@@ -28,8 +28,9 @@ class Request:
     form: Any = None  # a multipart/form-data body (``http.form.Form``), for an operation that takes one
 
     def stream_sink(self) -> Any:
-        """Where a streamed response's pieces go as they come: ``make serve``'s gateway gives one (its local
-        context's ``stream_to``); Lambda's Python runtime cannot stream, so in Lambda there is none."""
+        """Where a streamed response's pieces go as they come: the streaming functions' own runtime
+        (``functions/stream_runtime``) and ``make serve``'s gateway give one (the context's ``stream_to``); a
+        function on Lambda's managed runtime, which cannot stream, has none."""
         return getattr(self.context, "stream_to", None)
 
     def seconds_left(self) -> float:

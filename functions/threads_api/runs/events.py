@@ -1,16 +1,14 @@
 """``stream: true``: the Assistants streaming events of a run, as server-sent events, in OpenAI's order.
 
-The worker runs the run, as it does without a stream; the API function follows it by reading it (its version,
-then the run when it changed) and writes the events of what happened: ``thread.run.created``,
-``thread.run.queued``, ``thread.run.in_progress``, for each step ``thread.run.step.created`` / ``in_progress``
-(and for a reply ``thread.message.created`` / ``in_progress`` / ``delta``... / ``completed``) /
-``thread.run.step.completed``, then the run's last status, then ``done``. While a streamed reply is written,
-the worker keeps its text so far on the run (``partial``), and each new piece is a ``thread.message.delta``.
-
-``events`` yields each event as soon as it is known. Lambda's managed Python runtime cannot stream a
-response, so deployed the function joins them and the client gets them together when the run stops;
-``make serve`` (in process) sends each as it comes. A run still going after ``STREAM_WAIT_SECONDS`` ends the
-stream without a final run event: the client reads the run to follow it.
+A run's events from the run as stored: ``Follower`` turns each state of the run into the events of what
+happened since the last: ``thread.run.created``, ``thread.run.queued``, ``thread.run.in_progress``, for each
+step ``thread.run.step.created`` / ``in_progress`` (and for a reply ``thread.message.created`` / ``in_progress``
+/ ``delta``... / ``completed``) / ``thread.run.step.completed``, then the run's last status, then ``done``. Its
+states come from the run answered here as the model writes (``runs/streamed.py``), or, for a run another
+invocation answers (a retried request), from reading the run (its version, then the run when it changed:
+``followed``), with a keep-alive comment after ``KEEPALIVE_SECONDS`` without an event. Where nothing can stream
+(no sink: the handler tests), the events are joined and a run still going after ``STREAM_WAIT_SECONDS`` ends
+the stream without a final run event, within API Gateway's 29 s for a buffered answer.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ no retry takes it up, as Lambda retries only asynchronous invocations.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -39,16 +41,34 @@ def _provider() -> Provider | None:
 
 
 class _Out:
-    """The events sent so far: each to the client at once (``sink``), all of them kept for the body."""
+    """The events, each to the client at once (``sink``); a comment after ``KEEPALIVE_SECONDS`` without one, while
+    the model is silent (thinking, a Bedrock reply asked whole, a retry's wait), inside API Gateway's idle
+    timeout. Writes come from the run's thread and the ticker's: one at a time. Nothing is kept: the client
+    has each piece, and the answer's body is not read once it streams."""
 
     def __init__(self, sink: Callable[[str], None]) -> None:
         self.sink = sink
-        self.sent: list[str] = []
+        self._lock = threading.Lock()
+        self._last = time.monotonic()
+        self._done = threading.Event()
+        threading.Thread(target=self._tick, name="stream-keepalive", daemon=True).start()
 
     def send(self, pieces: Iterable[str]) -> None:
         for piece in pieces:
-            self.sent.append(piece)
-            self.sink(piece)
+            with self._lock:
+                self.sink(piece)
+                self._last = time.monotonic()
+
+    def close(self) -> None:
+        self._done.set()
+
+    def _tick(self) -> None:
+        while not self._done.wait(1.0):
+            if time.monotonic() - self._last >= events.KEEPALIVE_SECONDS:
+                try:
+                    self.send([events.KEEPALIVE])
+                except Exception:  # a client gone: the run goes on regardless
+                    return
 
 
 def answered_here(
@@ -61,12 +81,29 @@ def answered_here(
     created: bool,
     prelude: list[str],
 ) -> EventStream:
-    """Run ``run`` (written, queued) here, its events to ``sink`` as they happen; the whole stream returned.
+    """Run ``run`` (written, queued) here, its events to ``sink`` as they happen.
 
     ``invocation``: this request's id, recorded as the run's worker (no other invocation takes it up)."""
+    out = _Out(sink)
+    try:
+        _run_here(project, run, out, time_left=time_left, invocation=invocation, created=created, prelude=prelude)
+    finally:
+        out.close()
+    return EventStream("")  # every event went to the sink
+
+
+def _run_here(
+    project: str,
+    run: Run,
+    out: _Out,
+    *,
+    time_left: Callable[[], float],
+    invocation: str,
+    created: bool,
+    prelude: list[str],
+) -> None:
     from threads_api.runs import worker  # only streamed runs need the worker's code here
 
-    out = _Out(sink)
     queued = run_object(run, clock.now())
     out.send([*prelude, *([events.sse("thread.run.created", queued)] if created else [])])
     out.send([events.sse("thread.run.queued", queued)])
@@ -80,7 +117,6 @@ def answered_here(
         out.send(follower.events(saved))
         if lifecycle.current(saved, clock.now()).status in lifecycle.STOPPED:
             out.send([events.sse("done", "[DONE]")])
-            return EventStream("".join(out.sent))
+            return
     # Not claimed here (a retry of this request, or a cancel, came first), or not stopped yet: follow it.
     out.send(events.followed(project, saved or run, time_left=time_left, follower=follower))
-    return EventStream("".join(out.sent))
