@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from stream_runtime.answer import error_event
-
 from infra import template
 from infra.local.lambda_pool import PAYLOAD_MAX_BYTES, Outcome
 
@@ -80,6 +78,9 @@ def streaming(invoke: Any, route: Any, event: dict[str, Any]) -> tuple[Any, Iter
         pieces.put(piece)
 
     def run() -> None:
+        # The functions' code is on the path once make serve has set it up, not when this module is imported.
+        from stream_runtime.answer import error_event
+
         try:
             outcome.append(invoke(route, event, put))
             # A 5xx once the stream began: its error event ends the stream, as the streaming runtime ends it.
