@@ -184,3 +184,22 @@ def test_a_model_silent_past_api_gateways_idle_timeout_keeps_the_stream_alive(sd
     stream = events(text)
     assert_valid_events(stream)
     assert [name for name, _ in stream][-2:] == ["thread.run.completed", "done"]
+
+
+def test_create_and_run_stream_streams_a_new_threads_reply(server: Server, model: ChatServer) -> None:
+    """``threads.create_and_run_stream``: the thread, then its run's events, each delta as the model writes."""
+    client = _live_client(server)
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    said = " ".join(WORDS)
+    handler = Timed()
+    started = time.monotonic()
+    with client.beta.threads.create_and_run_stream(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": f"{said} [[pace:0.25]]"}]},
+        event_handler=handler,
+    ) as stream:
+        stream.until_done()
+    assert handler.text == f"echo: {said}"
+    assert handler.delta_times[0] < _last_written(model, started) - 1.0
+    assert handler.names[0] == "thread.created"
+    assert handler.names[-1] == "thread.run.completed"

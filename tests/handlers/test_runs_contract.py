@@ -120,6 +120,20 @@ def test_cancel_with_an_idempotency_key_twice_answers_the_first_cancel(
     assert_error(unkeyed.body, 400, contains="Cannot cancel run with status 'cancelled'")
 
 
+def test_a_keyed_cancel_that_is_refused_keeps_no_record_and_is_refused_again(
+    api: Api, runs: Runs, assistant: dict[str, Any]
+) -> None:
+    """A keyed request that fails is not kept (its in-progress record is deleted): the same cancel, retried
+    with its key, is refused again with the 400, never a 409 'in progress' nor a replay."""
+    thread_id = _thread(api)
+    run_id = api("POST", f"/threads/{thread_id}/runs", {"assistant_id": assistant["id"]}).body["id"]
+    assert api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel").status == 200
+    key = {"Idempotency-Key": "cancel-refused"}
+    for _ in range(2):
+        refused = api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel", headers=key)
+        assert_error(refused.body, 400, contains="Cannot cancel run with status 'cancelled'")
+
+
 def test_modify_run_with_an_idempotency_key_runs_once_and_refuses_the_key_for_another_request(
     api: Api, runs: Runs, assistant: dict[str, Any]
 ) -> None:
