@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	else echo "Installing the dev dependencies (first time: about 3 minutes) …"; fi; \
 	$(PY) -m pip install --quiet --upgrade pip \
 		|| { echo "Upgrading pip failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]' \
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev,ingest]' \
 		|| { echo "Installing the dev dependencies failed after $$((SECONDS - start))s (see above); run make again once fixed." >&2; exit 1; }; \
 	touch $@; echo "$(VENV) is ready: done in $$((SECONDS - start))s"
 
@@ -48,8 +48,8 @@ test: $(VENV)/.installed lint typecheck template  ## every test and check, as CI
 unit: $(VENV)/.installed  ## the fast tests: in process (no local API, no subprocesses, not the 10,000-message cascade)
 	$(PY) -m pytest -n 2 -m "not e2e and not slow and not process" --ignore=tests/e2e -p no:schemathesis -p no:anyio
 
-# The one lock: .venv frozen (pip freeze), its comment lines kept; the layer's requirements generated from it.
-lock: $(VENV)/.installed  ## requirements.lock from .venv after a change to pyproject.toml, then the layer's requirements from it
+# The one lock: .venv frozen (pip freeze), its comment lines kept; the layers' requirements generated from it.
+lock: $(VENV)/.installed  ## requirements.lock from .venv after a change to pyproject.toml, then the layers' requirements from it
 	@{ grep '^#' requirements.lock; $(PY) -m pip freeze --exclude-editable; } > requirements.lock.new
 	@mv requirements.lock.new requirements.lock
 	$(PY) -m infra.ops.lock

@@ -19,12 +19,14 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "TABLE_NAME": "threads-api-test",
         "BUCKET_NAME": "threads-api-test-files",  # infra.local.stack.bucket_name of the table: the roles name it
+        "VECTOR_BUCKET_NAME": "threads-api-test-vectors",  # infra.local.stack.vector_bucket_name, as above
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 os.environ.pop("AWS_ENDPOINT_URL_S3", None)
+os.environ.pop("AWS_ENDPOINT_URL_S3VECTORS", None)
 os.environ.pop("AWS_PROFILE", None)
 sys.path.insert(0, str(ROOT / "functions"))
 

@@ -1,7 +1,7 @@
-"""Least privilege, enforced rather than listed: every DynamoDB and S3 call a function makes in the tests is checked
-against the role SAM generates for it (``infra.local.stack``), in-process on moto and in the deployed mode's
-Lambda workers alike. A call the role does not allow is refused as AWS refuses it and fails the run; at the
-end of a full run, a permission that no call used fails it too (``tests/conftest.py``).
+"""Least privilege, enforced rather than listed: every DynamoDB, S3 and S3 Vectors call a function makes in the
+tests is checked against the role SAM generates for it (``infra.local.stack``), in-process on moto and in the
+deployed mode's Lambda workers alike. A call the role does not allow is refused as AWS refuses it and fails the
+run; at the end of a full run, a permission that no call used fails it too (``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -66,17 +66,17 @@ def record_worker_log(lines: list[dict[str, Any]]) -> None:
 
 
 def unused_grants(table_name: str) -> list[tuple[str, str, str]]:
-    """DynamoDB and S3 permissions of a function's own policy that no call of that function used."""
+    """DynamoDB, S3 and S3 Vectors permissions of a function's own policy that no call of that function used."""
     deployed = local_stack(table_name)
     arns = {deployed.table_arn()} | {f"{deployed.table_arn()}/index/{name}" for name in _index_names()}
-    arns.add(deployed.bucket_objects_arn())
+    arns |= {deployed.bucket_objects_arn(), _vector_indexes_arn(table_name)}
     unused = []
     for name, function in deployed.functions.items():
         for statement in function.statements:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             for action in actions:
-                if not action.startswith(("dynamodb:", "s3:")) or "*" in action:
+                if not action.startswith(("dynamodb:", "s3:", "s3vectors:")) or "*" in action:
                     continue  # the managed policies' stream and log actions are Lambda's, not our code's
                 for resource in resources:
                     if resource in arns and (name, action, resource) not in _used_by_table(table_name):
@@ -91,10 +91,18 @@ def _used_by_table(table_name: str) -> set[tuple[str, str, str]]:
         if resource.startswith("arn:aws:s3:::"):  # an object of the files bucket: the grant is on all of them
             mapped.add((function, action, local_stack(table_name).bucket_objects_arn()))
             continue
+        if resource.startswith("arn:aws:s3vectors:"):  # an index of the vector bucket (a store's): likewise
+            mapped.add((function, action, _vector_indexes_arn(table_name)))
+            continue
         table, _, rest = resource.partition("/index/")
         prefix = table.rsplit("/", 1)[0]
         mapped.add((function, action, f"{prefix}/{table_name}" + (f"/index/{rest}" if rest else "")))
     return mapped
+
+
+def _vector_indexes_arn(table_name: str) -> str:
+    """Every index of the stack's vector bucket, as the roles grant them (one index a vector store)."""
+    return f"arn:aws:s3vectors:{stack.REGION}:{stack.ACCOUNT}:bucket/{stack.vector_bucket_name(table_name)}/index/*"
 
 
 def _index_names() -> list[str]:

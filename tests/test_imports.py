@@ -22,7 +22,11 @@ ALLOWED = {
     "threads_api.wire": {"threads_api.domain"},
     "threads_api.store": {"threads_api.domain", "threads_api.observability"},
     "threads_api.bucket": {"threads_api.domain"},
+    "threads_api.index": {"threads_api.domain"},
     "threads_api.files": {"threads_api.domain", "threads_api.store", "threads_api.bucket"},
+    # The embedders reuse the runs' retry loop and key reading; providers/ imports nothing of ours, so no cycle.
+    "threads_api.embeddings": {"threads_api.domain", "threads_api.providers"},
+    "threads_api.ingest": {"threads_api.domain"},
     "threads_api.auth": {"threads_api.store"},
     "threads_api.http": {
         "threads_api.domain",

@@ -1,5 +1,6 @@
-"""The embedded DynamoDB of the local API: moto's server in memory, the template's table, and a stream
-poller that hands REMOVE records to the cleanup function as Lambda's event source mapping would."""
+"""The embedded DynamoDB of the local API: moto's server in memory, the template's table (and on the same moto,
+the files bucket and the vector bucket), and a stream poller that hands REMOVE records to the cleanup function
+as Lambda's event source mapping would."""
 
 from __future__ import annotations
 
@@ -57,6 +58,14 @@ def create_bucket(s3: Any, bucket: str) -> None:
         s3.head_bucket(Bucket=bucket)
     except s3.exceptions.ClientError:
         s3.create_bucket(Bucket=bucket)
+
+
+def create_vector_bucket(s3vectors: Any, bucket: str) -> None:
+    """Create the vector bucket (S3 Vectors) unless it is there already."""
+    try:
+        s3vectors.get_vector_bucket(vectorBucketName=bucket)
+    except s3vectors.exceptions.NotFoundException:
+        s3vectors.create_vector_bucket(vectorBucketName=bucket)
 
 
 @cache

@@ -12,7 +12,9 @@ needs ``PutItem``, ``UpdateItem``, ``DeleteItem``, ``ConditionCheckItem`` or ``G
 And for the run worker's calls: Lambda's ``Invoke`` needs ``lambda:InvokeFunction`` on the function, SSM's
 ``GetParameter`` ``ssm:GetParameter`` on the parameter, Bedrock's ``Converse`` ``bedrock:InvokeModel`` on
 the model; S3's ``PutObject``, ``GetObject`` and ``DeleteObject`` their action on the object
-(``arn:aws:s3:::<bucket>/<key>``).
+(``arn:aws:s3:::<bucket>/<key>``); S3 Vectors' operations on an index their action (``s3vectors:<Operation>``)
+on the index (``arn:aws:s3vectors:<region>:<account>:bucket/<bucket>/index/<index>``), and a read of vectors'
+metadata or data through QueryVectors or ListVectors ``s3vectors:GetVectors`` there too.
 """
 
 from __future__ import annotations
@@ -81,6 +83,33 @@ _S3_OBJECT_ACTIONS = {
 }
 
 
+# S3 Vectors' operations on an index: each needs its action on the index's ARN (CreateIndex too: its resource is
+# the index it makes). QueryVectors with a filter or returnMetadata, and ListVectors with returnData or
+# returnMetadata, need s3vectors:GetVectors on the index as well (API Reference, QueryVectors and ListVectors).
+_S3VECTORS_INDEX_OPERATIONS = {
+    "CreateIndex",
+    "DeleteIndex",
+    "GetIndex",
+    "PutVectors",
+    "DeleteVectors",
+    "GetVectors",
+    "ListVectors",
+    "QueryVectors",
+}
+
+
+def _s3vectors(operation: str, params: dict[str, Any], region: str, account: str) -> list[Grant]:
+    arn = str(params.get("indexArn") or "")
+    if not arn:
+        bucket = str(params.get("vectorBucketArn") or "").rpartition("/")[2] or params.get("vectorBucketName", "")
+        arn = f"arn:aws:s3vectors:{region}:{account}:bucket/{bucket}/index/{params.get('indexName', '')}"
+    grants = [(f"s3vectors:{operation}", arn)]
+    reads = {"QueryVectors": ("filter", "returnMetadata"), "ListVectors": ("returnData", "returnMetadata")}
+    if any(params.get(name) for name in reads.get(operation, ())):
+        grants.append(("s3vectors:GetVectors", arn))
+    return grants
+
+
 def table_arn(table: str, region: str, account: str) -> str:
     return table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
 
@@ -104,6 +133,8 @@ def required(service: str, operation: str, params: dict[str, Any], region: str, 
         return [("bedrock:InvokeModel", arn)]
     if service == "s3" and operation in _S3_OBJECT_ACTIONS:
         return [(_S3_OBJECT_ACTIONS[operation], f"arn:aws:s3:::{params.get('Bucket', '')}/{params.get('Key', '')}")]
+    if service == "s3vectors" and operation in _S3VECTORS_INDEX_OPERATIONS:
+        return _s3vectors(operation, params, region, account)
     if service != "dynamodb":
         return [(f"{service}:{operation}", "*")]  # nothing else is expected of our functions: fail closed
     action = f"dynamodb:{operation}"

@@ -159,7 +159,7 @@ class LocalLambda:
         return path
 
     def _environment_variables(self, function: Function) -> dict[str, str]:
-        """Lambda's reserved variables, the template's, and the local DynamoDB and S3 endpoint."""
+        """Lambda's reserved variables, the template's, and the local DynamoDB, S3 and S3 Vectors endpoint."""
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "en_US.UTF-8",
@@ -184,9 +184,10 @@ class LocalLambda:
         if function.tracing == "Active":
             env["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:2000"
             env["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR"
-        if self._endpoint:  # the embedded moto serves the table and the files bucket
+        if self._endpoint:  # the embedded moto serves the table, the files bucket and the vector bucket
             env["AWS_ENDPOINT_URL_DYNAMODB"] = self._endpoint
             env["AWS_ENDPOINT_URL_S3"] = self._endpoint
+            env["AWS_ENDPOINT_URL_S3VECTORS"] = self._endpoint
         env.update(self._extra.get(function.logical_id, {}))
         return env
 

@@ -4,7 +4,8 @@ item, AttributeValues serialized directly, and an item's size checked as DynamoD
 leaves (its local index entries included). ``apply()`` is idempotent. tests/deployed/test_local_dynamodb.py
 checks the patched moto against DynamoDB's documented behaviour (its docstring names the documents), not against
 DynamoDB itself: the transactions' tokens, their rollback, the AttributeValues and the item size; one call at
-a time is what the concurrent tests of tests/handlers rely on."""
+a time is what the concurrent tests of tests/handlers rely on. The vector bucket's S3 Vectors is patched in
+``moto_s3vectors.py`` (QueryVectors, and the documented limits), from here too."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from infra.local import moto_item_size
+from infra.local import moto_item_size, moto_s3vectors
 
 _moto_lock = threading.Lock()
 
@@ -21,6 +22,7 @@ def apply() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
+    moto_s3vectors.apply()  # the vector bucket's S3 Vectors, on the same moto (its own module, its own guard)
     if getattr(DynamoHandler, "_patched", False):
         return
     DynamoHandler._patched = True  # type: ignore[attr-defined]

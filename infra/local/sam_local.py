@@ -53,10 +53,11 @@ def env_vars(dynamodb_endpoint: str, lambda_endpoint: str, table_name: str = TAB
     for name, resource in functions().items():
         variables = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
         values = {"TABLE_NAME": table_name, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
-        if "RUN_WORKER_FUNCTION" in variables:  # a function that starts runs: the worker, on sam local start-lambda
-            worker = variables["RUN_WORKER_FUNCTION"]
-            assert isinstance(worker, dict) and set(worker) == {"Ref"}, f"{name}: RUN_WORKER_FUNCTION {worker!r}"
-            values |= {"AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint, "RUN_WORKER_FUNCTION": str(worker["Ref"])}
+        for variable in ("RUN_WORKER_FUNCTION", "INGEST_WORKER_FUNCTION"):  # a worker, on sam local start-lambda
+            if variable in variables:
+                worker = variables[variable]
+                assert isinstance(worker, dict) and set(worker) == {"Ref"}, f"{name}: {variable} {worker!r}"
+                values |= {"AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint, variable: str(worker["Ref"])}
         if "STREAM_RUNTIME_OFF" in variables:  # SAM CLI's local API reads no streamed answer: the managed runtime
             values["STREAM_RUNTIME_OFF"] = "1"
         if "BUCKET_NAME" in variables:  # a function of the files bucket: the local one, on the same moto

@@ -6,10 +6,10 @@ Two modes, one gateway (``infra/local/api_gateway.py``, on werkzeug's HTTP serve
   Lambda-like processes of its own with only the layer's packages and the runtime's boto3, the environment
   and IAM role SAM generates (every DynamoDB call checked against it), and Lambda's limits.
 
-DynamoDB and the files bucket's S3 are embedded (moto's server, in memory) unless ``TABLE_NAME`` names a real
-table (your AWS credentials; then ``BUCKET_NAME`` names a real bucket for the files routes). The table's
-stream is polled here and drives the cleanup function, filtered as the
-template's event source mapping filters it.
+DynamoDB, the files bucket's S3 and the vector bucket's S3 Vectors are embedded (moto's server, in memory) unless
+``TABLE_NAME`` names a real table (your AWS credentials; then ``BUCKET_NAME`` names a real bucket for the files
+routes, ``VECTOR_BUCKET_NAME`` a real vector bucket for the vector stores). The table's stream is polled here
+and drives the cleanup function, filtered as the template's event source mapping filters it.
 
 Keys are checked at the edge as in AWS: the template's authorizer function runs before each route that needs
 a key (in this process, or in the deployed mode as a Lambda of its own under its role: ``infra/local/edge.py``).
@@ -126,7 +126,7 @@ def _loopback(host: str) -> str:
 def _configure_dynamodb() -> tuple[str | None, str]:
     """Point this process at the embedded DynamoDB (or a real table) before the store is imported."""
     real_table = os.environ.get("TABLE_NAME")
-    if real_table:  # the files routes then need BUCKET_NAME, a real bucket
+    if real_table:  # the files routes then need BUCKET_NAME, a real bucket; vector stores VECTOR_BUCKET_NAME
         return None, real_table
     endpoint = local_dynamodb.start_embedded()
     table = "threads-api-local"
@@ -140,9 +140,12 @@ def _configure_dynamodb() -> tuple[str | None, str]:
         }
     )
     local_dynamodb.create_table(local_dynamodb.client(endpoint), table)
-    # The files bucket, on the same embedded moto (its S3): named after the table, as the local stack names it.
+    # The files bucket and the vector bucket, on the same embedded moto (its S3 and S3 Vectors): named after the
+    # table, as the local stack names them.
     os.environ.update({"AWS_ENDPOINT_URL_S3": endpoint, "BUCKET_NAME": stack.bucket_name(table)})
     local_dynamodb.create_bucket(local_dynamodb.client(endpoint, "s3"), os.environ["BUCKET_NAME"])
+    os.environ.update({"AWS_ENDPOINT_URL_S3VECTORS": endpoint, "VECTOR_BUCKET_NAME": stack.vector_bucket_name(table)})
+    local_dynamodb.create_vector_bucket(local_dynamodb.client(endpoint, "s3vectors"), os.environ["VECTOR_BUCKET_NAME"])
     return endpoint, table
 
 
@@ -184,8 +187,9 @@ def _mode(
             invokers.async_invoker(lambda_.invoke, invokers.invoked_functions(functions)),
         )
     os.environ.setdefault("RUN_WORKER_FUNCTION", "RunWorkerFunction")
+    os.environ.setdefault("INGEST_WORKER_FUNCTION", "IngestWorkerFunction")
     os.environ.setdefault("MODEL_PROVIDER", invokers.model_parameters()["ModelProvider"])
-    in_process = invokers.async_invoker(invokers.run_async_in_process, {"RunWorkerFunction": "RunWorkerFunction"})
+    in_process = invokers.async_invoker(invokers.run_async_in_process, invokers.IN_PROCESS_WORKERS)
     return _Mode(None, {}, invokers.in_process_invoker(), cleanup, in_process)
 
 

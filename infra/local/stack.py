@@ -64,6 +64,11 @@ def bucket_name(table_name: str) -> str:
     return f"{table_name}-files".lower()
 
 
+def vector_bucket_name(table_name: str) -> str:
+    """The vector bucket of a local stack, named after its table (its Ref and VectorBucketArn: its ARN)."""
+    return f"{table_name}-vectors".lower()
+
+
 def _parse(path: Path) -> dict[str, Any]:
     from samtranslator.yaml_helper import yaml_parse
 
@@ -79,11 +84,8 @@ def translate(template_path: Path, parameters: dict[str, str] | None = None) -> 
     """The CloudFormation template SAM's transform makes of ``template_path`` (before intrinsics): a copy of
     the one made for the same file as it is now and the same parameters (a translation costs ~0.3 s, and the
     template tests ask for the same few dozens of times)."""
-    stat = template_path.stat()
-    made = _translated(
-        template_path.resolve(), stat.st_mtime_ns, stat.st_size, tuple(sorted((parameters or {}).items()))
-    )
-    return copy.deepcopy(made)
+    stat, settings = template_path.stat(), tuple(sorted((parameters or {}).items()))
+    return copy.deepcopy(_translated(template_path.resolve(), stat.st_mtime_ns, stat.st_size, settings))
 
 
 @cache
@@ -151,6 +153,8 @@ class _Resolver:
             return self.table_name
         if kind == "AWS::S3::Bucket":
             return bucket_name(self.table_name)
+        if kind == "AWS::S3Vectors::VectorBucket":  # the ARN, the primary identifier of its registry schema
+            return self.get_att(name, "VectorBucketArn")
         if kind == "AWS::Lambda::LayerVersion":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{self.stack_name}-{name}:1"
         if kind == "AWS::SQS::Queue":
@@ -167,6 +171,7 @@ class _Resolver:
     def get_att(self, name: str, attribute: str) -> str:
         kind = self.cfn["Resources"][name]["Type"]
         physical = f"{self.stack_name}-{name}"
+        vectors = f"arn:aws:s3vectors:{REGION}:{ACCOUNT}:bucket/{vector_bucket_name(self.table_name)}"
         if (kind, attribute) == ("AWS::Logs::LogGroup", "Arn"):
             return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{self._log_group(name)}:*"
         arns = {
@@ -174,6 +179,7 @@ class _Resolver:
             ("AWS::DynamoDB::Table", "StreamArn"): f"{iam.table_arn(self.table_name, REGION, ACCOUNT)}/stream/local",
             ("AWS::IAM::Role", "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{physical}",
             ("AWS::S3::Bucket", "Arn"): f"arn:aws:s3:::{bucket_name(self.table_name)}",
+            ("AWS::S3Vectors::VectorBucket", "VectorBucketArn"): vectors,
             ("AWS::SQS::Queue", "Arn"): f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical}",
             ("AWS::Lambda::Function", "Arn"): f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}",
             ("AWS::Lambda::Version", "Version"): "1",  # AutoPublishAlias: the alias's version
@@ -230,6 +236,10 @@ class _Resolver:
                 return self.condition(arg)
             if key == "Fn::Join":
                 return str(arg[0]).join(str(v) for v in self.resolve(arg[1]))
+            if key == "Fn::Split":  # with Fn::Select, the vector bucket's name: !Select [1, !Split ["/", <arn>]]
+                return str(self.resolve(arg[1])).split(str(arg[0]))
+            if key == "Fn::Select":
+                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
             if key.startswith("Fn::"):
                 raise ValueError(f"{key} is not resolved locally")
         resolved = {k: self.resolve(v) for k, v in value.items()}

@@ -227,16 +227,21 @@ _keys: list[tuple[str, str]] = []  # the running test's keys, from its fresh tab
 def dynamodb() -> Iterator[Any]:
     from threads_api import store
     from threads_api.bucket import s3
+    from threads_api.index import s3vectors
 
     moto_patches.apply()
     store.client.meta.events.register("before-parameter-build.dynamodb", _enforce_dynamodb_limits, unique_id="limits")
     store.client.meta.events.register("before-parameter-build.dynamodb", least_privilege.check_call, unique_id="iam")
     s3.client().meta.events.register("before-parameter-build.s3", least_privilege.check_call, unique_id="iam")
+    s3vectors.client().meta.events.register(
+        "before-parameter-build.s3vectors", least_privilege.check_call, unique_id="iam"
+    )
     denied_before = len(least_privilege.denied)
     with mock_aws():  # a fresh moto for each test: no test sees another's items, keys, objects or stream records
         client = local_dynamodb.client(None)
         _keys[:] = [_fresh_table(os.environ["TABLE_NAME"])]
         local_dynamodb.client(None, "s3").create_bucket(Bucket=os.environ["BUCKET_NAME"])
+        local_dynamodb.create_vector_bucket(local_dynamodb.client(None, "s3vectors"), os.environ["VECTOR_BUCKET_NAME"])
         yield client
     # A denial fails the test that caused it, even where the code turned the error into a response.
     assert least_privilege.denied[denied_before:] == [], "a call the function's IAM role does not allow"

@@ -58,3 +58,29 @@ def test_denials_read_as_aws_writes_them() -> None:
         f"User: arn:aws:sts::1:assumed-role/r/function is not authorized to perform: dynamodb:GetItem on resource: "
         f"{TABLE} because no identity-based policy allows the dynamodb:GetItem action"
     )
+
+
+def test_an_s3_vectors_call_needs_its_action_on_the_index() -> None:
+    """Service Authorization Reference (Amazon S3 Vectors): the operations on an index take the index's ARN,
+    CreateIndex too; API Reference, QueryVectors and ListVectors: a filter or metadata (ListVectors: data or
+    metadata) also needs s3vectors:GetVectors."""
+
+    def required(operation: str, **params: object) -> list[iam.Grant]:
+        return iam.required("s3vectors", operation, params, "us-east-1", "123456789012")
+
+    index = "arn:aws:s3vectors:us-east-1:123456789012:bucket/b/index/i"
+    named = {"vectorBucketName": "b", "indexName": "i"}
+    for operation in ("CreateIndex", "DeleteIndex", "GetIndex", "PutVectors", "DeleteVectors", "GetVectors"):
+        assert required(operation, **named) == [(f"s3vectors:{operation}", index)]
+    assert required("CreateIndex", vectorBucketArn=index.removesuffix("/index/i"), indexName="i") == [
+        ("s3vectors:CreateIndex", index)
+    ]
+    assert required("QueryVectors", indexArn=index, topK=1) == [("s3vectors:QueryVectors", index)]
+    for asked in ({"returnMetadata": True}, {"filter": {"file_id": "f"}}):
+        assert required("QueryVectors", **named, **asked) == [
+            ("s3vectors:QueryVectors", index),
+            ("s3vectors:GetVectors", index),
+        ]
+    assert required("ListVectors", **named) == [("s3vectors:ListVectors", index)]
+    assert required("ListVectors", **named, returnData=True)[1] == ("s3vectors:GetVectors", index)
+    assert required("CreateVectorBucket", vectorBucketName="b") == [("s3vectors:CreateVectorBucket", "*")]

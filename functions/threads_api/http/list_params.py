@@ -9,6 +9,7 @@ from threads_api.domain import errors, limits
 from threads_api.domain.errors import BadCursor
 from threads_api.domain.ids import ID_PATTERN
 from threads_api.domain.records import PageParams
+from threads_api.domain.vector_stores import FILE_STATUSES
 
 # ASCII only: ``\d`` and ``int()`` would take any Unicode digit (U+FF11, U+0663), ``str.strip()`` any space.
 _LIMIT_PATTERN = re.compile(r"[+-]?[0-9]{1,10}")
@@ -71,3 +72,16 @@ def purpose_param(query: dict[str, str]) -> str | None:
             code="invalid_value",
         )
     return purpose
+
+
+def status_filter(query: dict[str, str]) -> str | None:
+    """A vector store's files' ``filter``: one of the statuses a file may have (None: every file)."""
+    status = query.get("filter") or None
+    if status is not None and status not in FILE_STATUSES:
+        supported = ", ".join(f"'{s}'" for s in FILE_STATUSES)
+        raise errors.invalid(
+            f"Invalid value for 'filter': {status[:64]!r}. Supported values are: {supported}.",
+            param="filter",
+            code="invalid_value",
+        )
+    return status

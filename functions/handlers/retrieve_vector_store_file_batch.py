@@ -1,0 +1,13 @@
+"""GET /vector_stores/{vector_store_id}/file_batches/{batch_id}: its status and counts, read from its files."""
+
+from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.store import file_batches, vector_stores
+from threads_api.wire import vector_store_objects
+
+
+@endpoint("retrieve_vector_store_file_batch")
+def handler(request: Request) -> Body:
+    store_id = request.object_id("vector_store_id", "vector store")
+    batch_id = request.object_id("batch_id", "file batch")
+    vector_stores.get_store(request.project, store_id)
+    return vector_store_objects.file_batch_object(file_batches.get_batch(request.project, store_id, batch_id))

@@ -1,0 +1,1 @@
+"""Vector stores' use cases: adding files and ingesting them, searching, deleting what a store or a file leaves."""

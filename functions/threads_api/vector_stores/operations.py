@@ -1,0 +1,143 @@
+"""What the vector store handlers call: a store created with its files, files added (one, or a batch), a batch
+cancelled, a file deleted with its vectors, a file's parsed text.
+
+Adding files checks them all first (each a file of the project: a 404 names the first that is not), so a bad
+id writes nothing; then the files' items and the store's counters are written in transactions, and the files
+are handed to the ingestion worker. A file whose hand-over fails is failed at once (``server_error``): nothing
+else would ever end it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from threads_api.bucket import s3
+from threads_api.domain import clock, ids
+from threads_api.domain.errors import NotFound, invalid
+from threads_api.domain.vector_stores import FileBatch, LastError, VectorStore, VectorStoreFile
+from threads_api.files.operations import object_key
+from threads_api.index import s3vectors
+from threads_api.store import file_batches, store_file_states, store_files
+from threads_api.store import files as file_items
+from threads_api.store import vector_stores as store_items
+from threads_api.vector_stores import starter
+
+if TYPE_CHECKING:
+    from threads_api.wire.vector_store_bodies import NewStoreFile, NewVectorStore
+
+NOT_STARTED = LastError("server_error", "The file could not be ingested: the ingestion worker could not be invoked.")
+FILES_PER_STORE = 10_000  # ours: a store's file list and batches are read whole; see docs/vector-stores.md
+
+
+def parsed_key(project: str, store_id: str, file_id: str, gen: str) -> str:
+    """Where a store's file's parsed text is kept (``content``), per generation, beside the files' bytes."""
+    return f"{project}/vector_stores/{store_id}/{file_id}/{gen}.txt"
+
+
+def vector_key(file_id: str, gen: str, n: int) -> str:
+    return f"{file_id}#{gen}#{n}"
+
+
+def create_store(project: str, new: NewVectorStore, store_id: str | None = None) -> VectorStore:
+    """A new store, and its ``file_ids`` added (one chunking strategy for all)."""
+    store = store_items.new_store(store_id or ids.new_id("vs_"), new.name or "", new.metadata, new.expires_after)
+    store.description = new.description
+    found = _files(project, new.file_ids)  # before anything is written: a bad id writes nothing
+    stored = store_items.put_store(project, store)
+    if new.file_ids:
+        added = [store_files.new_store_file(stored.id, fid, found[fid], new.chunking, {}, None) for fid in new.file_ids]
+        _ingest(project, stored.id, added)
+        stored = store_items.get_store(project, stored.id)
+    return stored
+
+
+def add_file(project: str, store_id: str, new: NewStoreFile) -> VectorStoreFile:
+    """Add one file (one in the store already is answered as it is)."""
+    store_items.get_store(project, store_id)
+    found = _files(project, [new.file_id])
+    added = store_files.new_store_file(store_id, new.file_id, found[new.file_id], new.chunking, new.attributes, None)
+    _ingest(project, store_id, [added])
+    return store_files.get_file(project, store_id, new.file_id)
+
+
+def add_batch(project: str, store_id: str, files: list[NewStoreFile], batch_id: str | None = None) -> FileBatch:
+    """A batch of files: its item, then its files (a file in the store already joins the batch as it is)."""
+    store_items.get_store(project, store_id)
+    found = _files(project, [f.file_id for f in files])
+    batch = FileBatch(id=batch_id or ids.new_id("vsfb_"), vector_store_id=store_id, created_at=clock.now())
+    file_batches.put_batch(project, batch)  # False: a keyed retry; adding its files again is safe
+    added = [
+        store_files.new_store_file(store_id, f.file_id, found[f.file_id], f.chunking, f.attributes, batch.id)
+        for f in files
+    ]
+    _ingest(project, store_id, added)
+    return file_batches.get_batch(project, store_id, batch.id)
+
+
+def _files(project: str, file_ids: list[str]) -> dict[str, str]:
+    """file id -> filename, for files of the project (a 404 names the first that is not)."""
+    unique = list(dict.fromkeys(file_ids))
+    found = file_items.find_files(project, unique)
+    missing = next((file_id for file_id in unique if file_id not in found), None)
+    if missing is not None:
+        raise NotFound("file", missing)
+    return {file_id: file.filename for file_id, file in found.items()}
+
+
+def _ingest(project: str, store_id: str, files: list[VectorStoreFile]) -> None:
+    unique = list({f.id: f for f in files}.values())
+    if len(unique) > FILES_PER_STORE:
+        raise invalid(f"A vector store holds at most {FILES_PER_STORE} files.", param="file_ids")
+    new = store_files.add_files(project, unique)
+    fail_unstarted(project, store_id, starter.start(project, store_id, [(f.id, gen) for f, gen in new]))
+
+
+def fail_unstarted(project: str, store_id: str, files: list[tuple[str, str]]) -> None:
+    """End the files (id, generation) that could not be handed to the worker: nothing else would end them."""
+    for file_id, gen in files:
+        unstarted = VectorStoreFile(id=file_id, vector_store_id=store_id, created_at=0)
+        store_file_states.finish(project, unstarted, gen, "failed", error=NOT_STARTED)
+
+
+def cancel_batch(project: str, store_id: str, batch_id: str) -> FileBatch:
+    """Cancel a batch: its files still in progress end ``cancelled`` (their workers then stop and clean up)."""
+    file_batches.mark_cancelled(project, store_id, batch_id)
+    for file_id, status in file_batches.batch_file_statuses(project, store_id, batch_id).items():
+        if status == "in_progress":
+            with contextlib.suppress(NotFound):
+                store_file_states.cancel(project, store_files.get_file(project, store_id, file_id))
+    return file_batches.get_batch(project, store_id, batch_id)
+
+
+def delete_file(project: str, store_id: str, file_id: str) -> None:
+    """Remove a file from a store: its item (and the store's counters), then its vectors and parsed text. A
+    worker still ingesting it finds it gone at its end and deletes what it wrote."""
+    store_items.get_store(project, store_id)
+    file, gen = store_file_states.remove(project, store_id, file_id)
+    remove_ingested(project, store_id, file_id, gen, file.chunks)
+
+
+def remove_ingested(project: str, store_id: str, file_id: str, gen: str, chunks: int) -> None:
+    """Delete a file's vectors (keys from its chunk count) and its parsed text; each step safe to repeat."""
+    if chunks:
+        with contextlib.suppress(NotFound):  # the store's index is gone already: so are the vectors
+            s3vectors.delete_vectors(
+                s3vectors.index_name(store_id), [vector_key(file_id, gen, n) for n in range(chunks)]
+            )
+    s3.delete_object(parsed_key(project, store_id, file_id, gen))
+
+
+def file_content(project: str, store_id: str, file_id: str) -> str:
+    """A store's file's parsed text (empty until its ingestion has parsed it)."""
+    store_items.get_store(project, store_id)
+    item = store_files.find_item(project, store_id, file_id)
+    if item is None:
+        raise NotFound("file", file_id)
+    data = s3.get_object(parsed_key(project, store_id, file_id, store_files.generation(item)))
+    return "" if data is None else data.decode()
+
+
+def file_bytes(project: str, file_id: str) -> bytes | None:
+    """The bytes of a file of the project (None: deleted since it was added)."""
+    return s3.get_object(object_key(project, file_id))
