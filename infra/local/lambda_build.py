@@ -78,10 +78,13 @@ def runtime_dir() -> Path:
 
 def host_layer(content_dir: Path) -> Path:
     """A layer's requirements (``<ContentUri>/requirements.txt``) installed for this machine's architecture,
-    laid out as Lambda mounts a layer (``python/`` inside)."""
+    laid out as Lambda mounts a layer (``python/`` inside), and the other files of its folder at its root."""
     requirements = content_dir / "requirements.txt"
     target = BUILD_ROOT / f"layer-{content_dir.name}-{_digest(requirements)}"
     _pip_install(requirements, target, no_deps=True)
+    for extra in content_dir.iterdir():  # what the layer's Makefile puts at its root (the tokenizer's file)
+        if extra.is_file() and extra.name not in ("Makefile", "requirements.txt"):
+            shutil.copy2(extra, target / extra.name)
     return target
 
 

@@ -189,6 +189,15 @@ class LocalLambda:
             env["AWS_ENDPOINT_URL_S3"] = self._endpoint
             env["AWS_ENDPOINT_URL_S3VECTORS"] = self._endpoint
         env.update(self._extra.get(function.logical_id, {}))
+        return self._layer_files(function, env)
+
+    def _layer_files(self, function: Function, env: dict[str, str]) -> dict[str, str]:
+        """A variable naming a file of a layer's root (``/opt/<name>``, where Lambda mounts layers) names the
+        same file of this machine's copy of the layer: this machine has no ``/opt`` of layers."""
+        for name, value in env.items():
+            if value.startswith("/opt/"):
+                found = [self._layer_paths[d] / value[5:] for d in function.layer_dirs]
+                env[name] = str(next((path for path in found if path.exists()), value))
         return env
 
     def _acquire(self, name: str) -> Any:

@@ -6,7 +6,8 @@ tests/handlers/test_local_s3vectors.py, against the documents named there.
 - QueryVectors, which moto lacks: exact nearest neighbours (S3 Vectors' search is approximate) by the index's
   metric (cosine distance, 1 - the cosine similarity; euclidean, the L2 distance), nearest first (a tie by key),
   top-K of 1 to 100, the metadata filter (``vector_filters.py``; a non-filterable key refused), the metadata and
-  distance only when asked, a query vector of another dimension refused, a missing index NotFoundException.
+  distance only when asked, a query vector of another dimension refused (or of zeros in a cosine index: the
+  documents say so of PutVectors only; a cosine distance to it has no value), a missing index NotFoundException.
 - CreateIndex: a name that is taken is ConflictException (moto replaced the index and lost its vectors); 4,096
   dimensions are allowed (moto refused them); the name's rules; ``metadataConfiguration``'s non-filterable keys
   kept and shown by GetIndex (moto dropped them).
@@ -92,7 +93,6 @@ def create_index(self: Any) -> Any:
     """CreateIndex (API Reference): moto's, with the documented bounds, the taken name refused, and the
     non-filterable keys kept."""
     from moto.core.responses import EmptyResult
-    from moto.s3vectors.exceptions import IndexNotFound
 
     name, dimension = self._get_param("indexName") or "", self._get_param("dimension")
     if not INDEX_NAME.fullmatch(name):
@@ -109,11 +109,8 @@ def create_index(self: Any) -> Any:
     bucket = self.s3vectors_backend.get_vector_bucket(
         self._get_param("vectorBucketName"), self._get_param("vectorBucketArn")
     )
-    try:
-        self.s3vectors_backend.get_index(bucket.vector_bucket_name, name, None)
+    if any(taken.index_name == name for taken in bucket.indexes.values()):
         raise _conflict()
-    except IndexNotFound:
-        pass
     self.s3vectors_backend.create_index(
         vector_bucket_name=bucket.vector_bucket_name,
         vector_bucket_arn=None,

@@ -63,10 +63,22 @@ def test_an_index_name_is_valid_injective_and_read_back() -> None:
     names = {s3vectors.index_name(i) for i in (STORE, STORE.lower(), STORE.upper(), "vs_a-b", "vs_a_b")}
     assert len(names) == 5
     for name in names:
-        assert 3 <= len(name) <= 63 and name.isalnum() and name == name.lower(), name
+        assert 3 <= len(name) <= 63, name
+        assert name.isalnum(), name
+        assert name == name.lower(), name
     assert s3vectors.vector_store_id(s3vectors.index_name(STORE)) == STORE
     with pytest.raises(ValueError, match="3 to 63"):
         s3vectors.index_name("vs_" + "x" * 37)  # 40 bytes: 64 characters
+
+
+def test_the_bucket_is_named_by_its_name_or_its_arn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CloudFormation's Ref of an AWS::S3Vectors::VectorBucket is its ARN: the template may pass either."""
+    for value in (BUCKET, f"arn:aws:s3vectors:us-east-1:123456789012:bucket/{BUCKET}"):
+        monkeypatch.setenv("VECTOR_BUCKET_NAME", value)
+        assert s3vectors.bucket_name() == BUCKET
+    monkeypatch.delenv("VECTOR_BUCKET_NAME")
+    with pytest.raises(RuntimeError, match="VECTOR_BUCKET_NAME"):
+        s3vectors.bucket_name()
 
 
 def test_an_index_is_made_once_and_keeps_its_vectors(index: str) -> None:
@@ -190,13 +202,10 @@ def test_batches_keep_to_500_vectors_and_keys_a_request(index: str, monkeypatch:
     monkeypatch.setattr(s3vectors.client(), "_make_api_call", counted)
     s3vectors.put_vectors(index, [Vector(f"k{i}", [1, i]) for i in range(1001)])
     s3vectors.delete_vectors(index, [f"k{i}" for i in range(1001)])
-    assert calls == [("PutVectors", 500), ("PutVectors", 500), ("PutVectors", 1)] + [
-        ("DeleteVectors", 500),
-        ("DeleteVectors", 500),
-        ("DeleteVectors", 1),
-    ]
+    assert calls == [(operation, n) for operation in ("PutVectors", "DeleteVectors") for n in (500, 500, 1)]
     unchecked = raw(validate=False)
-    refused(unchecked.put_vectors, indexName=index, vectors=[{"key": f"{i}", "data": {"float32": [1, 0]}} for i in range(501)])
+    too_many = [{"key": f"{i}", "data": {"float32": [1, 0]}} for i in range(501)]
+    refused(unchecked.put_vectors, indexName=index, vectors=too_many)
     refused(unchecked.delete_vectors, indexName=index, keys=[str(i) for i in range(501)])
 
 

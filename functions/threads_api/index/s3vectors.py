@@ -98,7 +98,7 @@ def index_name(vector_store_id: str) -> str:
 
     Injective (it decodes back: ``vector_store_id``) whatever the id holds (upper case, '_'), and within S3
     Vectors' rules: base32's a-z and 2-7 only. A ``vs_`` id of 24 characters makes 44 characters; an id of
-    more than 39 bytes would make more than 63, and one of a byte fewer than 3: both refused (ValueError).
+    more than 39 bytes would make more than 63, one of a single byte 2: both refused (ValueError).
     """
     name = base64.b32encode(vector_store_id.encode()).decode().rstrip("=").lower()
     if not 3 <= len(name) <= 63:
