@@ -44,17 +44,19 @@ def test_sam_applies_every_variable_because_the_template_declares_it() -> None:
 
 
 def test_functions_that_start_runs_invoke_the_worker_on_sam_local_start_lambda() -> None:
+    """The functions that start runs or ingestions invoke their worker on sam local start-lambda."""
     variables = sam_local.env_vars(DYNAMODB, LAMBDA)
     starters = {
-        name
+        name: variable
         for name, f in _functions().items()
-        if "RUN_WORKER_FUNCTION" in ((f["Properties"].get("Environment") or {}).get("Variables") or {})
+        for variable in ("RUN_WORKER_FUNCTION", "INGEST_WORKER_FUNCTION")
+        if variable in ((f["Properties"].get("Environment") or {}).get("Variables") or {})
     }
-    assert starters
+    assert set(starters.values()) == {"RUN_WORKER_FUNCTION", "INGEST_WORKER_FUNCTION"}
     for name, values in variables.items():
         if name in starters:
             assert values["AWS_ENDPOINT_URL_LAMBDA"] == LAMBDA, name
-            assert values["RUN_WORKER_FUNCTION"] in _functions(), name  # start-lambda knows functions by logical id
+            assert values[starters[name]] in _functions(), name  # start-lambda knows functions by logical id
         else:
             assert "AWS_ENDPOINT_URL_LAMBDA" not in values, name
 
@@ -98,6 +100,7 @@ def test_with_docker_it_creates_the_table_and_the_bucket_then_runs_sam(
     monkeypatch.setattr(local_dynamodb, "client", lambda endpoint, service="dynamodb": Client(service))
     monkeypatch.setattr(local_dynamodb, "create_table", lambda c, name: made.append((c.service, name)))
     monkeypatch.setattr(local_dynamodb, "create_bucket", lambda c, name: made.append((c.service, name)))
+    monkeypatch.setattr(local_dynamodb, "create_vector_bucket", lambda c, name: made.append((c.service, name)))
 
     def popen(args: list[str]) -> Lambdas:
         ran.append(args)
@@ -110,7 +113,11 @@ def test_with_docker_it_creates_the_table_and_the_bucket_then_runs_sam(
     monkeypatch.setattr(subprocess, "Popen", popen)
     monkeypatch.setattr(subprocess, "call", call)
     assert sam_local.main() == 0
-    assert made == [("dynamodb", sam_local.TABLE_NAME), ("s3", sam_local.BUCKET_NAME)]
+    assert made == [
+        ("dynamodb", sam_local.TABLE_NAME),
+        ("s3", sam_local.BUCKET_NAME),
+        ("s3vectors", stack.vector_bucket_name(sam_local.TABLE_NAME)),
+    ]
     assert [args[1:3] for args in ran[:2]] == [["local", "start-lambda"], ["local", "start-api"]]
     assert ran[2] == ["terminated"]
 

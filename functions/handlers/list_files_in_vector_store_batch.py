@@ -2,7 +2,7 @@
 
 from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.http.list_params import page_params, status_filter
-from threads_api.store import file_batches, store_files
+from threads_api.vector_stores import reads
 from threads_api.wire import response_bodies, vector_store_objects
 
 
@@ -11,6 +11,5 @@ def handler(request: Request) -> Body:
     store_id = request.object_id("vector_store_id", "vector store")
     batch_id = request.object_id("batch_id", "file batch")
     page, status = page_params(request.query, "file-"), status_filter(request.query)
-    file_batches.get_batch_item(request.project, store_id, batch_id)
-    found = store_files.list_files(request.project, store_id, status, batch_id, page)
+    found = reads.list_files(request.project, store_id, status, batch_id, page)
     return response_bodies.list_object(found, vector_store_objects.vector_store_file_object)

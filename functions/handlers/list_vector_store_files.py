@@ -2,7 +2,7 @@
 
 from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.http.list_params import page_params, status_filter
-from threads_api.store import store_files, vector_stores
+from threads_api.vector_stores import reads
 from threads_api.wire import response_bodies, vector_store_objects
 
 
@@ -10,6 +10,5 @@ from threads_api.wire import response_bodies, vector_store_objects
 def handler(request: Request) -> Body:
     store_id = request.object_id("vector_store_id", "vector store")
     page, status = page_params(request.query, "file-"), status_filter(request.query)
-    vector_stores.get_store(request.project, store_id)
-    found = store_files.list_files(request.project, store_id, status, None, page)
+    found = reads.list_files(request.project, store_id, status, None, page)
     return response_bodies.list_object(found, vector_store_objects.vector_store_file_object)

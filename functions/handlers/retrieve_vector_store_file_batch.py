@@ -1,7 +1,7 @@
 """GET /vector_stores/{vector_store_id}/file_batches/{batch_id}: its status and counts, read from its files."""
 
 from threads_api.http.endpoint import Body, Request, endpoint
-from threads_api.store import file_batches, vector_stores
+from threads_api.vector_stores import reads
 from threads_api.wire import vector_store_objects
 
 
@@ -9,5 +9,4 @@ from threads_api.wire import vector_store_objects
 def handler(request: Request) -> Body:
     store_id = request.object_id("vector_store_id", "vector store")
     batch_id = request.object_id("batch_id", "file batch")
-    vector_stores.get_store(request.project, store_id)
-    return vector_store_objects.file_batch_object(file_batches.get_batch(request.project, store_id, batch_id))
+    return vector_store_objects.file_batch_object(reads.get_batch(request.project, store_id, batch_id))

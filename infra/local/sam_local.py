@@ -62,6 +62,9 @@ def env_vars(dynamodb_endpoint: str, lambda_endpoint: str, table_name: str = TAB
             values["STREAM_RUNTIME_OFF"] = "1"
         if "BUCKET_NAME" in variables:  # a function of the files bucket: the local one, on the same moto
             values |= {"AWS_ENDPOINT_URL_S3": dynamodb_endpoint, "BUCKET_NAME": stack.bucket_name(table_name)}
+        if "VECTOR_BUCKET_NAME" in variables:  # a function of the vector bucket: the local one, on the same moto
+            vectors = stack.vector_bucket_name(table_name)
+            values |= {"AWS_ENDPOINT_URL_S3VECTORS": dynamodb_endpoint, "VECTOR_BUCKET_NAME": vectors}
         found[name] = values
     return found
 
@@ -97,6 +100,9 @@ def main() -> int:
     endpoint = local_dynamodb.start_embedded(host="0.0.0.0", port=dynamodb_port)  # noqa: S104 - containers reach it
     local_dynamodb.create_table(local_dynamodb.client(endpoint), TABLE_NAME)
     local_dynamodb.create_bucket(local_dynamodb.client(endpoint, "s3"), BUCKET_NAME)
+    local_dynamodb.create_vector_bucket(
+        local_dynamodb.client(endpoint, "s3vectors"), stack.vector_bucket_name(TABLE_NAME)
+    )
     sam = str(Path(sys.executable).parent / "sam")
     common = ["--env-vars", str(env_file), "--region", local_dynamodb.REGION]
     if docker_host == "host.docker.internal":

@@ -127,19 +127,19 @@ def test_a_batch_cancelled_while_a_worker_ingests_its_file_leaves_no_vectors(
 ) -> None:
     """The cancel lands between the worker's writes and its end: the worker finds the file cancelled, does not
     mark it, and deletes the vectors and the parsed text it wrote."""
-    from threads_api.vector_stores import ingestion as use_case
+    from threads_api.index import s3vectors
 
     store_id = new_store(api)["id"]
     file_id = new_file(api, "a.txt", "turbines and pumps")
     batch_id = _batch(api, store_id, {"file_ids": [file_id]})["id"]
-    put = use_case.s3vectors.put_vectors
+    put = s3vectors.put_vectors
 
     def put_then_cancel(name: str, vectors: Any) -> None:
         put(name, vectors)
         assert vector_keys(store_id) != []
         assert api("POST", f"/vector_stores/{store_id}/file_batches/{batch_id}/cancel").status == 200
 
-    monkeypatch.setattr(use_case.s3vectors, "put_vectors", put_then_cancel)
+    monkeypatch.setattr(s3vectors, "put_vectors", put_then_cancel)
     ingestion.work()
     assert store_file(api, store_id, file_id)["status"] == "cancelled"
     assert _get(api, store_id, batch_id)["status"] == "cancelled"
@@ -192,3 +192,25 @@ def test_keyed_batch_requests_replay_and_failures_are_not_kept(api: Api, ingesti
         assert_error(refused.body, 404, contains=f"No file found with id '{theirs}'.")
     assert len(store_items(api, store_id)) == 2  # the first batch and its file: nothing of the refused ones
     assert api("GET", f"/vector_stores/vs_nosuchstore000000000000/file_batches/{first['id']}").status == 404
+
+
+def test_a_large_batch_spans_transactions_and_events_and_its_store_is_purged_whole(
+    api: Api, ingestion: Ingestion
+) -> None:
+    """120 files: two transactions of files (at most 100 items each), three events of at most 50 files, each
+    fanned out; then the store's deletion purges its 121 items in BatchWriteItems of at most 25."""
+    store_id = new_store(api)["id"]
+    file_ids = [new_file(api, f"f{n}.txt", f"file {n} of many") for n in range(120)]
+    batch = _batch(api, store_id, {"file_ids": file_ids})
+    assert batch["file_counts"]["in_progress"] == 120
+    assert [len(event["files"]) for event in ingestion.queued] == [50, 50, 20]
+    assert ingestion.work() == 3 + 120
+    done = _get(api, store_id, batch["id"])
+    assert (done["status"], done["file_counts"]["completed"]) == ("completed", 120)
+    assert retrieve(api, store_id)["file_counts"]["completed"] == 120
+    assert len(vector_keys(store_id)) == 120
+    assert api("DELETE", f"/vector_stores/{store_id}").status == 200
+    api.stream.drain()
+    assert store_items(api, store_id) == []
+    assert parsed_texts(store_id) == []
+    assert vector_keys(store_id) == []

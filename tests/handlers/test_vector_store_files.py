@@ -49,7 +49,8 @@ def test_a_file_is_in_progress_then_ingested_and_counted_in_its_store(api: Api, 
     assert_valid(empty.body, "VectorStoreFileContentResponse")
     assert empty.body["data"] == []  # nothing parsed yet
 
-    assert ingestion.sent == [{"project": "alpha", "vector_store_id": store_id, "files": [[file_id, ingestion.sent[0]["files"][0][1]]]}]
+    (event,) = ingestion.sent
+    assert event == {"project": "alpha", "vector_store_id": store_id, "files": [[file_id, event["files"][0][1]]]}
     assert ingestion.work() == 1
     done = store_file(api, store_id, file_id)
     assert (done["status"], done["last_error"]) == ("completed", None)
@@ -227,6 +228,7 @@ def test_bad_bodies_are_400s_naming_the_field(api: Api, ingestion: Ingestion) ->
     path = f"/vector_stores/{store_id}/files"
     _bad(api, path, {}, "file_id")
     big = {"type": "static", "static": {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 150}}
-    _bad(api, path, {"file_id": new_file(api), "chunking_strategy": big}, "chunking_strategy.static.chunk_overlap_tokens")
+    overlap = "chunking_strategy.static.chunk_overlap_tokens"
+    _bad(api, path, {"file_id": new_file(api), "chunking_strategy": big}, overlap)
     _bad(api, path, {"file_id": new_file(api), "attributes": {"k": [1]}}, "attributes")
     assert ingestion.sent == []

@@ -13,6 +13,7 @@ from tests.handlers.conftest import Api
 from tests.handlers.vector_stores_support import (
     Ingestion,
     add_file,
+    has_index,
     ingestion,
     new_file,
     new_store,
@@ -99,6 +100,7 @@ def test_an_embedder_that_fails_ends_the_file_failed_with_no_vectors_left(
     """Its first batch is written to the index, its second fails: the file ends ``server_error``, and what the
     first wrote (its vectors, its parsed text) is deleted."""
     from handlers import ingest_worker
+    from threads_api.index import s3vectors
     from threads_api.vector_stores import ingestion as use_case
 
     embedder = FailingEmbedder(fail_at=1)
@@ -108,8 +110,13 @@ def test_an_embedder_that_fails_ends_the_file_failed_with_no_vectors_left(
     file_id = new_file(api, "long.txt", LONG_TEXT)
     add_file(api, store_id, file_id, chunking_strategy=SMALL_CHUNKS)
     written: list[int] = []
-    put = use_case.s3vectors.put_vectors
-    monkeypatch.setattr(use_case.s3vectors, "put_vectors", lambda name, vs: (written.append(len(vs)), put(name, vs)))
+    put = s3vectors.put_vectors
+
+    def counted(name: str, vectors: Any) -> None:
+        written.append(len(vectors))
+        put(name, vectors)
+
+    monkeypatch.setattr(s3vectors, "put_vectors", counted)
     ingestion.work()
     assert (embedder.calls, written) == (2, [2])
     failed = store_file(api, store_id, file_id)
@@ -144,6 +151,7 @@ def test_a_worker_killed_midway_and_retried_leaves_each_vector_once(
 ) -> None:
     """Lambda's retry of an invocation killed after it wrote some vectors (the same event, the same request id)
     writes them again under the same keys: the file's vectors are its chunks, once each, and counted once."""
+    from threads_api.index import s3vectors
     from threads_api.vector_stores import ingestion as use_case
 
     monkeypatch.setattr(use_case, "EMBED_BATCH", 2)
@@ -151,7 +159,7 @@ def test_a_worker_killed_midway_and_retried_leaves_each_vector_once(
     file_id = new_file(api, "long.txt", LONG_TEXT)
     add_file(api, store_id, file_id, chunking_strategy=SMALL_CHUNKS)
     (event,) = ingestion.queued
-    put, calls = use_case.s3vectors.put_vectors, []
+    put, calls = s3vectors.put_vectors, []
 
     def killed_on_the_third(name: str, vectors: Any) -> None:
         calls.append(len(vectors))
@@ -160,7 +168,7 @@ def test_a_worker_killed_midway_and_retried_leaves_each_vector_once(
             raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(use_case.s3vectors, "put_vectors", killed_on_the_third)
+        patch.setattr(s3vectors, "put_vectors", killed_on_the_third)
         with pytest.raises(Killed):
             ingestion.run(event, "request-1")
     assert len(vector_keys(store_id)) == 6
@@ -208,3 +216,25 @@ def test_a_fan_out_that_fails_ends_the_files_failed(api: Api, ingestion: Ingesti
         assert (failed["status"], failed["last_error"]["code"]) == ("failed", "server_error")
     again = api("GET", f"/vector_stores/{store_id}/file_batches/{batch['id']}").body
     assert (again["status"], again["file_counts"]["failed"]) == ("failed", 3)
+
+
+def test_a_store_deleted_and_purged_while_its_worker_writes_leaves_no_index(
+    api: Api, ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is deleted and its purge done between the worker's start and its index's creation: the worker
+    makes the index again and writes to it, finds its file gone at its end, and deletes what it made."""
+    from threads_api.index import s3vectors
+
+    store_id = new_store(api)["id"]
+    add_file(api, store_id, new_file(api, "a.txt", "turbines"))
+    create = s3vectors.create_index
+
+    def purged_first(name: str, dimensions: int) -> None:
+        assert api("DELETE", f"/vector_stores/{store_id}").status == 200
+        api.stream.drain()
+        create(name, dimensions)
+
+    monkeypatch.setattr(s3vectors, "create_index", purged_first)
+    ingestion.work()
+    assert not has_index(store_id)
+    assert parsed_texts(store_id) == []

@@ -222,6 +222,7 @@ def test_bad_bodies_are_400s_naming_the_field(api: Api) -> None:
     _bad(api, "/vector_stores", {"expires_after": {"anchor": "created_at", "days": 1}}, "expires_after.anchor")
     _bad(api, "/vector_stores", {"name": 5}, "name")
     store_id = new_store(api)["id"]
-    _bad(api, f"/vector_stores/{store_id}", {"expires_after": {"anchor": "last_active_at", "days": 0}}, "expires_after.days")
+    never = {"expires_after": {"anchor": "last_active_at", "days": 0}}
+    _bad(api, f"/vector_stores/{store_id}", never, "expires_after.days")
     _bad(api, f"/vector_stores/{store_id}", {"colour": "blue"}, "colour")
     assert api("GET", "/vector_stores").body["data"][0]["id"] == store_id

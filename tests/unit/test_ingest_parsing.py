@@ -146,6 +146,7 @@ def test_a_pdfs_text_is_its_pages() -> None:
         (b"%PDF-1.7\nnothing else", "is not a PDF that can be read ("),
         (b"GIF89a not a pdf at all", "is not a PDF that can be read ("),
     ],
+    ids=["encrypted", "no-text", "truncated", "no-objects", "not-a-pdf"],  # an encrypted PDF's bytes are random
 )
 def test_a_pdf_encrypted_corrupt_or_without_text_is_invalid(data: bytes, says: str) -> None:
     rejected = _rejected("doc.pdf", data)

@@ -105,6 +105,7 @@ class VectorStoreFile:
     chunks: int = 0
     batch_id: str | None = None
     filename: str = ""
+    generation: str = ""  # the ingestion's: see ``store.store_files``
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """A vector store's file batches: an item each in the store's files' partition (``batch#<id>``, no ``ok``, so
 the ``by_order`` index lists files only). A batch's counts are not kept: they are read from its files (each
-file item names its batch), so they cannot drift from them; a batch has at most 2,000 files."""
+file item names its batch, ``in_batch``), so they cannot drift from them; a batch has at most 2,000 files."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from threads_api.domain.errors import NotFound
-from threads_api.domain.vector_stores import FileBatch, batch_status, counts_of
+from threads_api.domain.vector_stores import FileBatch, VectorStoreFile, batch_status, counts_of
 from threads_api.store import dynamodb
 from threads_api.store.paging import every_page
-from threads_api.store.store_files import partition
+from threads_api.store.store_files import file_from_item, partition
 
 if TYPE_CHECKING:
     from threads_api.store.items import Item
@@ -43,36 +43,27 @@ def get_batch_item(project: str, store_id: str, batch_id: str) -> Item:
     return item
 
 
-def get_batch(project: str, store_id: str, batch_id: str) -> FileBatch:
-    """The batch with its counts and status, from its files' items."""
-    item = get_batch_item(project, store_id, batch_id)
-    statuses = batch_file_statuses(project, store_id, batch_id)
-    counts = counts_of(list(statuses.values()))
-    cancelled = "cancelled" in item
+def batch_of(item: Item, files: list[VectorStoreFile]) -> FileBatch:
+    """A batch from its item and its files (its counts and status are theirs)."""
+    counts = counts_of([file.status for file in files])
     return FileBatch(
-        id=batch_id,
-        vector_store_id=store_id,
+        id=item["sk"]["S"].removeprefix(BATCH_PREFIX),
+        vector_store_id=item["pk"]["S"].rsplit("#", 1)[1],
         created_at=int(item["created_at"]["N"]),
-        status=batch_status(counts, cancelled),
+        status=batch_status(counts, "cancelled" in item),
         file_counts=counts,
     )
 
 
-def batch_file_statuses(project: str, store_id: str, batch_id: str) -> dict[str, str]:
-    """file id -> status, for the batch's files (one Query of the store's files, filtered)."""
-    found: dict[str, str] = {}
+def batch_files(project: str, store_id: str, batch_id: str) -> list[VectorStoreFile]:
+    """The batch's files (one Query of the store's files, filtered: at most 2,000 of at most 10,000)."""
     query: dict[str, Any] = {
         "KeyConditionExpression": "pk = :p",
         "FilterExpression": "in_batch = :b",
-        "ProjectionExpression": "sk, #status",
-        "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": {":p": {"S": partition(project, store_id)}, ":b": {"S": batch_id}},
         "ConsistentRead": True,
     }
-    for page in every_page(**query):
-        for item in page:
-            found[item["sk"]["S"].removeprefix("file#")] = item["status"]["S"]
-    return found
+    return [file_from_item(item) for page in every_page(**query) for item in page]
 
 
 def mark_cancelled(project: str, store_id: str, batch_id: str) -> None:

@@ -90,6 +90,7 @@ def file_from_item(item: Item) -> VectorStoreFile:
         chunks=int(item["chunks"]["N"]),
         batch_id=item["in_batch"]["S"] if "in_batch" in item else None,
         filename=item["fname"]["S"],
+        generation=item["gen"]["S"],
     )
 
 

@@ -21,7 +21,7 @@ from threads_api.index import s3vectors
 from threads_api.store import file_batches, store_file_states, store_files
 from threads_api.store import files as file_items
 from threads_api.store import vector_stores as store_items
-from threads_api.vector_stores import starter
+from threads_api.vector_stores import reads, starter
 
 if TYPE_CHECKING:
     from threads_api.wire.vector_store_bodies import NewStoreFile, NewVectorStore
@@ -54,16 +54,17 @@ def create_store(project: str, new: NewVectorStore, store_id: str | None = None)
 
 def add_file(project: str, store_id: str, new: NewStoreFile) -> VectorStoreFile:
     """Add one file (one in the store already is answered as it is)."""
-    store_items.get_store(project, store_id)
+    _room_for(store_items.get_store(project, store_id), 1)
     found = _files(project, [new.file_id])
     added = store_files.new_store_file(store_id, new.file_id, found[new.file_id], new.chunking, new.attributes, None)
-    _ingest(project, store_id, [added])
-    return store_files.get_file(project, store_id, new.file_id)
+    if not _ingest(project, store_id, [added]):
+        return reads.get_file(project, store_id, new.file_id)  # in the store already: as it is
+    return added  # as written (in progress), whatever the worker has done since, as OpenAI answers
 
 
 def add_batch(project: str, store_id: str, files: list[NewStoreFile], batch_id: str | None = None) -> FileBatch:
     """A batch of files: its item, then its files (a file in the store already joins the batch as it is)."""
-    store_items.get_store(project, store_id)
+    _room_for(store_items.get_store(project, store_id), len(files))
     found = _files(project, [f.file_id for f in files])
     batch = FileBatch(id=batch_id or ids.new_id("vsfb_"), vector_store_id=store_id, created_at=clock.now())
     file_batches.put_batch(project, batch)  # False: a keyed retry; adding its files again is safe
@@ -72,7 +73,7 @@ def add_batch(project: str, store_id: str, files: list[NewStoreFile], batch_id: 
         for f in files
     ]
     _ingest(project, store_id, added)
-    return file_batches.get_batch(project, store_id, batch.id)
+    return reads.get_batch(project, store_id, batch.id)
 
 
 def _files(project: str, file_ids: list[str]) -> dict[str, str]:
@@ -85,12 +86,26 @@ def _files(project: str, file_ids: list[str]) -> dict[str, str]:
     return {file_id: file.filename for file_id, file in found.items()}
 
 
-def _ingest(project: str, store_id: str, files: list[VectorStoreFile]) -> None:
+def _room_for(store: VectorStore, adding: int) -> None:
+    if store.file_counts.total + adding > FILES_PER_STORE:
+        raise invalid(
+            f"Vector store {store.id} holds {store.file_counts.total} files; a store holds at most {FILES_PER_STORE}.",
+            param="file_ids",
+        )
+
+
+def _ingest(project: str, store_id: str, files: list[VectorStoreFile]) -> list[VectorStoreFile]:
+    """Write the files new to the store and hand them to the worker; those new, as written (a hand-over
+    refused: failed)."""
     unique = list({f.id: f for f in files}.values())
-    if len(unique) > FILES_PER_STORE:
-        raise invalid(f"A vector store holds at most {FILES_PER_STORE} files.", param="file_ids")
     new = store_files.add_files(project, unique)
-    fail_unstarted(project, store_id, starter.start(project, store_id, [(f.id, gen) for f, gen in new]))
+    unstarted = set(starter.start(project, store_id, [(f.id, gen) for f, gen in new]))
+    fail_unstarted(project, store_id, list(unstarted))
+    for file, gen in new:
+        file.generation = gen
+        if (file.id, gen) in unstarted:
+            file.status, file.last_error = "failed", NOT_STARTED
+    return [file for file, _ in new]
 
 
 def fail_unstarted(project: str, store_id: str, files: list[tuple[str, str]]) -> None:
@@ -102,12 +117,12 @@ def fail_unstarted(project: str, store_id: str, files: list[tuple[str, str]]) ->
 
 def cancel_batch(project: str, store_id: str, batch_id: str) -> FileBatch:
     """Cancel a batch: its files still in progress end ``cancelled`` (their workers then stop and clean up)."""
+    store_items.get_store(project, store_id)
     file_batches.mark_cancelled(project, store_id, batch_id)
-    for file_id, status in file_batches.batch_file_statuses(project, store_id, batch_id).items():
-        if status == "in_progress":
-            with contextlib.suppress(NotFound):
-                store_file_states.cancel(project, store_files.get_file(project, store_id, file_id))
-    return file_batches.get_batch(project, store_id, batch_id)
+    for file in file_batches.batch_files(project, store_id, batch_id):
+        if file.status == "in_progress":
+            store_file_states.cancel(project, file)
+    return reads.get_batch(project, store_id, batch_id)
 
 
 def delete_file(project: str, store_id: str, file_id: str) -> None:
