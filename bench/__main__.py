@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import env
+from bench.vector_stores import SEARCH_GOAL_MS
 
 GOALS = {
     "cold_ratio": 1.3,
@@ -24,6 +25,7 @@ GOALS = {
     "thread_round_trips": 1,
     "list_round_trips": 2,
     "run_overhead_ms": 100,
+    "search_overhead_ms": SEARCH_GOAL_MS,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -191,6 +193,16 @@ def _streams(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     return [_table("Streams (a token every 20 ms)", ["mode", "delta delay p95 ms", "first event p95 ms"], rows)]
 
 
+def _vector_stores(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    """The vector stores' figures (``bench/vector_stores.py``; ``make bench-vector-stores`` measures them alone)."""
+    from bench import vector_stores
+
+    with _phase("vector stores", "ingestion's own cost, search's overhead, the local embedder's recall"):
+        results["vector_stores"] = v = vector_stores.measure()
+    title = f"Vector stores (moto, in process; search overhead goal <= {GOALS['search_overhead_ms']} ms at p95)"
+    return [_table(title, ["figure", "value"], vector_stores.rows(v))]
+
+
 def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     from bench import throughput
 
@@ -228,6 +240,7 @@ STEPS: list[tuple[str, Callable[[argparse.Namespace, dict[str, Any]], list[str]]
     ("trips", _trips),
     ("runs", _runs),
     ("streams", _streams),
+    ("vector_stores", _vector_stores),
     ("throughput", _throughput),
     ("size", _size),
 ]
@@ -240,7 +253,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated: cold, authorizer, warm, resolver, trips, runs, streams, throughput, size",
+        help="comma-separated: cold, authorizer, warm, resolver, trips, runs, streams, vector_stores, throughput, size",
     )
     return parser.parse_args()
 

@@ -26,6 +26,7 @@ from bench.report_tables import (
     trips_section,
     warm_section,
 )
+from bench.report_vector_stores import vector_stores_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -81,6 +82,8 @@ def render(results: Results | None = None) -> str:
         _section(results, "runs", runs_section),
         "## Streams",
         _section(results, "streams", streams_section),
+        "## Vector stores",
+        _section(results, "vector_stores", lambda _v: vector_stores_section(results)),
         "## Package size",
         _section(results, "package_size", package_section),
     ]

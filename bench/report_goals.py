@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.report_tables import Results, as_words, call_count, cold_functions, join, table, times, trip_rows
+from bench.report_vector_stores import search_miss, vector_store_rows
 
 # The functions that take a body, and so load pydantic to validate it (the others never import it).
 BODY_HANDLERS = frozenset(
@@ -181,6 +182,7 @@ def summary(results: Results) -> str:
             "runs",
             _worker_cold_summary,
         ),
+        *vector_store_rows(results),
         row(
             "memory: the bench's resident set after the warm phase (every operation measured warm loaded in one "
             "process: an upper bound for one warm function)",
@@ -239,6 +241,9 @@ def misses(results: Results) -> str:
                 + join(f"{as_words(k)} {times(functions[k]['ratio'])}" for _d, k in near)
                 + ") can land on either side of it."
             )
+    missed_search = search_miss(results)
+    if missed_search is not None:
+        paragraphs.append(missed_search)
     return "\n\n".join(paragraphs) if paragraphs else "Every goal measured is met."
 
 

@@ -41,14 +41,30 @@ def test_table_uses_the_customer_managed_key_only_when_given(kms_key: str) -> No
         assert sse == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key}
     else:
         assert set(sse) == {"SSEEnabled"}
-    # The key is granted to the functions that write to the queue or the files bucket (GenerateDataKey) and
-    # read from the bucket (Decrypt), and only when there is a key: the table's callers are let in by the key
-    # policy (through DynamoDB), not by their roles.
+    # The key is granted to the functions that write to the queue or the files bucket (GenerateDataKey), read
+    # from the bucket (Decrypt) or make S3 Vectors' vector operations (Decrypt, the caller's), and only when there
+    # is a key: the table's callers are let in by the key policy (through DynamoDB), not by their roles.
     for name, function in deployed.functions.items():
         uses_key = function.allows("kms:GenerateDataKey", kms_key or KMS_KEY)
-        assert uses_key == (bool(kms_key) and name in ("CleanupFunction", "CreateFileFunction")), name
+        assert uses_key == (bool(kms_key) and name in KEY_WRITERS), name
         decrypts = function.allows("kms:Decrypt", kms_key or KMS_KEY)
-        assert decrypts == (bool(kms_key) and name in ("CleanupFunction", "RetrieveFileContentFunction")), name
+        assert decrypts == (bool(kms_key) and name in KEY_READERS), name
+
+
+# With the stack's key: who asks KMS for a data key (the queue's sender, PutObject's callers) and who decrypts
+# (the queue's sender, GetObject's callers; S3 Vectors' PutVectors, DeleteVectors and QueryVectors take
+# kms:Decrypt from the caller: Amazon S3 User Guide, "Data protection and encryption in S3 Vectors").
+KEY_WRITERS = frozenset({"CleanupFunction", "CreateFileFunction", "IngestWorkerFunction"})
+KEY_READERS = frozenset(
+    {
+        "CleanupFunction",  # the dead-letter queue
+        "RetrieveFileContentFunction",  # GetObject
+        "RetrieveVectorStoreFileContentFunction",  # GetObject
+        "IngestWorkerFunction",  # GetObject, PutVectors, DeleteVectors
+        "DeleteVectorStoreFileFunction",  # DeleteVectors
+        "SearchVectorStoreFunction",  # QueryVectors
+    }
+)
 
 
 def test_samconfig_deploys_without_questions_with_iam_capability_and_a_changeset_review() -> None:

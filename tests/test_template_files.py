@@ -1,6 +1,7 @@
 """template.yaml's files bucket: private (Block Public Access, the bucket owner's objects), TLS only, encrypted
-(S3's keys, or the stack's KMS key when given), retained; its objects reachable by the files functions only,
-each with the one action it uses; the Api's binary media types for the form and the bytes."""
+(S3's keys, or the stack's KMS key when given), retained; its objects reachable by the functions that use them
+only (the files', and the vector stores' for their files' bytes and parsed texts), each with the actions it uses;
+the Api's binary media types for the form and the bytes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ FILE_ACTIONS = {
     "CreateFileFunction": {"s3:PutObject", "s3:DeleteObject"},
     "RetrieveFileContentFunction": {"s3:GetObject"},
     "DeleteFileFunction": {"s3:DeleteObject"},
-    "CleanupFunction": {"s3:DeleteObject"},  # the object of an upload that never finished (its item expired)
+    # The object of an upload that never finished (its item expired); a purged vector store's files' parsed texts.
+    "CleanupFunction": {"s3:DeleteObject"},
+    # A vector store's file: its bytes read, its parsed text written (deleted when its ingestion fails).
+    "IngestWorkerFunction": {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+    "RetrieveVectorStoreFileContentFunction": {"s3:GetObject"},  # its parsed text
+    "DeleteVectorStoreFileFunction": {"s3:DeleteObject"},  # its parsed text, with the file
 }
 
 

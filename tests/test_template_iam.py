@@ -1,6 +1,7 @@
 """template.yaml's least privilege: every function's policies are plain statements of specific actions on the
-table, its indexes, the dead-letter queue, the worker or the files bucket's objects; no role of its own; the
-provider grants only under their conditions; and every route that serves data behind the authorizer and the usage plan.
+table, its indexes, the dead-letter queue, the workers, the files bucket's objects or the vector bucket's indexes;
+no role of its own; the provider grants only under their conditions; and every route that serves data behind the
+authorizer and the usage plan.
 
 The template is read with ``infra.template.load()``, whose loader keeps CloudFormation's short tags as
 plain values: ``!GetAtt Table.Arn`` is ``{"GetAtt": "Table.Arn"}``, ``!Sub "..."`` is ``{"Sub": "..."}``.
@@ -15,7 +16,6 @@ from typing import Any
 import pytest
 
 from infra import template
-from infra.local import stack
 from tests.template_support import _api_functions, _dead_letter_queue, _functions, _resources
 
 TABLE = "table"
@@ -47,26 +47,46 @@ def _index_names() -> set[str]:
 
 
 def _resource_label(resource: Any) -> str:
-    """The table, one of its indexes, or the dead-letter queue; anything else fails."""
+    """The table, one of its indexes, the dead-letter queue, a worker, the files bucket's objects or the vector
+    bucket's indexes; anything else fails."""
     if resource == {"GetAtt": "Table.Arn"}:
         return TABLE
     if resource == {"GetAtt": f"{_dead_letter_queue()}.Arn"}:
         return DLQ
     if resource == {"GetAtt": "RunWorkerFunction.Arn"}:
         return WORKER
+    if resource == {"GetAtt": "IngestWorkerFunction.Arn"}:
+        return INGEST_WORKER
+    if resource == {"Sub": INGEST_WORKER_NAMES}:
+        return INGEST_WORKER_ITSELF
     if resource == {"Sub": "${FilesBucket.Arn}/*"}:
         return BUCKET_OBJECTS
+    if resource == {"Sub": "${VectorBucket.VectorBucketArn}/index/*"}:
+        return VECTOR_INDEXES
     if isinstance(resource, dict) and set(resource) == {"Sub"} and isinstance(resource["Sub"], str):
         match = re.fullmatch(r"\$\{Table\.Arn\}/index/([A-Za-z0-9_.-]+)", resource["Sub"])
         if match and match.group(1) in _index_names():
             return _index(match.group(1))
     pytest.fail(
-        f"a Resource that is not the table, one of its indexes, the dead-letter queue or the worker: {resource!r}"
+        "a Resource that is not the table, one of its indexes, the dead-letter queue, a worker, the files bucket's "
+        f"objects or the vector bucket's indexes: {resource!r}"
     )
 
 
 WORKER = "run worker"
+INGEST_WORKER = "ingestion worker"
+INGEST_WORKER_ITSELF = "the ingestion worker, by its name"
 BUCKET_OBJECTS = "the files bucket's objects"
+VECTOR_INDEXES = "the vector bucket's indexes"
+# The ingestion worker invokes itself (a batch's files fanned out, one event each): its own ARN in its own role
+# would be a cycle, so its role names it by the name CloudFormation gives it, <stack>-IngestWorkerFunction-<suffix>.
+INGEST_WORKER_NAMES = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-IngestWorkerFunction*"
+)
+# Resources named by a wildcard, and why no narrower name exists: a bucket's objects (a file's key holds its
+# project), the vector bucket's indexes (one a vector store, made at run time: only a wildcard under the bucket
+# names them), the ingestion worker's own name (its suffix is CloudFormation's).
+WILDCARD_LABELS = frozenset({BUCKET_OBJECTS, VECTOR_INDEXES, INGEST_WORKER_ITSELF})
 
 
 # Outside DynamoDB, each function may do only these: (function, action) -> the resource label it must be on.
@@ -81,9 +101,33 @@ OTHER_GRANTS = {
     ("RetrieveFileContentFunction", "s3:GetObject"): BUCKET_OBJECTS,
     ("DeleteFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
     ("CleanupFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # an upload's whose pending item expired
+    # Vector stores: the ingestion worker is handed files by the functions that add them, and hands a batch's
+    # files back to Lambda (itself) one event each.
+    ("CreateVectorStoreFunction", "lambda:InvokeFunction"): INGEST_WORKER,
+    ("CreateVectorStoreFileFunction", "lambda:InvokeFunction"): INGEST_WORKER,
+    ("CreateVectorStoreFileBatchFunction", "lambda:InvokeFunction"): INGEST_WORKER,
+    ("IngestWorkerFunction", "lambda:InvokeFunction"): INGEST_WORKER_ITSELF,
+    # A store's file's bytes read, its parsed text written (and deleted when the ingestion fails), read
+    # (content), deleted with the file or the store.
+    ("IngestWorkerFunction", "s3:GetObject"): BUCKET_OBJECTS,
+    ("IngestWorkerFunction", "s3:PutObject"): BUCKET_OBJECTS,
+    ("IngestWorkerFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
+    ("RetrieveVectorStoreFileContentFunction", "s3:GetObject"): BUCKET_OBJECTS,
+    ("DeleteVectorStoreFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
+    # A store's index: made and written by the worker (and deleted again when its store was purged meanwhile),
+    # searched, a file's vectors deleted with it, the whole index with its store.
+    ("IngestWorkerFunction", "s3vectors:CreateIndex"): VECTOR_INDEXES,
+    ("IngestWorkerFunction", "s3vectors:PutVectors"): VECTOR_INDEXES,
+    ("IngestWorkerFunction", "s3vectors:DeleteVectors"): VECTOR_INDEXES,
+    ("IngestWorkerFunction", "s3vectors:DeleteIndex"): VECTOR_INDEXES,
+    ("SearchVectorStoreFunction", "s3vectors:QueryVectors"): VECTOR_INDEXES,
+    ("SearchVectorStoreFunction", "s3vectors:GetVectors"): VECTOR_INDEXES,  # QueryVectors' returnMetadata
+    ("DeleteVectorStoreFileFunction", "s3vectors:DeleteVectors"): VECTOR_INDEXES,
+    ("CleanupFunction", "s3vectors:DeleteIndex"): VECTOR_INDEXES,
 }
 
 
+SSM_PARAMETER = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
 CONDITIONAL_GRANTS = {
     # Sending to a dead-letter queue encrypted with a customer managed key takes the key (Lambda sends as the role).
     "HasKmsKey": [
@@ -93,9 +137,7 @@ CONDITIONAL_GRANTS = {
         {
             "Effect": "Allow",
             "Action": ["ssm:GetParameter"],
-            "Resource": {
-                "Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ModelApiKeyParameter}"
-            },
+            "Resource": {"Sub": f"{SSM_PARAMETER}${{ModelApiKeyParameter}}"},
         }
     ],
     "UsesBedrock": [
@@ -108,16 +150,39 @@ CONDITIONAL_GRANTS = {
             ],
         }
     ],
+    "HasEmbeddingsKey": [
+        {
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": {"Sub": f"{SSM_PARAMETER}${{EmbeddingsApiKeyParameter}}"},
+        }
+    ],
+    # Titan Text Embeddings V2, a foundation model of the stack's region (no inference profile).
+    "EmbedsWithBedrock": [
+        {
+            "Effect": "Allow",
+            "Action": ["bedrock:InvokeModel"],
+            "Resource": {"Sub": "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*"},
+        }
+    ],
 }
 
 
-# The files functions' own key grants (S3 uses the key as the caller): (function, condition) -> statements.
+# The key grants of the functions that touch the buckets (S3 uses the key as the caller: GenerateDataKey to
+# write an object, Decrypt to read one; S3 Vectors' vector operations take Decrypt from the caller):
+# (function, condition) -> statements.
+_DECRYPT = [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Ref": "KmsKeyArn"}}]
 FUNCTION_CONDITIONAL_GRANTS = {
     ("CreateFileFunction", "HasKmsKey"): [
         {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
     ],
-    ("RetrieveFileContentFunction", "HasKmsKey"): [
-        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Ref": "KmsKeyArn"}}
+    ("RetrieveFileContentFunction", "HasKmsKey"): _DECRYPT,
+    ("RetrieveVectorStoreFileContentFunction", "HasKmsKey"): _DECRYPT,  # GetObject
+    ("DeleteVectorStoreFileFunction", "HasKmsKey"): _DECRYPT,  # DeleteVectors
+    ("SearchVectorStoreFunction", "HasKmsKey"): _DECRYPT,  # QueryVectors
+    # GetObject, PutVectors and DeleteVectors (Decrypt); PutObject (GenerateDataKey).
+    ("IngestWorkerFunction", "HasKmsKey"): [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
     ],
 }
 
@@ -126,16 +191,30 @@ FUNCTION_CONDITIONAL_GRANTS = {
 MODEL_CALLERS = frozenset(
     {"RunWorkerFunction", "CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction"}
 )
+# The functions that embed text: the ingestion worker (chunks) and the search (queries).
+EMBEDDERS = frozenset({"IngestWorkerFunction", "SearchVectorStoreFunction"})
 # Which functions may hold each conditional grant.
 CONDITIONAL_GRANTEES = {
-    "HasKmsKey": frozenset({"CleanupFunction", "CreateFileFunction", "RetrieveFileContentFunction"}),
+    "HasKmsKey": frozenset(
+        {
+            "CleanupFunction",
+            "CreateFileFunction",
+            "RetrieveFileContentFunction",
+            "RetrieveVectorStoreFileContentFunction",
+            "DeleteVectorStoreFileFunction",
+            "SearchVectorStoreFunction",
+            "IngestWorkerFunction",
+        }
+    ),
     "HasModelKey": MODEL_CALLERS,
     "UsesBedrock": MODEL_CALLERS,
+    "HasEmbeddingsKey": EMBEDDERS,
+    "EmbedsWithBedrock": EMBEDDERS,
 }
 
 
 def _conditional(name: str, policy: Any) -> bool:
-    """The run worker's provider grants and the cleanup's key grant, each under its condition and exactly as
+    """The providers' grants (models, embeddings) and the key grants, each under its condition and exactly as
     written above."""
     if set(policy) != {"If"} or not any(name in grantees for grantees in CONDITIONAL_GRANTEES.values()):
         return False
@@ -173,8 +252,8 @@ def _grants(name: str) -> set[tuple[str, str]]:
                 assert allowed, f"{name}: {action!r} is not a specific DynamoDB action"
             for resource in resources:
                 label = _resource_label(resource)
-                # A bucket's objects are named by a wildcard under the bucket: only the files bucket's.
-                assert label == BUCKET_OBJECTS or "*" not in json.dumps(resource), f"{name}: wildcard {resource!r}"
+                # Only what no narrower name reaches is named by a wildcard (WILDCARD_LABELS says why).
+                assert label in WILDCARD_LABELS or "*" not in json.dumps(resource), f"{name}: wildcard {resource!r}"
                 for action in actions:
                     assert OTHER_GRANTS.get((name, action), label) == label, f"{name}: {action} on {resource!r}"
                     granted.add((action, label))
@@ -216,41 +295,3 @@ def test_the_authorizer_may_only_read_a_key_and_no_api_function_needs_the_key_ca
     variables = _functions()["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["KEY_CACHE_SECONDS"] == {"Ref": "KeyCacheSeconds"}
     assert "KEY_CACHE_SECONDS" not in template.load()["Globals"]["Function"]["Environment"]["Variables"]
-
-
-@pytest.mark.parametrize("tracing", ["Disabled", "Active"])
-def test_xray_is_granted_and_configured_only_when_tracing_is_on(tracing: str) -> None:
-    deployed = stack.load(template.TEMPLATE, {"Tracing": tracing})
-    for name, function in deployed.functions.items():
-        assert function.tracing == ("Active" if tracing == "Active" else "PassThrough"), name
-        assert function.allows("xray:PutTraceSegments", "*") == (tracing == "Active"), name
-        assert function.environment["TRACING"] == ("true" if tracing == "Active" else "false"), name
-
-
-@pytest.mark.parametrize(
-    ("parameters", "service", "operation", "params"),
-    [
-        ({"ModelApiKeyParameter": "/threads-api/model-key"}, "ssm", "GetParameter", {"Name": "/threads-api/model-key"}),
-        (
-            {"ModelProvider": "bedrock"},
-            "bedrock-runtime",
-            "Converse",
-            {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"},
-        ),
-    ],
-    ids=["ssm-key", "bedrock"],
-)
-def test_the_worker_may_make_its_providers_calls_only_when_the_stack_asks_for_them(
-    parameters: dict[str, str], service: str, operation: str, params: dict[str, str]
-) -> None:
-    """What the worker's provider calls need (``infra.local.iam.required``, as the deployed mode checks each call),
-    allowed by its role under the parameter, and by no role without it."""
-    from infra.local import iam
-
-    needed = iam.required(service, operation, params, stack.REGION, stack.ACCOUNT)
-    with_it = stack.load(template.TEMPLATE, parameters).functions
-    without = stack.load(template.TEMPLATE).functions
-    for action, resource in needed:
-        assert all(with_it[name].allows(action, resource) for name in MODEL_CALLERS)
-        assert not any(f.allows(action, resource) for name, f in with_it.items() if name not in MODEL_CALLERS)
-        assert not any(f.allows(action, resource) for f in without.values())

@@ -3,7 +3,8 @@
 Request bodies come from our pydantic models; response bodies are OpenAI's published schemas (the
 reference document in tests/contract), adjusted where we deliberately differ (README: differences).
 The docs function serves the file as it is, so that it starts without pydantic; a test checks that the
-committed file is what this generates. The operations it documents are listed in ``openapi_operations.py``.
+committed file is what this generates. The operations it documents are listed in ``openapi_operations.py``
+(the vector stores' in ``openapi_vector_stores.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from typing import Any
 import yaml
 
 from infra import template
-from infra.ops.openapi_operations import BINARY, ERRORS, FORM_BODIES, OPERATIONS, REQUIRED_BODIES, RESPONSES, STREAMING
+from infra.ops import openapi_vector_stores as vector_stores
+from infra.ops.openapi_operations import (
+    BINARY,
+    ERRORS,
+    FORM_BODIES,
+    KEYED,
+    OPERATIONS,
+    REQUIRED_BODIES,
+    RESPONSES,
+    STREAMING,
+)
 from infra.ops.reference import FILES_REFERENCE, REFERENCE, RUNS_REFERENCE
 
 OUTPUT = template.ROOT / "functions" / "threads_api" / "openapi.json"
@@ -37,11 +48,11 @@ def _openai_schemas() -> dict[str, Any]:
         for ref in sorted({part.split('"')[0] for part in text.split("#/components/schemas/")[1:]}):
             take(ref)
 
-    for name in RESPONSES:
+    for name in [*RESPONSES, *vector_stores.RESPONSES]:
         take(name)
     # Deliberate difference: an empty list answers first_id/last_id null, as OpenAI itself does.
     lists = ("ListMessagesResponse", "ListAssistantsResponse", "ListRunsResponse", "ListRunStepsResponse")
-    for name in (*lists, "ListFilesResponse"):
+    for name in (*lists, "ListFilesResponse", *vector_stores.LISTS):
         for prop in ("first_id", "last_id"):
             wanted[name]["properties"][prop] = {"type": ["string", "null"]}
     wanted["ListThreadsResponse"] = copy.deepcopy(wanted["ListMessagesResponse"])
@@ -55,7 +66,14 @@ def _request_schemas() -> dict[str, Any]:
     from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    from threads_api.wire import assistant_bodies, request_bodies, run_bodies, run_update_bodies
+    from threads_api.wire import (
+        assistant_bodies,
+        request_bodies,
+        run_bodies,
+        run_update_bodies,
+        search_bodies,
+        vector_store_bodies,
+    )
 
     request_models: list[type[BaseModel]] = [
         request_bodies.CreateThreadIn,
@@ -68,6 +86,12 @@ def _request_schemas() -> dict[str, Any]:
         run_bodies.ThreadAndRunIn,
         run_update_bodies.ModifyRunIn,
         run_update_bodies.ToolOutputsIn,
+        vector_store_bodies.CreateVectorStoreRequest,
+        vector_store_bodies.UpdateVectorStoreRequest,
+        vector_store_bodies.CreateVectorStoreFileRequest,
+        vector_store_bodies.CreateVectorStoreFileBatchRequest,
+        vector_store_bodies.UpdateVectorStoreFileAttributesRequest,
+        search_bodies.VectorStoreSearchRequest,
     ]
     _, request_schemas = models_json_schema(
         [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"
@@ -105,13 +129,15 @@ def _operation(
         operation["responses"]["200"]["content"] = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
         }
-    if request is not None:
+    keyed = request is not None or operation_id in KEYED | vector_stores.KEYED
+    if keyed and operation_id not in vector_stores.UNKEYED:
         operation["parameters"] = [
             *parameters,
             {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}},
         ]
+    if request is not None:
         operation["requestBody"] = {
-            "required": request in REQUIRED_BODIES,
+            "required": request in REQUIRED_BODIES | vector_stores.REQUIRED_BODIES,
             "content": {
                 "multipart/form-data" if request in FORM_BODIES else "application/json": {
                     "schema": {"$ref": f"#/components/schemas/{request}"}
@@ -124,14 +150,17 @@ def _operation(
 def build() -> dict[str, Any]:
     schemas = {**_request_schemas(), **_openai_schemas()}
     paths: dict[str, Any] = {}
-    for method, path, operation_id, summary, request, response, parameters in OPERATIONS:
+    for method, path, operation_id, summary, request, response, parameters in OPERATIONS + vector_stores.OPERATIONS:
         paths.setdefault(path, {})[method] = _operation(operation_id, summary, request, response, parameters)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Threads API",
             "version": "1.0.0",
-            "description": "OpenAI's Threads, Messages and Assistants API (client.beta.*), self-hosted on AWS.",
+            "description": (
+                "OpenAI's Threads, Messages and Assistants API (client.beta.*), with its Files and Vector Stores, "
+                "self-hosted on AWS."
+            ),
         },
         "servers": [{"url": "/v1"}],
         "security": [{"bearer": []}, {"portkey": []}],

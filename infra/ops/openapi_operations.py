@@ -188,14 +188,16 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
 ]
 # Request bodies that must be sent (OpenAI's requestBody.required); the others may be empty.
 REQUIRED_BODIES = {"CreateFileRequest", "MessageIn", "AssistantIn", "RunIn", "ThreadAndRunIn", "ToolOutputsIn"}
+# An operation without a body that takes an Idempotency-Key (every one with a body does).
+KEYED = {"cancelRun"}
 # Operations that answer ``stream: true`` with server-sent events (the Assistants streaming events).
 STREAMING = {"createThreadAndRun", "createRun", "submitToolOuputsToRun"}
 ERRORS = {
     "400": "Invalid request: `param` names the field.",
     "401": "No API key, or a wrong or revoked one.",
-    "404": "No such object (thread, message, assistant, run, step, file) in the key's project.",
+    "404": "No such object (thread, message, assistant, run, step, file, vector store, batch) in the key's project.",
     "409": "A request with the same Idempotency-Key is in flight: retry.",
     "413": "The body is over 4 MiB (a file: over 4 MiB, `param` file).",
     "429": "Throttled by the stage: retry after `Retry-After`.",
-    "503": "DynamoDB or S3 throttled or failed: retry after `Retry-After`.",
+    "503": "DynamoDB, S3 or S3 Vectors throttled or failed: retry after `Retry-After`.",
 }

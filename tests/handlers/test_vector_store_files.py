@@ -232,3 +232,25 @@ def test_bad_bodies_are_400s_naming_the_field(api: Api, ingestion: Ingestion) ->
     _bad(api, path, {"file_id": new_file(api), "chunking_strategy": big}, overlap)
     _bad(api, path, {"file_id": new_file(api), "attributes": {"k": [1]}}, "attributes")
     assert ingestion.sent == []
+
+
+def test_a_full_store_takes_no_more_files(api: Api, ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch) -> None:
+    from threads_api.vector_stores import operations
+
+    monkeypatch.setattr(operations, "FILES_PER_STORE", 2)
+    store_id = new_store(api)["id"]
+    kept = [new_file(api) for _ in range(2)]
+    for file_id in kept:
+        add_file(api, store_id, file_id)
+    # A file in the store already is answered as it is, full store or not; a batch of them too.
+    again = api("POST", f"/vector_stores/{store_id}/files", {"file_id": kept[0]})
+    assert (again.status, again.body["id"]) == (200, kept[0])
+    joined = api("POST", f"/vector_stores/{store_id}/file_batches", {"file_ids": kept})
+    assert (joined.status, joined.body["file_counts"]["total"]) == (200, 2)
+    refused = api("POST", f"/vector_stores/{store_id}/files", {"file_id": new_file(api)})
+    assert refused.status == 400
+    assert_error(refused.body, 400, param="file_ids", contains="at most 2")
+    batch = api("POST", f"/vector_stores/{store_id}/file_batches", {"file_ids": [new_file(api)]})
+    assert_error(batch.body, 400, param="file_ids")
+    assert retrieve(api, store_id)["file_counts"]["total"] == 2
+    assert len(ingestion.sent) == 2  # the two files, once each

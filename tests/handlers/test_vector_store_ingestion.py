@@ -20,6 +20,7 @@ from tests.handlers.vector_stores_support import (
     parsed_texts,
     retrieve,
     store_file,
+    store_items,
     vector_keys,
 )
 from tests.unit.ingest_support import pdf
@@ -218,13 +219,18 @@ def test_a_fan_out_that_fails_ends_the_files_failed(api: Api, ingestion: Ingesti
     assert (again["status"], again["file_counts"]["failed"]) == ("failed", 3)
 
 
+@pytest.mark.parametrize("fails", [False, True], ids=["ends", "fails"])
 def test_a_store_deleted_and_purged_while_its_worker_writes_leaves_no_index(
-    api: Api, ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch
+    api: Api, ingestion: Ingestion, monkeypatch: pytest.MonkeyPatch, fails: bool
 ) -> None:
     """The store is deleted and its purge done between the worker's start and its index's creation: the worker
-    makes the index again and writes to it, finds its file gone at its end, and deletes what it made."""
+    makes the index again and writes to it (or fails to embed), finds its file gone at its end, and deletes
+    what it made."""
+    from handlers import ingest_worker
     from threads_api.index import s3vectors
 
+    if fails:
+        monkeypatch.setattr(ingest_worker, "EMBEDDER", FailingEmbedder(fail_at=0))
     store_id = new_store(api)["id"]
     add_file(api, store_id, new_file(api, "a.txt", "turbines"))
     create = s3vectors.create_index
@@ -238,3 +244,4 @@ def test_a_store_deleted_and_purged_while_its_worker_writes_leaves_no_index(
     ingestion.work()
     assert not has_index(store_id)
     assert parsed_texts(store_id) == []
+    assert store_items(api, store_id) == []

@@ -221,3 +221,26 @@ def test_a_store_with_no_file_finds_nothing_and_bad_requests_are_400s(api: Api, 
     ):
         assert_error(search(api, store_id, body, status=400), 400, param=param)
     assert_error(search(api, "vs_nosuchstore000000000000", {"query": "x"}, status=404), 404)
+
+
+def test_a_store_deleted_during_its_search_is_not_written_again(
+    api: Api, manual: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search's write of ``last_active_at`` is conditional on the store: one deleted meanwhile stays deleted."""
+    from handlers import search_vector_store
+
+    store_id, _ = manual
+    _later(monkeypatch, 120)
+    embedder = search_vector_store.EMBEDDER
+
+    class DeletingFirst:
+        name, dimensions = embedder.name, embedder.dimensions
+
+        def embed(self, texts: list[str], *, deadline: float) -> list[list[float]]:
+            assert api("DELETE", f"/vector_stores/{store_id}").status == 200
+            return embedder.embed(texts, deadline=deadline)
+
+    monkeypatch.setattr(search_vector_store, "EMBEDDER", DeletingFirst())
+    search(api, store_id, {"query": "warranty"})
+    assert api("GET", f"/vector_stores/{store_id}").status == 404
+    assert api.items("vstores#alpha") == []

@@ -11,6 +11,7 @@ from tests.handlers.conftest import Api
 from tests.handlers.vector_stores_support import (
     Ingestion,
     add_file,
+    forget_idempotency_records,
     has_index,
     ingestion,
     new_file,
@@ -67,6 +68,7 @@ def test_a_store_round_trip(api: Api) -> None:
     assert deleted.status == 200
     assert_valid(deleted.body, "DeleteVectorStoreResponse")
     assert deleted.body == {"id": store_id, "object": "vector_store.deleted", "deleted": True}
+    assert api.stream.drain() >= 1  # the cleanup of a store that never had an index: nothing to delete, no error
     for method, path, sent in (
         ("GET", f"/vector_stores/{store_id}", None),
         ("POST", f"/vector_stores/{store_id}", {"name": "x"}),
@@ -107,6 +109,7 @@ def test_another_projects_key_finds_nothing(api: Api, ingestion: Ingestion) -> N
     store_id = new_store(api, {"name": "mine"})["id"]
     file_id = new_file(api)
     add_file(api, store_id, file_id)
+    batch_id = api("POST", f"/vector_stores/{store_id}/file_batches", {"file_ids": [file_id]}).body["id"]
     ingestion.work()
     theirs = new_file(api, key=api.other_key)
     base = f"/vector_stores/{store_id}"
@@ -121,6 +124,9 @@ def test_another_projects_key_finds_nothing(api: Api, ingestion: Ingestion) -> N
         ("GET", f"{base}/files/{file_id}/content", None),
         ("DELETE", f"{base}/files/{file_id}", None),
         ("POST", f"{base}/file_batches", {"file_ids": [theirs]}),
+        ("GET", f"{base}/file_batches/{batch_id}", None),
+        ("GET", f"{base}/file_batches/{batch_id}/files", None),
+        ("POST", f"{base}/file_batches/{batch_id}/cancel", None),
         ("POST", f"{base}/search", {"query": "hello"}),
     ):
         reply = api(method, path, body, key=api.other_key)
@@ -179,6 +185,22 @@ def test_keyed_creates_and_modifies_replay_the_first_response(api: Api) -> None:
     missing = api("POST", "/vector_stores/vs_nosuchstore000000000000", {"name": "x"}, headers={"Idempotency-Key": "m"})
     assert missing.status == 404
     assert retrieve(api, first.body["id"])["name"] == "later"
+
+
+def test_a_keyed_create_whose_record_was_lost_finds_its_store(api: Api, ingestion: Ingestion) -> None:
+    """The store was written but its key's record was not: the retry derives the same id and finds the store
+    (its files in it already) instead of writing another."""
+    headers = {"Idempotency-Key": "record-lost"}
+    body = {"name": "once", "file_ids": [new_file(api)]}
+    first = api("POST", "/vector_stores", body, headers=headers)
+    assert first.status == 200, first.body
+    forget_idempotency_records()
+    again = api("POST", "/vector_stores", body, headers=headers)
+    assert (again.status, again.headers["idempotent-replayed"]) == (200, "false")
+    assert again.body["id"] == first.body["id"]
+    assert [s["id"] for s in api("GET", "/vector_stores").body["data"]] == [first.body["id"]]
+    assert retrieve(api, first.body["id"])["file_counts"]["total"] == 1
+    assert len(ingestion.sent) == 1
 
 
 def test_deleting_a_store_purges_its_files_batches_texts_and_index(api: Api, ingestion: Ingestion) -> None:

@@ -149,3 +149,11 @@ def parsed_texts(store_id: str) -> list[str]:
 def store_items(api: Api, store_id: str) -> list[dict[str, Any]]:
     """Every item of the store's files' partition (its files and batches), of project alpha."""
     return api.items(f"vsfiles#alpha#{store_id}")
+
+
+def forget_idempotency_records() -> None:
+    """Every Idempotency-Key's record deleted: what a keyed request whose record was never saved leaves."""
+    client, table = local_dynamodb.client(None), os.environ["TABLE_NAME"]
+    for item in client.scan(TableName=table)["Items"]:
+        if item["pk"]["S"].startswith("idempotency#"):
+            client.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})

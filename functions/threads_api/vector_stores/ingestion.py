@@ -106,8 +106,14 @@ def _ingest(work: Work, embedder: Embedder, seconds_left: Callable[[], float]) -
     file.usage_bytes = usage
     if not store_file_states.finish(project, file, gen, "completed", chunks=len(pieces)):
         operations.remove_ingested(project, file.vector_store_id, file.id, gen, len(pieces))
-        if store_items.find_store(project, file.vector_store_id) is None:  # purged while this worker wrote
-            s3vectors.delete_index(index)  # the index this worker's create_index made again
+        _drop_index_if_deleted(project, file.vector_store_id)
+
+
+def _drop_index_if_deleted(project: str, store_id: str) -> None:
+    """A file that could not be ended may be a deleted store's: the index this worker's create_index made
+    again after the store's purge is deleted too (there is none: deleted already)."""
+    if store_items.find_store(project, store_id) is None:
+        s3vectors.delete_index(s3vectors.index_name(store_id))
 
 
 def _vector(file_id: str, gen: str, n: int, text: str, data: list[float]) -> s3vectors.Vector:
@@ -121,9 +127,11 @@ def _fail(work: Work, error: LastError) -> None:
     or an earlier attempt, wrote."""
     file = work.file
     file.usage_bytes = 0
-    store_file_states.finish(work.project, file, work.gen, "failed", error=error)
+    ended = store_file_states.finish(work.project, file, work.gen, "failed", error=error)
     try:
         operations.remove_ingested(work.project, file.vector_store_id, file.id, work.gen, work.planned)
+        if not ended:
+            _drop_index_if_deleted(work.project, file.vector_store_id)
     except Exception:  # the file is ended; what is left has a generation search no longer accepts
         logger.exception("ingestion clean-up failed", extra={"file_id": file.id})
 

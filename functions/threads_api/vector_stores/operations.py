@@ -54,7 +54,7 @@ def create_store(project: str, new: NewVectorStore, store_id: str | None = None)
 
 def add_file(project: str, store_id: str, new: NewStoreFile) -> VectorStoreFile:
     """Add one file (one in the store already is answered as it is)."""
-    _room_for(store_items.get_store(project, store_id), 1)
+    _room_for(project, store_items.get_store(project, store_id), [new.file_id])
     found = _files(project, [new.file_id])
     added = store_files.new_store_file(store_id, new.file_id, found[new.file_id], new.chunking, new.attributes, None)
     if not _ingest(project, store_id, [added]):
@@ -64,7 +64,7 @@ def add_file(project: str, store_id: str, new: NewStoreFile) -> VectorStoreFile:
 
 def add_batch(project: str, store_id: str, files: list[NewStoreFile], batch_id: str | None = None) -> FileBatch:
     """A batch of files: its item, then its files (a file in the store already joins the batch as it is)."""
-    _room_for(store_items.get_store(project, store_id), len(files))
+    _room_for(project, store_items.get_store(project, store_id), [f.file_id for f in files])
     found = _files(project, [f.file_id for f in files])
     batch = FileBatch(id=batch_id or ids.new_id("vsfb_"), vector_store_id=store_id, created_at=clock.now())
     file_batches.put_batch(project, batch)  # False: a keyed retry; adding its files again is safe
@@ -86,8 +86,16 @@ def _files(project: str, file_ids: list[str]) -> dict[str, str]:
     return {file_id: file.filename for file_id, file in found.items()}
 
 
-def _room_for(store: VectorStore, adding: int) -> None:
-    if store.file_counts.total + adding > FILES_PER_STORE:
+def _room_for(project: str, store: VectorStore, file_ids: list[str]) -> None:
+    """A 400 if the files not in the store yet would take it past ``FILES_PER_STORE`` (those in it already
+    are answered as they are, full store or not)."""
+    if store.file_counts.total + len(file_ids) <= FILES_PER_STORE:
+        return  # the common case: no read of which are in the store already
+    unique = list(dict.fromkeys(file_ids))
+    present: set[str] = set()
+    for start in range(0, len(unique), 100):
+        present |= set(store_files.get_many(project, store.id, unique[start : start + 100]))
+    if store.file_counts.total + len(set(unique) - present) > FILES_PER_STORE:
         raise invalid(
             f"Vector store {store.id} holds {store.file_counts.total} files; a store holds at most {FILES_PER_STORE}.",
             param="file_ids",

@@ -46,7 +46,8 @@ def list_files(project: str, store_id: str, status: str | None, batch_id: str | 
     if batch_id is not None:
         file_batches.get_batch_item(project, store_id, batch_id)
     found = store_files.list_files(project, store_id, status, batch_id, page)
-    found.items = settled(project, found.items)
+    # A file ended here no longer has the status a ``filter`` asked for: left out, as a later read would.
+    found.items = [file for file in settled(project, found.items) if status is None or file.status == status]
     return found
 
 
