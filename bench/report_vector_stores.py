@@ -109,7 +109,8 @@ def _ingestion(ingestion: Any) -> str:
     return "\n\n".join(
         [
             "**Ingestion, our own cost.** A plain text file, a PDF (a page of 3,000 characters) and a DOCX of "
-            "generated English, ingested one at a time by the worker's code (`vector_stores/ingestion.py`) with "
+            "English words in random sentences (`bench/vector_support.py`), ingested one at a time by the "
+            "worker's code (`vector_stores/ingestion.py`) with "
             "an embedder that answers at once (the same unit vector of 1,024 dimensions for every chunk), so "
             "the provider's time is left out; so is moto's side of each AWS call (its time inside moto, a "
             "network wait in AWS). What is left is the function's own CPU, botocore's building of each request "

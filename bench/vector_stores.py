@@ -56,7 +56,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def _documents(megabytes: float) -> dict[str, bytes]:
     """Half the text as plain text, a quarter as a PDF (a page of 3,000 characters), a quarter as a DOCX."""
-    from tests.unit.ingest_support import docx_file, pdf
+    from infra.ops.sample_documents import docx_file, pdf
 
     size = int(megabytes * 1_000_000)
     pages = text(size // 4, 2)

@@ -57,8 +57,6 @@ def _resource_label(resource: Any) -> str:
         return WORKER
     if resource == {"GetAtt": "IngestWorkerFunction.Arn"}:
         return INGEST_WORKER
-    if resource == {"Sub": INGEST_WORKER_NAMES}:
-        return INGEST_WORKER_ITSELF
     if resource == {"Sub": "${FilesBucket.Arn}/*"}:
         return BUCKET_OBJECTS
     if resource == {"Sub": "${VectorBucket.VectorBucketArn}/index/*"}:
@@ -75,18 +73,12 @@ def _resource_label(resource: Any) -> str:
 
 WORKER = "run worker"
 INGEST_WORKER = "ingestion worker"
-INGEST_WORKER_ITSELF = "the ingestion worker, by its name"
 BUCKET_OBJECTS = "the files bucket's objects"
 VECTOR_INDEXES = "the vector bucket's indexes"
-# The ingestion worker invokes itself (a batch's files fanned out, one event each): its own ARN in its own role
-# would be a cycle, so its role names it by the name CloudFormation gives it, <stack>-IngestWorkerFunction-<suffix>.
-INGEST_WORKER_NAMES = (
-    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-IngestWorkerFunction*"
-)
 # Resources named by a wildcard, and why no narrower name exists: a bucket's objects (a file's key holds its
 # project), the vector bucket's indexes (one a vector store, made at run time: only a wildcard under the bucket
-# names them), the ingestion worker's own name (its suffix is CloudFormation's).
-WILDCARD_LABELS = frozenset({BUCKET_OBJECTS, VECTOR_INDEXES, INGEST_WORKER_ITSELF})
+# names them).
+WILDCARD_LABELS = frozenset({BUCKET_OBJECTS, VECTOR_INDEXES})
 
 
 # Outside DynamoDB, each function may do only these: (function, action) -> the resource label it must be on.
@@ -106,7 +98,6 @@ OTHER_GRANTS = {
     ("CreateVectorStoreFunction", "lambda:InvokeFunction"): INGEST_WORKER,
     ("CreateVectorStoreFileFunction", "lambda:InvokeFunction"): INGEST_WORKER,
     ("CreateVectorStoreFileBatchFunction", "lambda:InvokeFunction"): INGEST_WORKER,
-    ("IngestWorkerFunction", "lambda:InvokeFunction"): INGEST_WORKER_ITSELF,
     # A store's file's bytes read, its parsed text written (and deleted when the ingestion fails), read
     # (content), deleted with the file or the store.
     ("IngestWorkerFunction", "s3:GetObject"): BUCKET_OBJECTS,

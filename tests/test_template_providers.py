@@ -11,15 +11,13 @@ from infra.local import stack
 from tests.template_support import _deployed
 from tests.test_template_iam import EMBEDDERS, MODEL_CALLERS
 
-# worker -> the functions that may invoke it: those that start runs; those that add files to vector stores, and
-# the ingestion worker itself (a batch's files handed back to Lambda one event each).
+# worker -> the functions that may invoke it: those that start runs; those that add files to vector stores.
 INVOKERS = {
     "RunWorkerFunction": {"CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction"},
     "IngestWorkerFunction": {
         "CreateVectorStoreFunction",
         "CreateVectorStoreFileFunction",
         "CreateVectorStoreFileBatchFunction",
-        "IngestWorkerFunction",
     },
 }
 

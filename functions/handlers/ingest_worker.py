@@ -1,5 +1,5 @@
-"""The ingestion worker: invoked asynchronously (``{"project", "vector_store_id", "files": [[id, gen], …]}``) by
-the functions that add files to vector stores (``vector_stores.ingestion.on_event``)."""
+"""The ingestion worker: invoked asynchronously, one event per file (``vector_stores.starter.event``), by the
+functions that add files to vector stores (``vector_stores.ingestion.on_event``)."""
 
 from typing import Any
 

@@ -80,9 +80,8 @@ IN_PROCESS_WORKERS = {"RunWorkerFunction": "RunWorkerFunction", "IngestWorkerFun
 
 def invoked_functions(functions: dict[str, Function]) -> dict[str, str]:
     """Physical name -> logical id of what the functions invoke (the workers): Lambda's Invoke on this server
-    is no way into the others. The ingestion worker invokes itself, by its own name."""
+    is no way into the others."""
     invoked = {f.environment.get(v) for f in functions.values() for v in INVOKED_VARIABLES}
-    invoked |= {f.name for logical, f in functions.items() if logical == "IngestWorkerFunction"}
     return {f.name: logical for logical, f in functions.items() if f.name in invoked}
 
 
@@ -124,7 +123,7 @@ def local_environment(functions: dict[str, Function]) -> dict[str, dict[str, str
     extra: dict[str, dict[str, str]] = {}
     for logical, function in functions.items():
         added = {}
-        if any(v in function.environment for v in INVOKED_VARIABLES) or logical == "IngestWorkerFunction":
+        if any(v in function.environment for v in INVOKED_VARIABLES):
             added["AWS_ENDPOINT_URL_LAMBDA"] = os.environ["AWS_ENDPOINT_URL_LAMBDA"]
         if "MODEL_PROVIDER" in function.environment and os.environ.get("MODEL_API_KEY"):
             added["MODEL_API_KEY"] = os.environ["MODEL_API_KEY"]

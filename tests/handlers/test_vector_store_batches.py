@@ -1,5 +1,5 @@
 """A vector store's file batches on moto, under the functions' IAM roles: a batch of ``file_ids`` (shared
-attributes) or of ``files`` (each its own), the worker's fan-out, its counts, its files' list and ``filter``, a
+attributes) or of ``files`` (each its own), handed over one event a file, its counts, its files' list and ``filter``, a
 cancel while its files are in progress (before their workers run, and while one runs), a batch of files that
 are all in the store already; keyed requests; ids that are not the project's."""
 
@@ -49,7 +49,7 @@ def _files(api: Api, store_id: str, batch_id: str, query: str = "") -> list[str]
     return [f["id"] for f in reply.body["data"]]
 
 
-def test_a_batch_of_file_ids_is_fanned_out_ingested_and_counted(api: Api, ingestion: Ingestion) -> None:
+def test_a_batch_of_file_ids_is_handed_over_ingested_and_counted(api: Api, ingestion: Ingestion) -> None:
     store_id = new_store(api)["id"]
     file_ids = [new_file(api, f"f{n}.txt", f"the file number {n}") for n in range(3)]
     bad = new_file(api, "deck.pptx", b"PK\x03\x04")
@@ -65,8 +65,8 @@ def test_a_batch_of_file_ids_is_fanned_out_ingested_and_counted(api: Api, ingest
         "file_counts": {"in_progress": 4, "completed": 0, "failed": 0, "cancelled": 0, "total": 4},
     }
     assert _get(api, store_id, batch_id) == created
-    assert ingestion.work() == 5  # the batch's event, then each of its four files in its own
-    assert [len(event["files"]) for event in ingestion.sent] == [4, 1, 1, 1, 1]
+    assert ingestion.work() == 4  # an event for each of its four files
+    assert sorted(event["file_id"] for event in ingestion.sent) == sorted([*file_ids, bad])
     done = _get(api, store_id, batch_id)
     assert (done["status"], done["file_counts"]["completed"], done["file_counts"]["failed"]) == ("failed", 3, 1)
     assert sorted(_files(api, store_id, batch_id)) == sorted([*file_ids, bad])
@@ -111,7 +111,7 @@ def test_a_batch_cancelled_before_its_workers_run_leaves_nothing(api: Api, inges
     assert cancelled.status == 200, cancelled.body
     assert_valid(cancelled.body, "VectorStoreFileBatchObject")
     assert (cancelled.body["status"], cancelled.body["file_counts"]["cancelled"]) == ("cancelled", 2)
-    assert ingestion.work() == 3
+    assert ingestion.work() == 2  # each file's event: it finds its file cancelled
     assert _get(api, store_id, batch_id) == cancelled.body
     assert {store_file(api, store_id, fid)["status"] for fid in file_ids} == {"cancelled"}
     assert _files(api, store_id, batch_id, "?filter=cancelled") == file_ids[::-1]
@@ -173,7 +173,7 @@ def test_keyed_batch_requests_replay_and_failures_are_not_kept(api: Api, ingesti
     first = _batch(api, store_id, body, headers={"Idempotency-Key": "batch"})
     again = api("POST", f"/vector_stores/{store_id}/file_batches", body, headers={"Idempotency-Key": "batch"})
     assert (again.headers["idempotent-replayed"], again.body) == ("true", first)
-    assert len(ingestion.sent) == 1
+    assert len(ingestion.sent) == 1  # its one file, once
     cancel = f"/vector_stores/{store_id}/file_batches/{first['id']}/cancel"
     cancelled = api("POST", cancel, headers={"Idempotency-Key": "cancel"})
     assert (cancelled.status, cancelled.body["status"]) == (200, "cancelled")
@@ -203,21 +203,21 @@ def test_a_keyed_batch_whose_record_was_lost_finds_its_batch(api: Api, ingestion
     forget_idempotency_records()
     again = _batch(api, store_id, body, headers=headers)
     assert again == first
-    assert len(ingestion.sent) == 1
+    assert len(ingestion.sent) == 2  # its two files, once each
     assert len(store_items(api, store_id)) == 3  # one batch, two files
 
 
 def test_a_large_batch_spans_transactions_and_events_and_its_store_is_purged_whole(
     api: Api, ingestion: Ingestion
 ) -> None:
-    """120 files: two transactions of files (at most 100 items each), three events of at most 50 files, each
-    fanned out; then the store's deletion purges its 121 items in BatchWriteItems of at most 25."""
+    """120 files: two transactions of files (at most 100 items each), an event each (handed over 16 at a time);
+    then the store's deletion purges its 121 items in BatchWriteItems of at most 25."""
     store_id = new_store(api)["id"]
     file_ids = [new_file(api, f"f{n}.txt", f"file {n} of many") for n in range(120)]
     batch = _batch(api, store_id, {"file_ids": file_ids})
     assert batch["file_counts"]["in_progress"] == 120
-    assert sorted(len(event["files"]) for event in ingestion.queued) == [20, 50, 50]  # handed over in parallel
-    assert ingestion.work() == 3 + 120
+    assert sorted(event["file_id"] for event in ingestion.queued) == sorted(file_ids)  # one each, in parallel
+    assert ingestion.work() == 120
     done = _get(api, store_id, batch["id"])
     assert (done["status"], done["file_counts"]["completed"]) == ("completed", 120)
     assert retrieve(api, store_id)["file_counts"]["completed"] == 120

@@ -50,7 +50,12 @@ def test_a_file_is_in_progress_then_ingested_and_counted_in_its_store(api: Api, 
     assert empty.body["data"] == []  # nothing parsed yet
 
     (event,) = ingestion.sent
-    assert event == {"project": "alpha", "vector_store_id": store_id, "files": [[file_id, event["files"][0][1]]]}
+    assert event == {
+        "project": "alpha",
+        "vector_store_id": store_id,
+        "file_id": file_id,
+        "generation": event["generation"],
+    }
     assert ingestion.work() == 1
     done = store_file(api, store_id, file_id)
     assert (done["status"], done["last_error"]) == ("completed", None)

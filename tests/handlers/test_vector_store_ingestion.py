@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from infra.ops.sample_documents import pdf
 from tests.handlers.conftest import Api
 from tests.handlers.vector_stores_support import (
     Ingestion,
@@ -23,7 +24,6 @@ from tests.handlers.vector_stores_support import (
     store_items,
     vector_keys,
 )
-from tests.unit.ingest_support import pdf
 
 __all__ = ["ingestion"]  # fixtures
 
@@ -180,7 +180,7 @@ def test_a_worker_killed_midway_and_retried_leaves_each_vector_once(
     keys = vector_keys(store_id)
     chunks = len(keys)
     assert chunks > 6
-    assert keys == sorted({f"{file_id}#{event['files'][0][1]}#{n}" for n in range(chunks)})
+    assert keys == sorted({f"{file_id}#{event['generation']}#{n}" for n in range(chunks)})
     ingestion.run(event, "request-2")  # once more, after it ended: nothing to do
     assert vector_keys(store_id) == keys
     store = retrieve(api, store_id)
@@ -203,20 +203,17 @@ def test_a_hand_over_that_fails_ends_the_files_failed_at_once(api: Api, ingestio
     assert (store["file_counts"]["failed"], store["file_counts"]["in_progress"]) == (3, 0)
 
 
-def test_a_fan_out_that_fails_ends_the_files_failed(api: Api, ingestion: Ingestion) -> None:
-    """The worker hands each file of a batch's event back to Lambda: if that fails, it ends them itself."""
+def test_a_batch_whose_hand_over_fails_ends_its_files_failed(api: Api, ingestion: Ingestion) -> None:
+    """Lambda refuses the batch's events: the function that made them ends the files itself, at once."""
     store_id = new_store(api)["id"]
     file_ids = [new_file(api, f"f{n}.txt", f"file {n}") for n in range(3)]
-    batch = api("POST", f"/vector_stores/{store_id}/file_batches", {"file_ids": file_ids}).body
-    (event,) = ingestion.queued
-    assert len(event["files"]) == 3
     ingestion.refuse = True
-    assert ingestion.work() == 1
+    batch = api("POST", f"/vector_stores/{store_id}/file_batches", {"file_ids": file_ids}).body
+    assert (batch["status"], batch["file_counts"]["failed"]) == ("failed", 3)
     for file_id in file_ids:
         failed = store_file(api, store_id, file_id)
         assert (failed["status"], failed["last_error"]["code"]) == ("failed", "server_error")
-    again = api("GET", f"/vector_stores/{store_id}/file_batches/{batch['id']}").body
-    assert (again["status"], again["file_counts"]["failed"]) == ("failed", 3)
+    assert ingestion.queued == []
 
 
 @pytest.mark.parametrize("fails", [False, True], ids=["ends", "fails"])

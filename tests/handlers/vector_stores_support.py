@@ -1,5 +1,5 @@
 """Vector stores in the handler tests: the ingestion worker's invocations queued for the test to run
-(``Ingestion.work``), each under the worker's IAM role (its own fan-out of several files included), files
+(``Ingestion.work``), each under the worker's IAM role, files
 uploaded through the Files API, and what the index and the bucket hold."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ WORKER = "IngestWorkerFunction"
 
 
 class Ingestion:
-    """The worker's side: the events the functions (and the worker itself) handed to Lambda, and running them."""
+    """The worker's side: the events the functions handed to Lambda, and running them."""
 
     def __init__(self) -> None:
         self.queued: list[dict[str, Any]] = []
@@ -38,7 +38,7 @@ class Ingestion:
         return {"StatusCode": 202}
 
     def work(self) -> int:
-        """Run every queued event (and those the runs queue: a fan-out), in order; the count run."""
+        """Run every queued event, in order; the count run."""
         done = 0
         while self.queued:
             self.run(self.queued.pop(0))

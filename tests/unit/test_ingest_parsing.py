@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from tests.unit import ingest_support as make
+from infra.ops import sample_documents as make
 from threads_api.ingest import documents, parsing
 from threads_api.ingest.parsing import FileRejected, extract_text
 

@@ -24,7 +24,7 @@ from threads_api.ingest import chunking, parsing
 from threads_api.observability import logger
 from threads_api.store import store_file_states, store_files
 from threads_api.store import vector_stores as store_items
-from threads_api.vector_stores import operations, starter
+from threads_api.vector_stores import operations
 
 if TYPE_CHECKING:
     from threads_api.embeddings import Embedder
@@ -51,15 +51,9 @@ class Work:
 
 
 def on_event(event: dict[str, Any], embedder: Embedder, seconds_left: Callable[[], float]) -> None:
-    """One file: ingested here. Several: each handed back to Lambda as its own event, so that files are
-    ingested in parallel, each with a whole invocation's time."""
+    """The worker's event (``starter.event``): one file of a store, and the generation of it to ingest."""
     project, store_id = str(event["project"]), str(event["vector_store_id"])
-    files = [(str(file_id), str(gen)) for file_id, gen in event["files"]]
-    if len(files) > 1:
-        operations.fail_unstarted(project, store_id, starter.start(project, store_id, files, per_event=1))
-        return
-    for file_id, gen in files:
-        ingest(project, store_id, file_id, gen, embedder, seconds_left)
+    ingest(project, store_id, str(event["file_id"]), str(event["generation"]), embedder, seconds_left)
 
 
 def ingest(

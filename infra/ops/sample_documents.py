@@ -1,4 +1,4 @@
-"""Small documents made in code for the ingestion tests: a PDF with text (hand-written: pypdf writes no text),
+"""Small documents made in code for the ingestion tests and ``make bench``: a PDF with text (hand-written: pypdf writes no text),
 an encrypted one, a DOCX (python-docx), and zip archives that claim to be one."""
 
 from __future__ import annotations
