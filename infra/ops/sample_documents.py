@@ -1,5 +1,5 @@
-"""Small documents made in code for the ingestion tests and ``make bench``: a PDF with text (hand-written: pypdf writes no text),
-an encrypted one, a DOCX (python-docx), and zip archives that claim to be one."""
+"""Small documents made in code for the ingestion tests and ``make bench``: a PDF with text (hand-written:
+pypdf writes no text), an encrypted one, a DOCX (python-docx), and zip archives that claim to be one."""
 
 from __future__ import annotations
 
