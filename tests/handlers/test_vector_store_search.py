@@ -244,3 +244,25 @@ def test_a_store_deleted_during_its_search_is_not_written_again(
     search(api, store_id, {"query": "warranty"})
     assert api("GET", f"/vector_stores/{store_id}").status == 404
     assert api.items("vstores#alpha") == []
+
+
+@pytest.mark.parametrize(("retryable", "status"), [(True, 503), (False, 500)], ids=["outage", "misconfigured"])
+def test_an_embedding_provider_that_fails_is_a_503_when_a_retry_may_cure_it(
+    api: Api, manual: tuple[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch, retryable: bool, status: int
+) -> None:
+    """The provider's throttling or outage is the API's 503 (retry later); anything else its 500."""
+    from handlers import search_vector_store
+    from threads_api.embeddings import EmbeddingError
+
+    store_id, _ = manual
+
+    class Failing:
+        name, dimensions = "failing", search_vector_store.EMBEDDER.dimensions
+
+        def embed(self, texts: list[str], *, deadline: float) -> list[list[float]]:
+            raise EmbeddingError("the provider answered 529", retryable)
+
+    monkeypatch.setattr(search_vector_store, "EMBEDDER", Failing())
+    failed = api("POST", f"/vector_stores/{store_id}/search", {"query": "warranty"})
+    assert_error(failed.body, status)
+    assert failed.status == status

@@ -157,10 +157,15 @@ def file_content(project: str, store_id: str, file_id: str) -> str:
     item = store_files.find_item(project, store_id, file_id)
     if item is None:
         raise NotFound("file", file_id)
+    if item["status"]["S"] != "completed":  # no parsed text is kept but a completed file's (S3 answers a
+        return ""  # missing key 403 to a role without s3:ListBucket: never asked for one that is not there)
     data = s3.get_object(parsed_key(project, store_id, file_id, store_files.generation(item)))
     return "" if data is None else data.decode()
 
 
 def file_bytes(project: str, file_id: str) -> bytes | None:
-    """The bytes of a file of the project (None: deleted since it was added)."""
+    """The bytes of a file of the project (None: deleted since it was added). The item first: S3 answers a
+    missing key 403, not 404, to a role without s3:ListBucket."""
+    if file_items.find_file(project, file_id) is None:
+        return None
     return s3.get_object(object_key(project, file_id))

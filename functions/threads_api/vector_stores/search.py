@@ -17,8 +17,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from threads_api.domain import clock, filters
-from threads_api.domain.errors import NotFound, invalid
+from threads_api.domain.errors import NotFound, Unavailable, invalid
 from threads_api.domain.vector_stores import SearchHit
+from threads_api.embeddings import EmbeddingError
 from threads_api.index import s3vectors
 from threads_api.store import store_files
 from threads_api.store import vector_stores as store_items
@@ -35,7 +36,12 @@ def search(project: str, store_id: str, request: SearchRequest, embedder: Embedd
     store = store_items.get_store(project, store_id)
     if store.status(clock.now()) == "expired":
         raise invalid(f"Vector store {store_id} has expired and can no longer be searched.", param="vector_store_id")
-    vectors = embedder.embed(request.queries, deadline=time.monotonic() + EMBED_SECONDS)
+    try:
+        vectors = embedder.embed(request.queries, deadline=time.monotonic() + EMBED_SECONDS)
+    except EmbeddingError as exc:
+        if exc.retryable:  # the provider's throttling or outage: a 503 the client may retry
+            raise Unavailable("embeddings") from exc
+        raise
     best: dict[str, tuple[float, dict[str, str]]] = {}
     for vector in vectors:
         try:
