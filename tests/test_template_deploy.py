@@ -44,11 +44,14 @@ def test_table_uses_the_customer_managed_key_only_when_given(kms_key: str) -> No
     # The key is granted to the functions that write to the queue or the files bucket (GenerateDataKey) and
     # read from the bucket (Decrypt), and only when there is a key: the table's callers are let in by the key
     # policy (through DynamoDB), not by their roles.
+    # An upload's completion is a multipart upload: with a customer managed key, S3 needs both of its caller.
+    writers = ("CleanupFunction", "CreateFileFunction", "AddUploadPartFunction", "CompleteUploadFunction")
+    readers = ("CleanupFunction", "RetrieveFileContentFunction", "CompleteUploadFunction")
     for name, function in deployed.functions.items():
         uses_key = function.allows("kms:GenerateDataKey", kms_key or KMS_KEY)
-        assert uses_key == (bool(kms_key) and name in ("CleanupFunction", "CreateFileFunction")), name
+        assert uses_key == (bool(kms_key) and name in writers), name
         decrypts = function.allows("kms:Decrypt", kms_key or KMS_KEY)
-        assert decrypts == (bool(kms_key) and name in ("CleanupFunction", "RetrieveFileContentFunction")), name
+        assert decrypts == (bool(kms_key) and name in readers), name
 
 
 def test_samconfig_deploys_without_questions_with_iam_capability_and_a_changeset_review() -> None:

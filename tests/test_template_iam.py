@@ -81,6 +81,12 @@ OTHER_GRANTS = {
     ("RetrieveFileContentFunction", "s3:GetObject"): BUCKET_OBJECTS,
     ("DeleteFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
     ("CleanupFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # an upload's whose pending item expired
+    ("AddUploadPartFunction", "s3:PutObject"): BUCKET_OBJECTS,
+    ("CompleteUploadFunction", "s3:GetObject"): BUCKET_OBJECTS,  # the parts
+    ("CompleteUploadFunction", "s3:PutObject"): BUCKET_OBJECTS,  # the file's multipart upload
+    ("CompleteUploadFunction", "s3:AbortMultipartUpload"): BUCKET_OBJECTS,  # one that failed
+    ("CompleteUploadFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # the parts, once done
+    ("CancelUploadFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
 }
 
 
@@ -119,6 +125,13 @@ FUNCTION_CONDITIONAL_GRANTS = {
     ("RetrieveFileContentFunction", "HasKmsKey"): [
         {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Ref": "KmsKeyArn"}}
     ],
+    ("AddUploadPartFunction", "HasKmsKey"): [
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
+    # A multipart upload with a customer managed key needs both (S3 decrypts the parts to complete it).
+    ("CompleteUploadFunction", "HasKmsKey"): [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
 }
 
 
@@ -128,7 +141,15 @@ MODEL_CALLERS = frozenset(
 )
 # Which functions may hold each conditional grant.
 CONDITIONAL_GRANTEES = {
-    "HasKmsKey": frozenset({"CleanupFunction", "CreateFileFunction", "RetrieveFileContentFunction"}),
+    "HasKmsKey": frozenset(
+        {
+            "CleanupFunction",
+            "CreateFileFunction",
+            "RetrieveFileContentFunction",
+            "AddUploadPartFunction",
+            "CompleteUploadFunction",
+        }
+    ),
     "HasModelKey": MODEL_CALLERS,
     "UsesBedrock": MODEL_CALLERS,
 }

@@ -55,7 +55,7 @@ def _request_schemas() -> dict[str, Any]:
     from pydantic import BaseModel
     from pydantic.json_schema import models_json_schema
 
-    from threads_api.wire import assistant_bodies, request_bodies, run_bodies, run_update_bodies
+    from threads_api.wire import assistant_bodies, request_bodies, run_bodies, run_update_bodies, upload_bodies
 
     request_models: list[type[BaseModel]] = [
         request_bodies.CreateThreadIn,
@@ -68,6 +68,8 @@ def _request_schemas() -> dict[str, Any]:
         run_bodies.ThreadAndRunIn,
         run_update_bodies.ModifyRunIn,
         run_update_bodies.ToolOutputsIn,
+        upload_bodies.CreateUploadIn,
+        upload_bodies.CompleteUploadIn,
     ]
     _, request_schemas = models_json_schema(
         [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"

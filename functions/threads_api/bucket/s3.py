@@ -1,4 +1,5 @@
-"""The S3 client and the three calls the Files API makes on the stack's bucket: put, get and delete an object.
+"""The S3 client and the calls the Files API makes on the stack's bucket: put, get and delete an object (or many
+at once), and a multipart upload's steps (``multipart`` assembles a file with them).
 
 One botocore client per container, built on first use (only the files functions load this module). The bucket
 encrypts what it stores (its default encryption: S3's keys, or the stack's KMS key) and takes only TLS; a
@@ -26,6 +27,7 @@ CLIENT_CONFIG = Config(
 )
 _TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"}
 _MISSING = {"NoSuchKey", "404"}
+DELETE_BATCH = 1000  # keys in one DeleteObjects
 
 
 def bucket_name() -> str:
@@ -79,3 +81,38 @@ def get_object(key: str) -> bytes | None:
 def delete_object(key: str) -> None:
     """Delete an object; one that is not there is deleted already (S3 answers the same)."""
     _call("delete_object", Key=key)
+
+
+def delete_objects(keys: list[str]) -> None:
+    """Delete objects, up to 1,000 a call (S3's bound); one that is not there is deleted already. A key S3
+    could not delete fails the call (``Unavailable``): a retry deletes what is left."""
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
+        response = _call("delete_objects", Delete={"Objects": batch, "Quiet": True})
+        if response.get("Errors"):
+            raise Unavailable("delete_objects")
+
+
+def create_multipart_upload(key: str) -> str:
+    """Start an object written in parts; its upload id."""
+    return str(_call("create_multipart_upload", Key=key, ContentType="application/octet-stream")["UploadId"])
+
+
+def upload_part(key: str, upload_id: str, number: int, data: bytes) -> str:
+    """One part (1 to 10,000; each at least 5 MiB but the last, S3's rule); its ETag."""
+    return str(_call("upload_part", Key=key, UploadId=upload_id, PartNumber=number, Body=data)["ETag"])
+
+
+def complete_multipart_upload(key: str, upload_id: str, etags: list[str]) -> None:
+    """The object made of the parts, in order: only now does it exist."""
+    parts = [{"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, start=1)]
+    _call("complete_multipart_upload", Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+
+
+def abort_multipart_upload(key: str, upload_id: str) -> None:
+    """Discard an unfinished multipart upload's parts; one already gone is discarded already."""
+    try:
+        _call("abort_multipart_upload", Key=key, UploadId=upload_id)
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code", "")) not in {"NoSuchUpload", "404"}:
+            raise

@@ -21,6 +21,8 @@ ID_PREFIXES = {
     "run": "run_",
     "step": "step_",
     "file": "file-",
+    "upload": "upload_",
+    "part": "part_",
 }
 
 

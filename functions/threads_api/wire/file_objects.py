@@ -70,18 +70,25 @@ def new_file(fields: Mapping[str, str], files: Mapping[str, Part]) -> NewFile:
     return NewFile(_filename(upload.filename), purpose, _data(upload.data))
 
 
+def base_name(name: str) -> str | None:
+    """A file's name as stored: the last part of a path some clients send; None for a name this API does not
+    take (empty, longer than ``FILENAME_MAX_CHARS``, or with control characters)."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if not name.strip() or len(name) > limits.FILENAME_MAX_CHARS:
+        return None
+    return None if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name) else name
+
+
 def _filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]  # a path some clients send: its last part
-    if not name.strip():
-        raise errors.invalid("Invalid 'file': the file has no name.", param="file", code="invalid_value")
-    if len(name) > limits.FILENAME_MAX_CHARS or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name):
+    stored = base_name(name)
+    if stored is None:
         raise errors.invalid(
-            f"Invalid 'file': its name must be at most {limits.FILENAME_MAX_CHARS} characters, without control "
+            f"Invalid 'file': its name must be 1 to {limits.FILENAME_MAX_CHARS} characters, without control "
             "characters.",
             param="file",
             code="invalid_value",
         )
-    return name
+    return stored
 
 
 def _data(data: bytes) -> bytes:
