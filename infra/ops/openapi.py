@@ -107,6 +107,11 @@ def _operation(
         operation["responses"]["200"]["content"] = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
         }
+        operation["responses"]["302"] = {
+            "description": "A file over 4 MiB (an upload's): its bytes at Location, a presigned S3 URL valid for "
+            "5 minutes (the SDK follows it).",
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+        }
     if request is not None:
         operation["parameters"] = [
             *parameters,

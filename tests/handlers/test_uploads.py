@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import requests
+
 from infra.local import dynamodb as local_dynamodb
 from tests.contract.schemas import assert_error, assert_valid
 from tests.handlers.conftest import Api
@@ -68,7 +70,13 @@ def test_an_upload_round_trip_makes_a_file(api: Api) -> None:
     )
     assert api("GET", f"/files/{file['id']}").body == file
     assert [f["id"] for f in api("GET", "/files").body["data"]] == [file["id"]]
-    assert api("GET", f"/files/{file['id']}/content").body == data
+    content = api("GET", f"/files/{file['id']}/content")  # over what a Lambda response carries: S3 serves it
+    assert (content.status, content.body) == (302, None)
+    location = content.headers["location"]
+    assert f"/alpha/{file['id']}?" in location
+    assert "X-Amz-Expires=300" in location
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in location  # SigV4: what an object encrypted with KMS needs
+    assert requests.get(location, timeout=10).content == data
     assert objects() == [f"alpha/{file['id']}"]  # the parts' objects deleted
     assert unfinished_multipart_uploads() == []
 

@@ -19,11 +19,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from threads_api.domain.errors import Unavailable
 
-# Bounded retries, as the table's: 3 attempts of at most 1 s to connect and 10 s to read (a 4 MiB object).
+# Bounded retries, as the table's: 3 attempts of at most 1 s to connect and 10 s to read (a 4 MiB object). SigV4
+# for presigned URLs too (botocore presigns with SigV2 otherwise, which an object encrypted with KMS refuses).
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=1,
     read_timeout=10,
+    signature_version="s3v4",
 )
 _TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"}
 _MISSING = {"NoSuchKey", "404"}
@@ -43,7 +45,12 @@ def bucket_name() -> str:
 
 @cache
 def client() -> Any:
-    return botocore.session.get_session().create_client("s3", config=CLIENT_CONFIG)
+    # In AWS, virtual-hosted URLs of the function's region (bucket.s3.<region>.amazonaws.com): a presigned URL of
+    # the global endpoint may be redirected for a new bucket outside us-east-1. A local endpoint (make serve, make
+    # sam-local) keeps botocore's own choice (path-style for an address).
+    local = bool(os.environ.get("AWS_ENDPOINT_URL_S3", "").strip())
+    config = CLIENT_CONFIG if local else CLIENT_CONFIG.merge(Config(s3={"addressing_style": "virtual"}))
+    return botocore.session.get_session().create_client("s3", config=config)
 
 
 def _call(operation: str, **kwargs: Any) -> Any:
@@ -81,6 +88,13 @@ def get_object(key: str) -> bytes | None:
 def delete_object(key: str) -> None:
     """Delete an object; one that is not there is deleted already (S3 answers the same)."""
     _call("delete_object", Key=key)
+
+
+def presigned_get_url(key: str, expires_in: int) -> str:
+    """A URL that GETs the object for ``expires_in`` seconds (signed with this function's credentials, so
+    within their own lifetime too), with no call to S3."""
+    params = {"Bucket": bucket_name(), "Key": key}
+    return str(client().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
 
 def delete_objects(keys: list[str]) -> None:

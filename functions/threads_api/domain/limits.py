@@ -26,6 +26,10 @@ REQUEST_BODY_MAX_BYTES = 4 * 1024 * 1024
 # 6,291,456 bytes, and API Gateway hands it a multipart body base64-encoded (4/3 of its size): 4 MiB of file is
 # 5.6 MB encoded, with room left for the form's own parts and the event's headers and context.
 FILE_MAX_BYTES = 4 * 1024 * 1024
+# A file's bytes in one Lambda response (6 MB, base64-encoded: 4/3 of them): those of a file up to this size. A larger
+# one (an upload's file) is answered with a redirect to a presigned S3 URL of its object, valid this many seconds.
+FILE_CONTENT_INLINE_MAX_BYTES = FILE_MAX_BYTES
+FILE_URL_EXPIRES_SECONDS = 300
 FORM_OVERHEAD_MAX_BYTES = 64 * 1024  # a form's boundaries, headers, filename and purpose, beyond the file
 FILENAME_MAX_CHARS = 512
 # Uploads: a file larger than one request, sent in parts of at most FILE_MAX_BYTES each (what one request carries)

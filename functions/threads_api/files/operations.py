@@ -13,7 +13,8 @@
   a delete by another project's key removes nothing of this project's and then finds no item (404). If the
   item's delete fails, the client's retry deletes it; a file's bytes never outlive the answer that says it is
   deleted. (A pending item is a 404 too; only an id never answered names one.)
-- **Content**: the item (this project's, shown, or a 404), then its object.
+- **Content**: the item (this project's, shown, or a 404), then its object; for a file larger than one Lambda
+  response carries (an upload's), a presigned URL of its object instead, which the client follows (a redirect).
 - **Uploads'** parts are objects under their upload (``<project>/<upload_id>/<part_id>``); the removal of an
   upload's item has the cleanup delete them (``after_removal``). Their use cases are in ``uploads``.
 """
@@ -24,7 +25,7 @@ import contextlib
 from typing import Any
 
 from threads_api.bucket import s3
-from threads_api.domain import ids
+from threads_api.domain import ids, limits
 from threads_api.domain.errors import NotFound
 from threads_api.domain.records import File
 from threads_api.store import files as file_items
@@ -74,9 +75,12 @@ def after_removal(record: dict[str, Any]) -> None:
         s3.delete_object(object_key(*removed))
 
 
-def file_content(project: str, file_id: str) -> bytes:
-    """A file's bytes; a file that is not this project's (or whose bytes are gone) is a 404."""
-    file_items.get_file(project, file_id)
+def file_content(project: str, file_id: str) -> bytes | str:
+    """A file's bytes, or for a file over ``FILE_CONTENT_INLINE_MAX_BYTES`` a presigned URL of them (S3 serves
+    them: a Lambda response carries 6 MB); a file that is not this project's (or whose bytes are gone) is a 404."""
+    file = file_items.get_file(project, file_id)
+    if file.bytes > limits.FILE_CONTENT_INLINE_MAX_BYTES:
+        return s3.presigned_get_url(object_key(project, file_id), limits.FILE_URL_EXPIRES_SECONDS)
     data = s3.get_object(object_key(project, file_id))
     if data is None:
         raise NotFound("file", file_id)

@@ -1,5 +1,5 @@
 """The Files API's shapes: ``files.create``'s form read into a new file (its 400s and 413 naming the field), the
-file object, its deletion, and a file's bytes as a response body."""
+file object, its deletion, and a file's bytes as a response body (or a redirect to them)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,19 @@ class Content(dict[str, Any]):
         super().__init__()
         self.data = data
         self.content_type = content_type
+
+
+class Redirect(dict[str, Any]):
+    """A response that sends the client elsewhere (``location``): a file's bytes that S3 serves."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
+
+
+def content(result: bytes | str) -> Content | tuple[int, Redirect]:
+    """A file's bytes as the response body, or a URL of them (``files.operations.file_content``) as a 302."""
+    return Content(result) if isinstance(result, bytes) else (302, Redirect(result))
 
 
 def new_file(fields: Mapping[str, str], files: Mapping[str, Part]) -> NewFile:
