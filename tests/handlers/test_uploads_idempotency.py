@@ -85,3 +85,18 @@ def test_keyed_retries_whose_records_were_lost_find_what_the_first_run_made(api:
     assert again.status == 400, again.body
     assert_error(again.body, 400, contains="with status 'completed'")
     assert len(api("GET", "/files").body["data"]) == 1
+
+
+def test_an_idempotency_key_never_replays_another_projects_part_or_completion(api: Api) -> None:
+    """Another project's key, with alpha's Idempotency-Key and alpha's upload in the path: the 404, never alpha's
+    part or completion replayed."""
+    upload_id = create(api, 3).body["id"]
+    key = {"Idempotency-Key": "shared-part"}
+    part_id = add_part(api, upload_id, b"abc", headers=key).body["id"]
+    theirs = add_part(api, upload_id, b"abc", headers=key, key=api.other_key)
+    assert theirs.status == 404, theirs.body
+    key = {"Idempotency-Key": "shared-complete"}
+    assert complete(api, upload_id, [part_id], headers=key).status == 200
+    theirs = complete(api, upload_id, [part_id], headers=key, key=api.other_key)
+    assert theirs.status == 404, theirs.body
+    assert api("GET", "/files", key=api.other_key).body["data"] == []

@@ -20,7 +20,7 @@ from threads_api.domain import errors, limits
 from threads_api.domain import uploads as rules
 from threads_api.domain.uploads import Claim, Upload
 from threads_api.store import dynamodb
-from threads_api.store.files import partition
+from threads_api.store.files import PARTITION_PREFIX, partition
 
 if TYPE_CHECKING:
     from threads_api.store.items import Item
@@ -258,4 +258,4 @@ def removed_upload(record: dict[str, Any]) -> tuple[str, str, list[str]] | None:
     if record.get("eventName") != "REMOVE" or not sk.startswith(UPLOAD_PREFIX) or "pending" not in old:
         return None
     parts = list((old.get("parts") or {}).get("M", {}))
-    return pk.removeprefix("files#"), sk.removeprefix(UPLOAD_PREFIX), parts
+    return pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(UPLOAD_PREFIX), parts
