@@ -47,11 +47,11 @@ def assemble(key: str, chunks: Iterable[bytes]) -> Assembled:
             digest.update(chunk)
             size += len(chunk)
             buffer += chunk
+            del chunk  # not kept while the next one is read
             while len(buffer) >= PART_BYTES:
-                with memoryview(buffer) as view:
-                    part = bytes(view[:PART_BYTES])
+                with memoryview(buffer) as view:  # the part's one copy, freed once it is sent
+                    etags.append(s3.upload_part(key, upload_id, len(etags) + 1, bytes(view[:PART_BYTES])))
                 del buffer[:PART_BYTES]
-                etags.append(s3.upload_part(key, upload_id, len(etags) + 1, part))
         if buffer or not etags:  # the last part, of any size (an empty file is one empty part)
             etags.append(s3.upload_part(key, upload_id, len(etags) + 1, bytes(buffer)))
     except BaseException:
