@@ -54,10 +54,14 @@ def test_table_uses_the_customer_managed_key_only_when_given(kms_key: str) -> No
 # With the stack's key: who asks KMS for a data key (the queue's sender, PutObject's callers) and who decrypts
 # (the queue's sender, GetObject's callers; S3 Vectors' PutVectors, DeleteVectors and QueryVectors take
 # kms:Decrypt from the caller: Amazon S3 User Guide, "Data protection and encryption in S3 Vectors").
-KEY_WRITERS = frozenset({"CleanupFunction", "CreateFileFunction", "IngestWorkerFunction"})
+# An upload's completion is a multipart upload: with a customer managed key, S3 needs both of its caller.
+KEY_WRITERS = frozenset(
+    {"CleanupFunction", "CreateFileFunction", "IngestWorkerFunction", "AddUploadPartFunction", "CompleteUploadFunction"}
+)
 KEY_READERS = frozenset(
     {
         "CleanupFunction",  # the dead-letter queue
+        "CompleteUploadFunction",  # GetObject (the parts), and a multipart upload's
         "RetrieveFileContentFunction",  # GetObject
         "RetrieveVectorStoreFileContentFunction",  # GetObject
         "IngestWorkerFunction",  # GetObject, PutVectors, DeleteVectors

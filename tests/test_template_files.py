@@ -1,7 +1,7 @@
 """template.yaml's files bucket: private (Block Public Access, the bucket owner's objects), TLS only, encrypted
-(S3's keys, or the stack's KMS key when given), retained; its objects reachable by the functions that use them
-only (the files', and the vector stores' for their files' bytes and parsed texts), each with the actions it uses;
-the Api's binary media types for the form and the bytes."""
+(S3's keys, or the stack's KMS key when given), retained, unfinished multipart uploads discarded; its objects
+reachable by the functions that use them only (the files' and uploads', and the vector stores' for their files'
+bytes and parsed texts), each with the actions it uses; the Api's binary media types for the form and the bytes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,12 @@ FILE_ACTIONS = {
     "IngestWorkerFunction": {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
     "RetrieveVectorStoreFileContentFunction": {"s3:GetObject"},  # its parsed text
     "DeleteVectorStoreFileFunction": {"s3:DeleteObject"},  # its parsed text, with the file
+    "AddUploadPartFunction": {"s3:PutObject"},
+    # The parts read, the file written as a multipart upload (aborted when it fails), the parts deleted.
+    "CompleteUploadFunction": {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"},
+    "CancelUploadFunction": {"s3:DeleteObject"},
 }
+OBJECT_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 
 
 def test_the_bucket_is_private_retained_and_takes_only_tls() -> None:
@@ -44,6 +49,16 @@ def test_the_bucket_is_private_retained_and_takes_only_tls() -> None:
     assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
 
 
+def test_the_bucket_discards_unfinished_multipart_uploads_after_a_day() -> None:
+    """A completion stopped between its multipart upload's start and its end leaves parts S3 keeps (and bills)
+    until they are aborted: the lifecycle rule aborts them a day on."""
+    props = _deployed().resources["FilesBucket"]["Properties"]
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert set(rule) == {"Id", "Status", "AbortIncompleteMultipartUpload"}  # nothing else expires
+
+
 @pytest.mark.parametrize("kms_key", ["", KMS_KEY])
 def test_the_bucket_is_encrypted_with_the_stacks_key_when_given(kms_key: str) -> None:
     deployed = _deployed(KmsKeyArn=kms_key)
@@ -61,7 +76,7 @@ def test_only_the_files_functions_reach_the_objects_each_with_its_actions() -> N
     deployed = _deployed()
     objects = deployed.bucket_objects_arn()
     for name, function in deployed.functions.items():
-        granted = {a for a in ("s3:PutObject", "s3:GetObject", "s3:DeleteObject") if function.allows(a, objects)}
+        granted = {a for a in OBJECT_ACTIONS if function.allows(a, objects)}
         assert granted == FILE_ACTIONS.get(name, set()), name
         assert not function.allows("s3:ListBucket", objects.removesuffix("/*")), name
         if name in FILE_ACTIONS or name in ("ListFilesFunction", "RetrieveFileFunction"):

@@ -93,8 +93,7 @@ OTHER_GRANTS = {
     ("RetrieveFileContentFunction", "s3:GetObject"): BUCKET_OBJECTS,
     ("DeleteFileFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
     ("CleanupFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # an upload's whose pending item expired
-    # Vector stores: the ingestion worker is handed files by the functions that add them, and hands a batch's
-    # files back to Lambda (itself) one event each.
+    # Vector stores: the ingestion worker is handed files, one event each, by the functions that add them.
     ("CreateVectorStoreFunction", "lambda:InvokeFunction"): INGEST_WORKER,
     ("CreateVectorStoreFileFunction", "lambda:InvokeFunction"): INGEST_WORKER,
     ("CreateVectorStoreFileBatchFunction", "lambda:InvokeFunction"): INGEST_WORKER,
@@ -115,6 +114,12 @@ OTHER_GRANTS = {
     ("SearchVectorStoreFunction", "s3vectors:GetVectors"): VECTOR_INDEXES,  # QueryVectors' returnMetadata
     ("DeleteVectorStoreFileFunction", "s3vectors:DeleteVectors"): VECTOR_INDEXES,
     ("CleanupFunction", "s3vectors:DeleteIndex"): VECTOR_INDEXES,
+    ("AddUploadPartFunction", "s3:PutObject"): BUCKET_OBJECTS,
+    ("CompleteUploadFunction", "s3:GetObject"): BUCKET_OBJECTS,  # the parts
+    ("CompleteUploadFunction", "s3:PutObject"): BUCKET_OBJECTS,  # the file's multipart upload
+    ("CompleteUploadFunction", "s3:AbortMultipartUpload"): BUCKET_OBJECTS,  # one that failed
+    ("CompleteUploadFunction", "s3:DeleteObject"): BUCKET_OBJECTS,  # the parts, once done
+    ("CancelUploadFunction", "s3:DeleteObject"): BUCKET_OBJECTS,
 }
 
 
@@ -175,6 +180,13 @@ FUNCTION_CONDITIONAL_GRANTS = {
     ("IngestWorkerFunction", "HasKmsKey"): [
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
     ],
+    ("AddUploadPartFunction", "HasKmsKey"): [
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
+    # A multipart upload with a customer managed key needs both (S3 decrypts the parts to complete it).
+    ("CompleteUploadFunction", "HasKmsKey"): [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
+    ],
 }
 
 
@@ -195,6 +207,8 @@ CONDITIONAL_GRANTEES = {
             "DeleteVectorStoreFileFunction",
             "SearchVectorStoreFunction",
             "IngestWorkerFunction",
+            "AddUploadPartFunction",
+            "CompleteUploadFunction",
         }
     ),
     "HasModelKey": MODEL_CALLERS,

@@ -5,7 +5,7 @@ from threads_api.http.endpoint import Body, Request, endpoint
 from threads_api.wire import file_objects
 
 
-@endpoint("create_file", parses_form=True, idempotent=True)
+@endpoint("create_file", parses_form="file", idempotent=True)
 def handler(request: Request) -> Body:
     new = file_objects.new_file(request.form.fields, request.form.files)
     file = operations.create_file(request.project, new.filename, new.purpose, new.data, request.created_id("file-"))

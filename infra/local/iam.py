@@ -12,9 +12,13 @@ needs ``PutItem``, ``UpdateItem``, ``DeleteItem``, ``ConditionCheckItem`` or ``G
 And for the run worker's calls: Lambda's ``Invoke`` needs ``lambda:InvokeFunction`` on the function, SSM's
 ``GetParameter`` ``ssm:GetParameter`` on the parameter, Bedrock's ``Converse`` ``bedrock:InvokeModel`` on
 the model; S3's ``PutObject``, ``GetObject`` and ``DeleteObject`` their action on the object
-(``arn:aws:s3:::<bucket>/<key>``); S3 Vectors' operations on an index their action (``s3vectors:<Operation>``)
-on the index (``arn:aws:s3vectors:<region>:<account>:bucket/<bucket>/index/<index>``), and a read of vectors'
-metadata or data through QueryVectors or ListVectors ``s3vectors:GetVectors`` there too.
+(``arn:aws:s3:::<bucket>/<key>``), ``DeleteObjects`` ``s3:DeleteObject`` on each object it names; a multipart
+upload's ``CreateMultipartUpload``, ``UploadPart`` and ``CompleteMultipartUpload`` ``s3:PutObject`` on the
+object, ``AbortMultipartUpload`` ``s3:AbortMultipartUpload``; a copy (``CopyObject``, ``UploadPartCopy``)
+``s3:PutObject`` on the object and ``s3:GetObject`` on its source (AWS's Service Authorization Reference).
+S3 Vectors' operations on an index their action (``s3vectors:<Operation>``) on the index
+(``arn:aws:s3vectors:<region>:<account>:bucket/<bucket>/index/<index>``), and a read of vectors' metadata or
+data through QueryVectors or ListVectors ``s3vectors:GetVectors`` there too.
 """
 
 from __future__ import annotations
@@ -80,7 +84,14 @@ _S3_OBJECT_ACTIONS = {
     "GetObject": "s3:GetObject",
     "HeadObject": "s3:GetObject",
     "DeleteObject": "s3:DeleteObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "CopyObject": "s3:PutObject",
+    "UploadPartCopy": "s3:PutObject",
 }
+_S3_COPIES = {"CopyObject", "UploadPartCopy"}  # and s3:GetObject on the source (CopySource: "bucket/key")
 
 
 # S3 Vectors' operations on an index: each needs its action on the index's ARN (CreateIndex too: its resource is
@@ -131,8 +142,8 @@ def required(service: str, operation: str, params: dict[str, Any], region: str, 
         model = str(params.get("modelId", ""))
         arn = model if model.startswith("arn:") else f"arn:aws:bedrock:{region}::foundation-model/{model}"
         return [("bedrock:InvokeModel", arn)]
-    if service == "s3" and operation in _S3_OBJECT_ACTIONS:
-        return [(_S3_OBJECT_ACTIONS[operation], f"arn:aws:s3:::{params.get('Bucket', '')}/{params.get('Key', '')}")]
+    if service == "s3":
+        return _s3_required(operation, params)
     if service == "s3vectors" and operation in _S3VECTORS_INDEX_OPERATIONS:
         return _s3vectors(operation, params, region, account)
     if service != "dynamodb":
@@ -151,6 +162,21 @@ def required(service: str, operation: str, params: dict[str, Any], region: str, 
     if params.get("IndexName") and operation in ("Query", "Scan"):
         resource += f"/index/{params['IndexName']}"
     return [(action, resource)]
+
+
+def _s3_required(operation: str, params: dict[str, Any]) -> list[Grant]:
+    bucket = params.get("Bucket", "")
+    if operation == "DeleteObjects":
+        return [("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{o.get('Key', '')}") for o in params["Delete"]["Objects"]]
+    if operation not in _S3_OBJECT_ACTIONS:
+        return [(f"s3:{operation}", "*")]  # nothing else is expected of our functions: fail closed
+    grants = [(_S3_OBJECT_ACTIONS[operation], f"arn:aws:s3:::{bucket}/{params.get('Key', '')}")]
+    if operation in _S3_COPIES:
+        source = params.get("CopySource", "")
+        if isinstance(source, dict):
+            source = f"{source.get('Bucket', '')}/{source.get('Key', '')}"
+        grants.append(("s3:GetObject", f"arn:aws:s3:::{str(source).lstrip('/').split('?', 1)[0]}"))
+    return grants
 
 
 def _listed(value: Any) -> list[str]:

@@ -72,6 +72,7 @@ def _request_schemas() -> dict[str, Any]:
         run_bodies,
         run_update_bodies,
         search_bodies,
+        upload_bodies,
         vector_store_bodies,
     )
 
@@ -92,6 +93,8 @@ def _request_schemas() -> dict[str, Any]:
         vector_store_bodies.CreateVectorStoreFileBatchRequest,
         vector_store_bodies.UpdateVectorStoreFileAttributesRequest,
         search_bodies.VectorStoreSearchRequest,
+        upload_bodies.CreateUploadIn,
+        upload_bodies.CompleteUploadIn,
     ]
     _, request_schemas = models_json_schema(
         [(m, "validation") for m in request_models], ref_template="#/components/schemas/{model}"
@@ -128,6 +131,11 @@ def _operation(
     if response == BINARY:
         operation["responses"]["200"]["content"] = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+        }
+        operation["responses"]["302"] = {
+            "description": "A file over 4 MiB (an upload's): its bytes at Location, a presigned S3 URL valid for "
+            "5 minutes (the SDK follows it).",
+            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
         }
     keyed = request is not None or operation_id in KEYED | vector_stores.KEYED
     if keyed and operation_id not in vector_stores.UNKEYED:

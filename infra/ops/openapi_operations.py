@@ -25,6 +25,9 @@ RESPONSES = [
     "ListFilesResponse",
     "DeleteFileResponse",
     "CreateFileRequest",
+    "Upload",
+    "UploadPart",
+    "AddUploadPartRequest",
 ]
 
 THREAD_ID = {"name": "thread_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -33,6 +36,7 @@ ASSISTANT_ID = {"name": "assistant_id", "in": "path", "required": True, "schema"
 RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
 STEP_ID = {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}}
 FILE_ID = {"name": "file_id", "in": "path", "required": True, "schema": {"type": "string"}}
+UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
 RUN = [THREAD_ID, RUN_ID]
 FILES_PAGE = [
     {"name": "purpose", "in": "query", "schema": {"type": "string"}},
@@ -41,7 +45,7 @@ FILES_PAGE = [
     {"name": "after", "in": "query", "schema": {"type": "string"}},
 ]
 # A request body sent as multipart/form-data (OpenAI's schema), and a response of the file's bytes.
-FORM_BODIES = {"CreateFileRequest"}
+FORM_BODIES = {"CreateFileRequest", "AddUploadPartRequest"}
 BINARY = "binary"
 PAGE = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
@@ -144,6 +148,34 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
     ("get", "/files/{file_id}", "retrieveFile", "Retrieve a file.", None, "OpenAIFile", [FILE_ID]),
     ("delete", "/files/{file_id}", "deleteFile", "Delete a file.", None, "DeleteFileResponse", [FILE_ID]),
     ("get", "/files/{file_id}/content", "downloadFile", "A file's bytes.", None, BINARY, [FILE_ID]),
+    (
+        "post",
+        "/uploads",
+        "createUpload",
+        "Create an upload: a file of up to 256 MiB, sent in parts of up to 4 MiB (expires in an hour).",
+        "CreateUploadIn",
+        "Upload",
+        [],
+    ),
+    (
+        "post",
+        "/uploads/{upload_id}/parts",
+        "addUploadPart",
+        "Add a part (multipart/form-data `data`, at most 4 MiB) to a pending upload.",
+        "AddUploadPartRequest",
+        "UploadPart",
+        [UPLOAD_ID],
+    ),
+    (
+        "post",
+        "/uploads/{upload_id}/complete",
+        "completeUpload",
+        "Complete an upload: its parts, in the order listed, become a file (`file` in the answer).",
+        "CompleteUploadIn",
+        "Upload",
+        [UPLOAD_ID],
+    ),
+    ("post", "/uploads/{upload_id}/cancel", "cancelUpload", "Cancel a pending upload.", None, "Upload", [UPLOAD_ID]),
     ("post", "/threads/runs", "createThreadAndRun", "Create a thread and run it.", "ThreadAndRunIn", "RunObject", []),
     ("post", "/threads/{thread_id}/runs", "createRun", "Create a run.", "RunIn", "RunObject", [THREAD_ID]),
     (
@@ -187,17 +219,28 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
     ),
 ]
 # Request bodies that must be sent (OpenAI's requestBody.required); the others may be empty.
-REQUIRED_BODIES = {"CreateFileRequest", "MessageIn", "AssistantIn", "RunIn", "ThreadAndRunIn", "ToolOutputsIn"}
+REQUIRED_BODIES = {
+    "CreateFileRequest",
+    "AddUploadPartRequest",
+    "CreateUploadIn",
+    "CompleteUploadIn",
+    "MessageIn",
+    "AssistantIn",
+    "RunIn",
+    "ThreadAndRunIn",
+    "ToolOutputsIn",
+}
 # An operation without a body that takes an Idempotency-Key (every one with a body does).
-KEYED = {"cancelRun"}
+KEYED = {"cancelRun", "cancelUpload"}
 # Operations that answer ``stream: true`` with server-sent events (the Assistants streaming events).
 STREAMING = {"createThreadAndRun", "createRun", "submitToolOuputsToRun"}
 ERRORS = {
     "400": "Invalid request: `param` names the field.",
     "401": "No API key, or a wrong or revoked one.",
-    "404": "No such object (thread, message, assistant, run, step, file, vector store, batch) in the key's project.",
-    "409": "A request with the same Idempotency-Key is in flight: retry.",
-    "413": "The body is over 4 MiB (a file: over 4 MiB, `param` file).",
+    "404": "No such object (thread, message, assistant, run, step, file, upload, vector store, batch) in the key's "
+    "project.",
+    "409": "A request with the same Idempotency-Key is in flight, or the upload is being completed: retry.",
+    "413": "The body is over 4 MiB (a file or an upload's part: over 4 MiB, `param` file or data).",
     "429": "Throttled by the stage: retry after `Retry-After`.",
     "503": "DynamoDB, S3 or S3 Vectors throttled or failed: retry after `Retry-After`.",
 }

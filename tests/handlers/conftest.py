@@ -103,7 +103,8 @@ class Api:
         if result.get("isBase64Encoded"):
             answer: Any = base64.b64decode(text)
         else:
-            answer = text if result["headers"]["content-type"].startswith("text/event-stream") else json.loads(text)
+            streamed = result["headers"]["content-type"].startswith("text/event-stream")
+            answer = text if streamed else (json.loads(text) if text else None)  # a redirect has no body
         reply = Reply(result["statusCode"], result["headers"], answer)
         # The function's answers carry its request id; API Gateway's own carry it as x-amzn-RequestId.
         request_id = reply.headers.get("x-request-id") or reply.headers["x-amzn-RequestId"]

@@ -43,11 +43,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "/threads/{thread_id}/runs/{run_id}/cancel": {},
     "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs": {"tool_outputs": [{"tool_call_id": "call_1"}]},
     "/files": {"purpose": "assistants"},  # a form, in truth (tests/handlers/test_files.py); refused before it
+    "/uploads": {"filename": "f.txt", "purpose": "assistants", "bytes": 1, "mime_type": "text/plain"},
+    "/uploads/{upload_id}/parts": {"data": "x"},  # a form, in truth (tests/handlers/test_uploads.py)
+    "/uploads/{upload_id}/complete": {"part_ids": ["part_" + "A" * 24]},
+    "/uploads/{upload_id}/cancel": {},
 }
 
 
 # Creates whose object the caller owns at once (no foreign id in the path).
-CREATES = {"/threads", "/assistants", "/threads/runs"}
+CREATES = {"/threads", "/assistants", "/threads/runs", "/uploads"}
 
 
 @pytest.fixture(autouse=True)
@@ -166,6 +170,7 @@ def _path(route: template.Route, world: World, **ids: str) -> str:
         "step_id": world.step["id"],
         "assistant_id": world.assistant["id"],
         "file_id": "file-" + "A" * 24,  # files' isolation is tests/handlers/test_files.py's
+        "upload_id": "upload_" + "A" * 24,  # uploads' is tests/handlers/test_uploads.py's
     }
     return route.path.format(**(mine | ids))
 

@@ -35,6 +35,7 @@ def _concrete(route: template.Route) -> str:
         step_id="step_" + "A" * 24,
         assistant_id="asst_" + "A" * 24,
         file_id="file-" + "A" * 24,
+        upload_id="upload_" + "A" * 24,
     )
 
 

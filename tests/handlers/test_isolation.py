@@ -44,6 +44,9 @@ def test_every_authenticated_route_has_an_isolation_test() -> None:
     # Files: test_files.py's test_another_projects_key_finds_nothing (retrieve, content, delete, list).
     own |= {"POST /files", "GET /files", "GET /files/{file_id}", "DELETE /files/{file_id}"}
     own |= {"GET /files/{file_id}/content"}
+    # Uploads: test_uploads.py's test_another_projects_key_finds_no_upload (parts, complete, cancel).
+    own |= {"POST /uploads", "POST /uploads/{upload_id}/parts", "POST /uploads/{upload_id}/complete"}
+    own |= {"POST /uploads/{upload_id}/cancel"}
     covered = {_id(r) for r in OBJECT_ROUTES + ASSISTANT_ROUTES} | own
     assert {_id(r) for r in AUTHENTICATED} == covered
     assert {r.path for r in AUTHENTICATED if r.method == "POST"} == set(BODIES)
@@ -171,16 +174,20 @@ def _idempotency_record(item: dict[str, Any]) -> bool:
 
 
 def _made_by(item: dict[str, Any], body: dict[str, Any]) -> bool:
-    """Whether ``item`` belongs to the object a create answered with ``body`` (a thread, a run, an assistant)."""
+    """Whether ``item`` belongs to the object a create answered with ``body`` (a thread, a run, an assistant, an
+    upload)."""
     thread_id = body["id"] if body["object"] == "thread" else body.get("thread_id")
     if thread_id:
         return str(item["pk"]["S"]).startswith(thread_id)
-    return bool(item["sk"]["S"] == f"asst#{body['id']}")
+    return bool(item["sk"]["S"] in (f"asst#{body['id']}", f"upload#{body['id']}"))
 
 
-# Cancel and submit_tool_outputs succeed once only (a run is cancelled once): not a replay's subject here; an
-# upload is a form, not JSON (its keyed retries: tests/handlers/test_files_faults.py).
-REPEATABLE = sorted(p for p in BODIES if not p.endswith(("/cancel", "/submit_tool_outputs")) and p != "/files")
+# Cancel and submit_tool_outputs succeed once only (a run is cancelled once): not a replay's subject here; a
+# file's upload and an upload's part are forms, not JSON (their keyed retries: tests/handlers/test_files_faults.py,
+# test_uploads_idempotency.py), and an upload's completion needs alpha's upload and its parts (the same file).
+REPEATABLE = sorted(
+    p for p in BODIES if not p.endswith(("/cancel", "/submit_tool_outputs", "/parts", "/complete")) and p != "/files"
+)
 
 
 @pytest.mark.parametrize("path", REPEATABLE)

@@ -31,6 +31,33 @@ def test_a_call_needs_its_action_on_the_table_or_the_queried_index() -> None:
     assert iam.required("sqs", "SendMessage", {}, "us-east-1", "1") == [("sqs:SendMessage", "*")]
 
 
+def test_an_s3_call_needs_its_action_on_each_object_it_touches() -> None:
+    """S3's actions as AWS's Service Authorization Reference maps its operations: a multipart upload's steps are
+    s3:PutObject, its abort s3:AbortMultipartUpload, DeleteObjects s3:DeleteObject on each key, a copy
+    s3:PutObject on the object and s3:GetObject on its source."""
+
+    def required(operation: str, **params: object) -> list[iam.Grant]:
+        return iam.required("s3", operation, {"Bucket": "b", **params}, "us-east-1", "123456789012")
+
+    for operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
+        assert required(operation, Key="p/f") == [("s3:PutObject", "arn:aws:s3:::b/p/f")], operation
+    assert required("GetObject", Key="p/f") == [("s3:GetObject", "arn:aws:s3:::b/p/f")]
+    assert required("AbortMultipartUpload", Key="p/f") == [("s3:AbortMultipartUpload", "arn:aws:s3:::b/p/f")]
+    assert required("DeleteObjects", Delete={"Objects": [{"Key": "p/u/1"}, {"Key": "p/u/2"}]}) == [
+        ("s3:DeleteObject", "arn:aws:s3:::b/p/u/1"),
+        ("s3:DeleteObject", "arn:aws:s3:::b/p/u/2"),
+    ]
+    assert required("UploadPartCopy", Key="p/f", CopySource="b/p/u/1") == [
+        ("s3:PutObject", "arn:aws:s3:::b/p/f"),
+        ("s3:GetObject", "arn:aws:s3:::b/p/u/1"),
+    ]
+    assert required("CopyObject", Key="p/f", CopySource={"Bucket": "b", "Key": "p/u/1"})[1] == (
+        "s3:GetObject",
+        "arn:aws:s3:::b/p/u/1",
+    )
+    assert required("ListObjectsV2") == [("s3:ListObjectsV2", "*")]  # nothing else expected: fail closed
+
+
 def test_allow_deny_and_wildcards() -> None:
     statements: list[iam.Statement] = [
         {"Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Query"], "Resource": [TABLE, f"{TABLE}/index/*"]},

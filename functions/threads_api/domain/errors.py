@@ -29,6 +29,16 @@ class InProgress(Exception):
     """The object a keyed request creates exists, but is not whole yet (a staged creation still running)."""
 
 
+class Busy(Exception):
+    """Another request is changing the object now (an upload being completed): the same request, retried after
+    ``retry_after`` seconds, finds it done."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
 class Unavailable(Exception):
     """DynamoDB throttled or failed past the client's retries; the request may be retried as is."""
 

@@ -23,6 +23,8 @@ ID_PREFIXES = {
     "file": "file-",
     "vector store": "vs_",
     "file batch": "vsfb_",
+    "upload": "upload_",
+    "part": "part_",
 }
 
 

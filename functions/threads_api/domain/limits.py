@@ -26,8 +26,23 @@ REQUEST_BODY_MAX_BYTES = 4 * 1024 * 1024
 # 6,291,456 bytes, and API Gateway hands it a multipart body base64-encoded (4/3 of its size): 4 MiB of file is
 # 5.6 MB encoded, with room left for the form's own parts and the event's headers and context.
 FILE_MAX_BYTES = 4 * 1024 * 1024
+# A file's bytes in one Lambda response (6 MB, base64-encoded: 4/3 of them): those of a file up to this size. A larger
+# one (an upload's file) is answered with a redirect to a presigned S3 URL of its object, valid this many seconds.
+FILE_CONTENT_INLINE_MAX_BYTES = FILE_MAX_BYTES
+FILE_URL_EXPIRES_SECONDS = 300
 FORM_OVERHEAD_MAX_BYTES = 64 * 1024  # a form's boundaries, headers, filename and purpose, beyond the file
 FILENAME_MAX_CHARS = 512
+# Uploads: a file larger than one request, sent in parts of at most FILE_MAX_BYTES each (what one request carries)
+# and assembled by uploads.complete, which reads every part and writes the file to S3 within API Gateway's 29 s.
+# At the rates of one Lambda to S3 (~60 to 90 MB/s each way, one request at a time), 256 MiB is read and written
+# in about 6 to 9 s, plus about 25 ms a part: at most ~15 s with UPLOAD_MAX_PARTS small parts, half the 29 s.
+# OpenAI takes 8 GB an upload (its files: 512 MB), in parts of 64 MB.
+UPLOAD_MAX_BYTES = 256 * 1024 * 1024
+UPLOAD_MAX_PARTS = 256  # added to one upload (listed or not): each is one S3 read at completion
+UPLOAD_PART_MAX_BYTES = FILE_MAX_BYTES
+MIME_TYPE_MAX_CHARS = 255
+# OpenAI's: an upload expires an hour after its creation; then it takes no part and cannot be completed.
+UPLOAD_EXPIRES_SECONDS = 3600
 # Levels of objects and arrays in a body. A function tool's JSON Schema may nest deeply (its parameters
 # start 5 levels down, and each nested property takes 2 more); deeper than this, nothing that walks a body
 # recursively (hashing, copying, validating) may see it.

@@ -13,7 +13,10 @@
   a delete by another project's key removes nothing of this project's and then finds no item (404). If the
   item's delete fails, the client's retry deletes it; a file's bytes never outlive the answer that says it is
   deleted. (A pending item is a 404 too; only an id never answered names one.)
-- **Content**: the item (this project's, shown, or a 404), then its object.
+- **Content**: the item (this project's, shown, or a 404), then its object; for a file larger than one Lambda
+  response carries (an upload's), a presigned URL of its object instead, which the client follows (a redirect).
+- **Uploads'** parts are objects under their upload (``<project>/<upload_id>/<part_id>``); the removal of an
+  upload's item has the cleanup delete them (``after_removal``). Their use cases are in ``uploads``.
 """
 
 from __future__ import annotations
@@ -22,15 +25,21 @@ import contextlib
 from typing import Any
 
 from threads_api.bucket import s3
-from threads_api.domain import ids
+from threads_api.domain import ids, limits
 from threads_api.domain.errors import NotFound
 from threads_api.domain.records import File
 from threads_api.store import files as file_items
 from threads_api.store import purge
+from threads_api.store import uploads as upload_items
 
 
 def object_key(project: str, file_id: str) -> str:
     return f"{project}/{file_id}"
+
+
+def part_key(project: str, upload_id: str, part_id: str) -> str:
+    """An upload's part's object: under the upload, in the project's prefix."""
+    return f"{project}/{upload_id}/{part_id}"
 
 
 def create_file(project: str, filename: str, purpose: str, data: bytes, file_id: str | None = None) -> File:
@@ -52,18 +61,26 @@ def create_file(project: str, filename: str, purpose: str, data: bytes, file_id:
 
 def after_removal(record: dict[str, Any]) -> None:
     """The cleanup function's work for one stream record: the object of a pending file whose item was removed
-    (its TTL expired: its upload never finished), unless an item is under its id again; for any other record,
-    ``store.purge``'s. Idempotent: Lambda retries a failed record."""
+    (its TTL expired: its upload never finished), unless an item is under its id again; the parts' objects of
+    an upload whose item was removed (whatever its status: deleting them again is nothing); for any other
+    record, ``store.purge``'s. Idempotent: Lambda retries a failed record."""
     removed = file_items.removed_pending(record)
-    if removed is None:
+    upload = upload_items.removed_upload(record)
+    if upload is not None:
+        project, upload_id, part_ids = upload
+        s3.delete_objects([part_key(project, upload_id, part_id) for part_id in part_ids])
+    elif removed is None:
         purge.after_removal(record)
     elif file_items.find_item(*removed) is None:
         s3.delete_object(object_key(*removed))
 
 
-def file_content(project: str, file_id: str) -> bytes:
-    """A file's bytes; a file that is not this project's (or whose bytes are gone) is a 404."""
-    file_items.get_file(project, file_id)
+def file_content(project: str, file_id: str) -> bytes | str:
+    """A file's bytes, or for a file over ``FILE_CONTENT_INLINE_MAX_BYTES`` a presigned URL of them (S3 serves
+    them: a Lambda response carries 6 MB); a file that is not this project's (or whose bytes are gone) is a 404."""
+    file = file_items.get_file(project, file_id)
+    if file.bytes > limits.FILE_CONTENT_INLINE_MAX_BYTES:
+        return s3.presigned_get_url(object_key(project, file_id), limits.FILE_URL_EXPIRES_SECONDS)
     data = s3.get_object(object_key(project, file_id))
     if data is None:
         raise NotFound("file", file_id)

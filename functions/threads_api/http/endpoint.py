@@ -31,13 +31,14 @@ Operation = Callable[[Request], Body | tuple[int, Body]]
 
 
 def endpoint(
-    operation: str, *, parses_body: bool = False, parses_form: bool = False, idempotent: bool = False
+    operation: str, *, parses_body: bool = False, parses_form: str | None = None, idempotent: bool = False
 ) -> Callable[[Operation], Callable[..., LambdaResponse]]:
     """Wrap ``fn(request)`` into a Lambda handler for API Gateway's proxy events.
 
     ``parses_body``: the request's JSON body is parsed into ``request.body`` (otherwise a body is ignored).
-    ``parses_form``: the request's multipart/form-data body is parsed into ``request.form`` (and what
-    identifies it, its fields and its files' digests, into ``request.body``).
+    ``parses_form``: the request's multipart/form-data body, whose bytes are in the named field (``file``,
+    ``data``), is parsed into ``request.form`` (and what identifies it, its fields and its files' digests, into
+    ``request.body``).
     ``idempotent``: a request that carries an ``Idempotency-Key`` header runs once per key (otherwise the
     header is ignored); see ``threads_api.http.idempotency``.
     """
@@ -59,8 +60,8 @@ def endpoint(
                     body=parse_body(event) if parses_body else {},
                     context=context,
                 )
-                if parses_form:
-                    request.form = parse_form(event, headers.get("content-type", ""))
+                if parses_form is not None:
+                    request.form = parse_form(event, headers.get("content-type", ""), parses_form)
                     request.body = request.form.summary()
                 idempotency_key = headers.get("idempotency-key") if idempotent else None
                 if idempotency_key is None:

@@ -98,6 +98,8 @@ def from_exception(exc: Exception) -> ApiError:
             return invalid(exc.message, param=exc.param, code=exc.code)
         case errors.Refused():
             return invalid(exc.message, param=exc.param)
+        case errors.Busy():
+            return ApiError(409, exc.message, code="conflict", headers={"retry-after": str(exc.retry_after)})
         case errors.Unavailable():
             return unavailable()
         case errors.InProgress():

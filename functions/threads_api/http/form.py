@@ -1,6 +1,7 @@
-"""A ``multipart/form-data`` body (RFC 7578), as ``files.create`` sends it: its text fields and its file parts,
-read from API Gateway's proxy event (base64-encoded when the API's binary media types name the form), with
-OpenAI's 400s (and 413) for what it may not be. Standard library only."""
+"""A ``multipart/form-data`` body (RFC 7578), as ``files.create`` and ``uploads.parts.create`` send it: its text
+fields and its file parts, read from API Gateway's proxy event (base64-encoded when the API's binary media types
+name the form), with OpenAI's 400s (and 413, naming the form's file field) for what it may not be. Standard
+library only."""
 
 from __future__ import annotations
 
@@ -41,23 +42,22 @@ class Form:
         return {**self.fields, **files}
 
 
-def parse_form(event: dict[str, Any], content_type: str) -> Form:
-    """The form of a ``multipart/form-data`` request; anything else is a 400 that says what is expected."""
+def parse_form(event: dict[str, Any], content_type: str, file_field: str = "file") -> Form:
+    """The form of a ``multipart/form-data`` request whose bytes are its ``file_field`` part; anything else is a
+    400 that says what is expected, and a body over the bound a 413 naming ``file_field``."""
     if content_type.split(";", 1)[0].strip().lower() != "multipart/form-data":
-        raise errors.invalid(
-            "Invalid Content-Type header: expected multipart/form-data with the fields 'file' and 'purpose'."
-        )
+        raise errors.invalid(f"Invalid Content-Type header: expected multipart/form-data with a '{file_field}' part.")
     match = _BOUNDARY.search(content_type)
     if match is None:
         raise errors.invalid("Invalid Content-Type header: multipart/form-data without a boundary.")
-    return _parts(_raw(event), (match.group(1) or match.group(2)).encode("latin-1"))
+    return _parts(_raw(event, file_field), (match.group(1) or match.group(2)).encode("latin-1"))
 
 
-def _raw(event: dict[str, Any]) -> bytes:
+def _raw(event: dict[str, Any], file_field: str) -> bytes:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         if len(body) > (FORM_MAX_BYTES + 2) // 3 * 4:
-            raise _too_large()
+            raise _too_large(file_field)
         try:
             raw = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
@@ -65,15 +65,15 @@ def _raw(event: dict[str, Any]) -> bytes:
     else:
         raw = str(body).encode("utf-8", "surrogateescape")
     if len(raw) > FORM_MAX_BYTES:
-        raise _too_large()
+        raise _too_large(file_field)
     return raw
 
 
-def _too_large() -> errors.PayloadTooLarge:
+def _too_large(file_field: str) -> errors.PayloadTooLarge:
     return errors.PayloadTooLarge(
-        f"The file is too large: this API takes files of at most {limits.FILE_MAX_BYTES} bytes "
-        "(one request through API Gateway and Lambda).",
-        param="file",
+        f"Invalid '{file_field}': too large. This API takes at most {limits.FILE_MAX_BYTES} bytes in one request "
+        "(one request through API Gateway and Lambda); larger files go through the Uploads API, in parts.",
+        param=file_field,
         code="file_too_large",
     )
 

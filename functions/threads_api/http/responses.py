@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from threads_api.http import errors as http_errors
-from threads_api.wire.file_objects import Content
+from threads_api.wire.file_objects import Content, Redirect
 from threads_api.wire.response_bodies import Written
 
 LambdaResponse = dict[str, Any]
@@ -29,6 +29,8 @@ def response(
             "body": base64.b64encode(body.data).decode(),
             "isBase64Encoded": True,
         }
+    if isinstance(body, Redirect):  # no body: the client follows the location (the openai SDK does)
+        return {"statusCode": status, "headers": out | {"location": body.location}, "body": ""}
     text = body.text if isinstance(body, Written) else json.dumps(body, ensure_ascii=False)
     return {"statusCode": status, "headers": out, "body": text}
 

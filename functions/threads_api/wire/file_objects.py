@@ -1,5 +1,5 @@
 """The Files API's shapes: ``files.create``'s form read into a new file (its 400s and 413 naming the field), the
-file object, its deletion, and a file's bytes as a response body."""
+file object, its deletion, and a file's bytes as a response body (or a redirect to them)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ class Content(dict[str, Any]):
         self.content_type = content_type
 
 
+class Redirect(dict[str, Any]):
+    """A response that sends the client elsewhere (``location``): a file's bytes that S3 serves."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
+
+
+def content(result: bytes | str) -> Content | tuple[int, Redirect]:
+    """A file's bytes as the response body, or a URL of them (``files.operations.file_content``) as a 302."""
+    return Content(result) if isinstance(result, bytes) else (302, Redirect(result))
+
+
 def new_file(fields: Mapping[str, str], files: Mapping[str, Part]) -> NewFile:
     """The file a ``files.create`` form asks for: a ``file`` part and a ``purpose`` OpenAI's file object names."""
     for name in [*fields, *files]:
@@ -70,18 +83,25 @@ def new_file(fields: Mapping[str, str], files: Mapping[str, Part]) -> NewFile:
     return NewFile(_filename(upload.filename), purpose, _data(upload.data))
 
 
+def base_name(name: str) -> str | None:
+    """A file's name as stored: the last part of a path some clients send; None for a name this API does not
+    take (empty, longer than ``FILENAME_MAX_CHARS``, or with control characters)."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if not name.strip() or len(name) > limits.FILENAME_MAX_CHARS:
+        return None
+    return None if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name) else name
+
+
 def _filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]  # a path some clients send: its last part
-    if not name.strip():
-        raise errors.invalid("Invalid 'file': the file has no name.", param="file", code="invalid_value")
-    if len(name) > limits.FILENAME_MAX_CHARS or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name):
+    stored = base_name(name)
+    if stored is None:
         raise errors.invalid(
-            f"Invalid 'file': its name must be at most {limits.FILENAME_MAX_CHARS} characters, without control "
+            f"Invalid 'file': its name must be 1 to {limits.FILENAME_MAX_CHARS} characters, without control "
             "characters.",
             param="file",
             code="invalid_value",
         )
-    return name
+    return stored
 
 
 def _data(data: bytes) -> bytes:
