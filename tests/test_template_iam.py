@@ -75,9 +75,8 @@ WORKER = "run worker"
 INGEST_WORKER = "ingestion worker"
 BUCKET_OBJECTS = "the files bucket's objects"
 VECTOR_INDEXES = "the vector bucket's indexes"
-# Resources named by a wildcard, and why no narrower name exists: a bucket's objects (a file's key holds its
-# project), the vector bucket's indexes (one a vector store, made at run time: only a wildcard under the bucket
-# names them).
+# Resources named by a wildcard (no narrower name exists): a bucket's objects (a file's key holds its project),
+# the vector bucket's indexes (one a vector store, made at run time).
 WILDCARD_LABELS = frozenset({BUCKET_OBJECTS, VECTOR_INDEXES})
 
 
@@ -164,9 +163,8 @@ CONDITIONAL_GRANTS = {
 }
 
 
-# The key grants of the functions that touch the buckets (S3 uses the key as the caller: GenerateDataKey to
-# write an object, Decrypt to read one; S3 Vectors' vector operations take Decrypt from the caller):
-# (function, condition) -> statements.
+# The key grants of the functions that touch the buckets (S3: GenerateDataKey to write an object, Decrypt to
+# read one; S3 Vectors' vector operations take Decrypt from the caller): (function, condition) -> statements.
 _DECRYPT = [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Ref": "KmsKeyArn"}}]
 FUNCTION_CONDITIONAL_GRANTS = {
     ("CreateFileFunction", "HasKmsKey"): [

@@ -177,5 +177,5 @@ def test_a_method_a_resource_lacks_is_api_gateways_404(gateway: Client) -> None:
     error = _gateway_error(gateway.put("/v1/threads"), 404)
     assert error["message"] == "Invalid URL (PUT /v1/threads)"
     assert _gateway_error(gateway.get("/v2/threads"), 404)["message"] == "Invalid URL (GET /v2/threads)"
-    unknown = _gateway_error(gateway.get("/v1/vector_stores?after=x"), 404)  # no catch-all route, no function
-    assert unknown["message"] == "Invalid URL (GET /v1/vector_stores)"
+    unknown = _gateway_error(gateway.get("/v1/fine_tuning/jobs?after=x"), 404)  # no catch-all route, no function
+    assert unknown["message"] == "Invalid URL (GET /v1/fine_tuning/jobs)"

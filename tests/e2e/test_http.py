@@ -71,11 +71,11 @@ def test_keys(server: Server) -> None:
 
 def test_routes_and_ids_that_do_not_exist(server: Server) -> None:
     for method, path in (
-        ("GET", "/vector_stores"),
+        ("GET", "/fine_tuning/jobs"),
         ("PUT", "/threads"),
         ("GET", "/threads/thread_abc/files"),
         ("GET", "/"),
-        ("POST", "/vector_stores?limit=2"),
+        ("POST", "/fine_tuning/jobs?limit=2"),
     ):
         for key in ("default", None):
             response = send(server, method, path, key=key)

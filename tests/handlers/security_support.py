@@ -47,11 +47,18 @@ BODIES: dict[str, dict[str, Any]] = {
     "/uploads/{upload_id}/parts": {"data": "x"},  # a form, in truth (tests/handlers/test_uploads.py)
     "/uploads/{upload_id}/complete": {"part_ids": ["part_" + "A" * 24]},
     "/uploads/{upload_id}/cancel": {},
+    "/vector_stores": {"name": "intruder"},
+    "/vector_stores/{vector_store_id}": {"name": "intruder"},
+    "/vector_stores/{vector_store_id}/search": {"query": "anything"},
+    "/vector_stores/{vector_store_id}/files": {"file_id": "file-" + "A" * 24},
+    "/vector_stores/{vector_store_id}/files/{file_id}": {"attributes": {"owner": "intruder"}},
+    "/vector_stores/{vector_store_id}/file_batches": {"file_ids": ["file-" + "A" * 24]},
+    "/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel": {},
 }
 
 
 # Creates whose object the caller owns at once (no foreign id in the path).
-CREATES = {"/threads", "/assistants", "/threads/runs", "/uploads"}
+CREATES = {"/threads", "/assistants", "/threads/runs", "/uploads", "/vector_stores"}
 
 
 @pytest.fixture(autouse=True)
@@ -171,6 +178,8 @@ def _path(route: template.Route, world: World, **ids: str) -> str:
         "assistant_id": world.assistant["id"],
         "file_id": "file-" + "A" * 24,  # files' isolation is tests/handlers/test_files.py's
         "upload_id": "upload_" + "A" * 24,  # uploads' is tests/handlers/test_uploads.py's
+        "vector_store_id": "vs_" + "A" * 24,  # vector stores' is tests/handlers/test_vector_stores.py's
+        "batch_id": "vsfb_" + "A" * 24,
     }
     return route.path.format(**(mine | ids))
 

@@ -36,6 +36,8 @@ def _concrete(route: template.Route) -> str:
         assistant_id="asst_" + "A" * 24,
         file_id="file-" + "A" * 24,
         upload_id="upload_" + "A" * 24,
+        vector_store_id="vs_" + "A" * 24,
+        batch_id="vsfb_" + "A" * 24,
     )
 
 
@@ -89,7 +91,7 @@ def test_a_revoked_key_reaches_no_function_from_the_cache_bound_on(
 
 
 def test_public_routes_never_run_the_authorizer(api: Api) -> None:
-    for path in ("/openapi.json", "/vector_stores", "/"):
+    for path in ("/openapi.json", "/fine_tuning/jobs", "/"):
         api.invoked.clear()
         reply = api("GET", path, key=None)
         assert reply.status in (200, 404)

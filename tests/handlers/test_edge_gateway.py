@@ -16,7 +16,7 @@ from tests.handlers.edge_support import Clock, dynamodb_calls, gateway, recordin
 from threads_api import auth, store
 
 UNKNOWN_ROUTES = [  # (method, path below /v1): no such resource, or a resource without that method
-    ("GET", "/vector_stores"),
+    ("GET", "/fine_tuning/jobs"),
     ("POST", "/"),
     ("GET", "/"),
     ("PUT", "/threads"),
@@ -54,9 +54,9 @@ def test_make_serves_gateway_answers_an_unknown_route_itself(api: Api) -> None:
     invoked: list[str] = []
     client = gateway(Clock(), invoked, 10, 10)
     for authorization in ({}, {"Authorization": f"Bearer {api.key}"}):
-        reply = client.get("/v1/vector_stores?limit=2", headers=authorization)
+        reply = client.get("/v1/fine_tuning/jobs?limit=2", headers=authorization)
         assert reply.status_code == 404
-        assert json.loads(reply.get_data())["error"]["message"] == "Invalid URL (GET /v1/vector_stores)"
+        assert json.loads(reply.get_data())["error"]["message"] == "Invalid URL (GET /v1/fine_tuning/jobs)"
         assert reply.headers["x-amzn-RequestId"]
         assert "x-request-id" not in reply.headers  # every function's answer has one: none ran
         reply = client.post("/v1/threads/thread_abc/files", headers=authorization)

@@ -47,6 +47,8 @@ def test_every_authenticated_route_has_an_isolation_test() -> None:
     # Uploads: test_uploads.py's test_another_projects_key_finds_no_upload (parts, complete, cancel).
     own |= {"POST /uploads", "POST /uploads/{upload_id}/parts", "POST /uploads/{upload_id}/complete"}
     own |= {"POST /uploads/{upload_id}/cancel"}
+    # Vector stores: test_vector_stores.py's test_another_projects_key_finds_nothing (every route of a store).
+    own |= {_id(r) for r in AUTHENTICATED if r.path.startswith("/vector_stores")}
     covered = {_id(r) for r in OBJECT_ROUTES + ASSISTANT_ROUTES} | own
     assert {_id(r) for r in AUTHENTICATED} == covered
     assert {r.path for r in AUTHENTICATED if r.method == "POST"} == set(BODIES)
@@ -179,14 +181,20 @@ def _made_by(item: dict[str, Any], body: dict[str, Any]) -> bool:
     thread_id = body["id"] if body["object"] == "thread" else body.get("thread_id")
     if thread_id:
         return str(item["pk"]["S"]).startswith(thread_id)
-    return bool(item["sk"]["S"] in (f"asst#{body['id']}", f"upload#{body['id']}"))
+    return bool(item["sk"]["S"] in (f"asst#{body['id']}", f"upload#{body['id']}", f"vs#{body['id']}"))
 
 
 # Cancel and submit_tool_outputs succeed once only (a run is cancelled once): not a replay's subject here; a
 # file's upload and an upload's part are forms, not JSON (their keyed retries: tests/handlers/test_files_faults.py,
 # test_uploads_idempotency.py), and an upload's completion needs alpha's upload and its parts (the same file).
+# A vector store's routes need alpha's store: tests/handlers/test_vector_stores.py's
+# test_an_idempotency_key_never_replays_another_projects_store_response.
 REPEATABLE = sorted(
-    p for p in BODIES if not p.endswith(("/cancel", "/submit_tool_outputs", "/parts", "/complete")) and p != "/files"
+    p
+    for p in BODIES
+    if not p.endswith(("/cancel", "/submit_tool_outputs", "/parts", "/complete"))
+    and p != "/files"
+    and not p.startswith("/vector_stores/")
 )
 
 

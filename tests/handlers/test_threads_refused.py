@@ -172,9 +172,9 @@ def test_a_revoked_key_is_refused_by_a_container_that_has_not_cached_it(api: Api
 
 
 def test_unknown_route_is_openai_404(api: Api) -> None:
-    reply = api("GET", "/vector_stores")
+    reply = api("GET", "/fine_tuning/jobs")
     assert reply.status == 404
-    assert_error(reply.body, 404, contains="Invalid URL (GET /v1/vector_stores)")
+    assert_error(reply.body, 404, contains="Invalid URL (GET /v1/fine_tuning/jobs)")
 
 
 @pytest.mark.parametrize("key", [None, "deep-1"], ids=["without-key", "with-idempotency-key"])

@@ -248,3 +248,27 @@ def test_bad_bodies_are_400s_naming_the_field(api: Api) -> None:
     _bad(api, f"/vector_stores/{store_id}", never, "expires_after.days")
     _bad(api, f"/vector_stores/{store_id}", {"colour": "blue"}, "colour")
     assert api("GET", "/vector_stores").body["data"][0]["id"] == store_id
+
+
+def test_an_idempotency_key_never_replays_another_projects_store_response(api: Api, ingestion: Ingestion) -> None:
+    """Each keyed POST on alpha's store, then the same key and path with beta's key: a 404, never alpha's answer
+    replayed, and nothing of alpha's changed."""
+    store_id = new_store(api, {"name": "mine"})["id"]
+    file_id = new_file(api)
+    base = f"/vector_stores/{store_id}"
+    for n, (path, body) in enumerate(
+        (
+            (base, {"name": "renamed"}),
+            (f"{base}/files", {"file_id": file_id}),
+            (f"{base}/files/{file_id}", {"attributes": {"a": "b"}}),
+            (f"{base}/file_batches", {"file_ids": [file_id]}),
+        )
+    ):
+        headers = {"Idempotency-Key": f"same-{n}"}
+        first = api("POST", path, body, headers=headers)
+        assert first.status == 200, first.body
+        theirs = api("POST", path, body, headers=headers, key=api.other_key)
+        assert theirs.status == 404, (path, theirs.body)
+        assert_error(theirs.body, 404, contains=f"No vector store found with id '{store_id}'.")
+    store = retrieve(api, store_id)
+    assert (store["name"], store["file_counts"]["total"]) == ("renamed", 1)
