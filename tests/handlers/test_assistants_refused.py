@@ -46,7 +46,11 @@ UNSUPPORTED = "Only 'function' tools are supported"
         ({"model": "m", "metadata": {"k": "v" * 513}}, "metadata", "maximum length 512"),
         ({"model": "m", "metadata": {"k": 1}}, "metadata.k", "expected a string"),
         ({"model": "m", "tools": [{"type": "code_interpreter"}]}, "tools[0].type", UNSUPPORTED),
-        ({"model": "m", "tools": [WEATHER, {"type": "file_search"}]}, "tools[1].type", "no vector store service"),
+        (
+            {"model": "m", "tools": [WEATHER, {"type": "file_search"}]},
+            "tools[1].type",
+            "do not search vector stores yet",
+        ),
         ({"model": "m", "tools": [{"type": "web_search"}]}, "tools[0].type", "Invalid value: 'web_search'"),
         ({"model": "m", "tools": [{"type": "function"}]}, "tools[0].function", "Missing required parameter"),
         ({"model": "m", "tools": [{"function": {"name": "f"}}]}, "tools[0].type", "Missing required parameter"),

@@ -32,7 +32,11 @@ from threads_api.domain import limits
         ({"metadata": {"k": 1}}, "metadata.k", "expected a string"),
         ({"tool_resources": {"code_interpreter": {"file_ids": ["f"] * 21}}}, None, "maximum length 20"),
         ({"tool_resources": {"file_search": {"vector_store_ids": ["a", "b"]}}}, None, "maximum length 1"),
-        ({"tool_resources": {"file_search": {"vector_stores": [{"file_ids": []}]}}}, None, "no vector store service"),
+        (
+            {"tool_resources": {"file_search": {"vector_stores": [{"file_ids": []}]}}},
+            None,
+            "client.vector_stores.create",
+        ),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(

@@ -25,7 +25,7 @@ Name = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 # Tools that need a service this stack does not have, and why: refused, never silently dropped.
 UNSUPPORTED_TOOLS = {
     "code_interpreter": "it has no sandbox to execute code in",
-    "file_search": "it has no vector store service to search",
+    "file_search": "runs do not search vector stores yet (the vector stores themselves are served)",
 }
 
 

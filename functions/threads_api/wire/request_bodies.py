@@ -157,8 +157,8 @@ class _CodeInterpreter(_Body):
 def _no_vector_store_service(value: Any) -> Any:
     raise PydanticCustomError(
         "unsupported_parameter",
-        "this deployment has no vector store service, so it cannot create one for the thread. Create the "
-        "vector store elsewhere and pass its id in 'tool_resources.file_search.vector_store_ids'.",
+        "this deployment does not create a vector store from 'vector_stores' yet. Create it with "
+        "client.vector_stores.create(file_ids=[...]) and pass its id in 'tool_resources.file_search.vector_store_ids'.",
     )
 
 
