@@ -26,11 +26,12 @@ from bench.report_tables import (
     trips_section,
     warm_section,
 )
-from bench.report_vector_stores import vector_stores_section
+from bench.report_vector_stores import README_END, README_START, readme_figures, vector_stores_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "performance.md"
+README = ROOT / "README.md"
 
 WIDTH = 110  # the other pages' line length; tables stay one row a line
 NBSP = "\u00a0"
@@ -100,9 +101,19 @@ def _wrap(block: str) -> str:
     return textwrap.fill(joined, WIDTH, break_long_words=False, break_on_hyphens=False).replace(NBSP, " ")
 
 
+def readme(text: str, results: Results | None = None) -> str:
+    """The README ``text`` with its figures (between ``README_START`` and ``README_END``) rendered anew."""
+    results = results if results is not None else json.loads(RESULTS.read_text())
+    head, rest = text.split(README_START + "\n", 1)
+    _, tail = rest.split(README_END, 1)
+    lines = textwrap.fill(readme_figures(results), WIDTH, subsequent_indent="  ", break_on_hyphens=False)
+    return f"{head}{README_START}\n{lines}\n{README_END}{tail}"
+
+
 def main() -> None:
     DOC.write_text(render())
-    print(f"written to {DOC.relative_to(ROOT)} from {RESULTS.relative_to(ROOT)}")
+    README.write_text(readme(README.read_text()))
+    print(f"written to {DOC.relative_to(ROOT)} and {README.relative_to(ROOT)} from {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

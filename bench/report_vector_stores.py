@@ -186,3 +186,24 @@ def vector_stores_section(results: Results) -> str:
             _retrieval(v["retrieval"]),
         ]
     )
+
+
+# -- the README's figures ----------------------------------------------------------------------------------
+
+README_START = "<!-- vector stores' figures: rendered by make report from bench/results.json -->"
+README_END = "<!-- end of the figures -->"
+
+
+def readme_figures(results: Results) -> str:
+    """The README's lines on the vector stores' figures (between its two markers), or a line that says none."""
+    v = results.get("vector_stores")
+    if v is None:
+        return "- **Figures:** not measured by the last `make bench`."
+    all_, o, r = v["ingestion"]["all"], v["search"]["overhead_ms"], v["retrieval"]
+    return (
+        f"- **Figures** (`make bench`, [docs/performance.md](docs/performance.md)): ingestion costs "
+        f"{all_['s_per_mb']} s of the worker's time per MB of text beyond the embedding provider's; a search "
+        f"adds {o['p50']} ms (p50) and {o['p95']} ms (p95) to the embedding and the index query; the local "
+        f"default finds the answer in its top 5 for {round(r['recall_at_5'] * 100)}% of a test corpus's "
+        f"questions ({round(r['by kind']['paraphrase']['recall_at_5'] * 100)}% of the paraphrases)."
+    )

@@ -16,6 +16,11 @@ def test_performance_doc_is_rendered_from_the_results() -> None:
     assert page == report.render(), "docs/performance.md is stale: run `make report` (python -m bench.report)"
 
 
+def test_the_readmes_figures_are_rendered_from_the_results() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert readme == report.readme(readme), "README.md's figures are stale: run `make report` (python -m bench.report)"
+
+
 def test_a_skipped_measure_renders_as_not_measured() -> None:
     """`python -m bench --skip ...` writes results.json without the skipped figures: the page still renders."""
     results = json.loads((ROOT / "bench" / "results.json").read_text())
