@@ -17,13 +17,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from threads_api.embeddings import EmbeddingError, require_texts
-from threads_api.providers import ProviderError
+from threads_api.providers import ProviderError, provider_message
 from threads_api.providers.retry import Backoff, Retryable, call, retry_after_seconds
 
 MAX_BATCH_INPUTS = 2048  # OpenAI's: an input array holds at most 2048 texts
 MAX_BATCH_TOKENS = 300_000  # OpenAI's: the inputs of one request sum to at most 300,000 tokens
 ATTEMPT_TIMEOUT_SECONDS = 60.0  # the cap of one attempt (a batch of 300,000 tokens takes seconds)
-MESSAGE_MAX_CHARS = 500
 NOT_EMBEDDINGS = "The embeddings provider's answer was not a CreateEmbeddingResponse of float vectors."
 TOO_LATE = "The embeddings provider did not answer before the deadline."
 
@@ -135,7 +134,7 @@ class OpenAICompatible:
                 "check EMBEDDINGS_MODEL and the path of EMBEDDINGS_BASE_URL.",
                 False,
             )
-        said = _provider_message(raw)
+        said = provider_message(raw)
         return EmbeddingError(
             f"The embeddings provider refused the request ({status}){': ' + said if said else '.'}", False
         )
@@ -192,14 +191,3 @@ def batches(texts: list[str], max_inputs: int, max_tokens: int) -> Iterator[tupl
         tokens += cost
     if start < len(texts):
         yield start, len(texts)
-
-
-def _provider_message(raw: bytes) -> str:
-    """The provider's own explanation (``error.message``, or the body's text), shortened."""
-    text = raw.decode("utf-8", "replace").strip()
-    try:
-        error = json.loads(text).get("error")
-        text = str(error.get("message") if isinstance(error, dict) else error or text)
-    except (ValueError, AttributeError):
-        pass
-    return text if len(text) <= MESSAGE_MAX_CHARS else text[: MESSAGE_MAX_CHARS - 1] + "…"

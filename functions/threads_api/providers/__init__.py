@@ -110,3 +110,20 @@ def from_environment() -> Provider | None:
         return Bedrock(timeout=timeout)
     # Loud: a typo here would otherwise fail every run with "no provider configured".
     raise ValueError(f"MODEL_PROVIDER must be openai, bedrock or none, not {name!r}")
+
+
+MESSAGE_MAX_CHARS = 500  # of a provider's own explanation, kept in a last_error
+
+
+def provider_message(raw: bytes) -> str:
+    """An OpenAI-compatible server's own explanation of a refusal (``error.message``, or the body's text),
+    shortened to ``MESSAGE_MAX_CHARS``."""
+    import json
+
+    text = raw.decode("utf-8", "replace").strip()
+    try:
+        error = json.loads(text).get("error")
+        text = str(error.get("message") if isinstance(error, dict) else error or text)
+    except (ValueError, AttributeError):
+        pass
+    return text if len(text) <= MESSAGE_MAX_CHARS else text[: MESSAGE_MAX_CHARS - 1] + "…"

@@ -16,13 +16,12 @@ import urllib.parse
 import uuid
 from typing import Any
 
-from threads_api.providers import ChatResult, OnText, ProviderError, ShouldStop, ToolCall, Usage
+from threads_api.providers import ChatResult, OnText, ProviderError, ShouldStop, ToolCall, Usage, provider_message
 from threads_api.providers.retry import Backoff, Retryable, call, retry_after_seconds, watched
 from threads_api.providers.utf16 import Pieces, whole
 
 RETRIED_STATUSES = frozenset({500, 502, 503, 504, 529})
 INVALID_PROMPT_STATUSES = frozenset({400, 413, 422})  # the request itself (too long, malformed): no retry helps
-MESSAGE_MAX_CHARS = 500
 FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter"})
 SECRETS_MANAGER_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:")
 KEY_MAX_AGE_SECONDS = 300  # a rotated key is picked up within five minutes, without a call per run
@@ -130,7 +129,7 @@ class OpenAICompatible:
             return Retryable("server_error", f"The model provider failed ({status}).", retry_after_seconds(retry_after))
         if status in INVALID_PROMPT_STATUSES:
             return ProviderError(
-                "invalid_prompt", _provider_message(raw) or f"The model provider refused the prompt ({status})."
+                "invalid_prompt", provider_message(raw) or f"The model provider refused the prompt ({status})."
             )
         if status in (401, 403):
             setting = "MODEL_API_KEY_PARAMETER" if self._key_parameter else "MODEL_API_KEY"
@@ -274,14 +273,3 @@ def _usage(raw: Any) -> Usage | None:
         return Usage(prompt, completion, int(raw.get("total_tokens") or prompt + completion))
     except (TypeError, ValueError):
         return None
-
-
-def _provider_message(raw: bytes) -> str:
-    """The provider's own explanation of a refused prompt (``error.message``, or the body's text), shortened."""
-    text = raw.decode("utf-8", "replace").strip()
-    try:
-        error = json.loads(text).get("error")
-        text = str(error.get("message") if isinstance(error, dict) else error or text)
-    except (ValueError, AttributeError):
-        pass
-    return text if len(text) <= MESSAGE_MAX_CHARS else text[: MESSAGE_MAX_CHARS - 1] + "…"
