@@ -84,11 +84,11 @@ sync-keys: $(VENV)/.installed  ## make sync-keys STACK=<stack>: every project wi
 fuzz: $(VENV)/.installed  ## schemathesis with many examples (FUZZ_EXAMPLES, default 500)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/e2e/test_fuzz.py
 
-bench: $(VENV)/.installed  ## the performance figures (bench/results.json), then docs/performance.md from them
+bench: $(VENV)/.installed  ## the performance figures (bench/results.json), then docs/performance.md and the README's figures from them
 	$(PY) -m bench
 	$(PY) -m bench.report
 
-report: $(VENV)/.installed  ## docs/performance.md from bench/results.json (no measuring; a test checks they agree)
+report: $(VENV)/.installed  ## docs/performance.md and the README's figures from bench/results.json (no measuring; a test checks they agree)
 	$(PY) -m bench.report
 
 bench-resolver: $(VENV)/.installed  ## gateway.endpoint vs. Powertools' APIGatewayRestResolver only (printed)
