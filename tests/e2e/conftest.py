@@ -207,7 +207,7 @@ _SCHEMAS = [  # the first match applies
 
 def validate_exchange(exchange: Exchange) -> None:
     """Check one response against the schema its route and status call for."""
-    if not exchange.path.startswith("/v1/"):  # S3, at a presigned URL the API redirected to: a file's bytes
+    if exchange.path.split("/")[1] != "v1":  # S3, at a presigned URL the API redirected to: a file's bytes
         assert (exchange.method, exchange.status) == ("GET", 200), exchange
         assert isinstance(exchange.body, bytes)
         return
