@@ -107,3 +107,14 @@ class TooLarge(Invalid):
 
 class PayloadTooLarge(Invalid):
     """The request carries more than the API takes in one request (a file over its bound): OpenAI's 413."""
+
+
+class RunFailed(Exception):
+    """A run that cannot go on, for a reason the client is told as the run's ``last_error`` (``code``: OpenAI's
+    ``server_error`` or ``invalid_prompt``): the worker ends the run ``failed`` with it and releases the thread,
+    and does not log it as unexpected (it is said in the run)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 from typing import Any
 
-from threads_api.domain import ids, limits
+from threads_api.domain import citations, file_search, ids, limits
 from threads_api.domain.errors import Refused
 from threads_api.domain.records import Assistant, JsonObject, Message, Run
 
@@ -33,6 +33,9 @@ def new_run(thread_id: str, assistant: Assistant, given: JsonObject, run_id: str
     def pick(name: str, default: Any) -> Any:
         return given.get(name) if given.get(name) is not None else default
 
+    # The stores its searches use, as they stand now: a change of the assistant during the run changes nothing.
+    resources = pick("tool_resources", assistant.tool_resources) or {}
+
     settings = {
         "temperature": pick("temperature", assistant.temperature),
         "top_p": pick("top_p", assistant.top_p),
@@ -43,6 +46,7 @@ def new_run(thread_id: str, assistant: Assistant, given: JsonObject, run_id: str
         "parallel_tool_calls": pick("parallel_tool_calls", True),
         "response_format": pick("response_format", assistant.response_format),
         "stream": bool(given.get("stream")),
+        "vector_store_ids": list((resources.get("file_search") or {}).get("vector_store_ids") or []),
     }
     return Run(
         id=run_id or ids.new_id("run_"),
@@ -175,9 +179,15 @@ def already_submitted(run: Run, outputs: list[JsonObject]) -> bool:
     return any(
         s["step_details"]["type"] == "tool_calls"
         and s["status"] == "completed"
-        and given == {c["id"]: c["function"]["output"] for c in s["step_details"]["tool_calls"]}
+        and given == {c["id"]: c["function"]["output"] for c in s["step_details"]["tool_calls"] if _function(c)}
         for s in run.steps
+        if any(_function(c) for c in s["step_details"].get("tool_calls") or ())
     )
+
+
+def _function(call: JsonObject) -> bool:
+    """A function call (answered by the client): a step's file_search calls hold their results already."""
+    return bool(call.get("type") == "function")
 
 
 def _with_outputs(step: JsonObject, given: dict[str, str], now: int) -> JsonObject:
@@ -186,6 +196,8 @@ def _with_outputs(step: JsonObject, given: dict[str, str], now: int) -> JsonObje
         return step
     calls = [
         {**call, "function": {**call["function"], "output": given.get(call["id"], call["function"]["output"])}}
+        if _function(call)
+        else call
         for call in details["tool_calls"]
     ]
     return {**step, "status": "completed", "completed_at": now, "step_details": {**details, "tool_calls": calls}}
@@ -248,7 +260,8 @@ def writing(run: Run, now: int) -> tuple[JsonObject, Message] | None:
     since = max([run.started_at or run.created_at, *(s.get("completed_at") or s["created_at"] for s in run.steps)])
     opened = step(run, step_id, "message_creation", {"message_id": message_id}, since, None)
     opened |= {"status": "in_progress", "completed_at": None}
-    content = [{"type": "text", "text": {"value": run.partial, "annotations": []}}]
+    cited = citations.annotations(run.partial, file_search.sources(run.steps))
+    content = [{"type": "text", "text": {"value": run.partial, "annotations": cited}}]
     message = Message(message_id, run.thread_id, since, "assistant", content, [], {}, run.assistant_id, run.id)
     message.status = "in_progress"
     read = current(dataclasses.replace(run, steps=[*run.steps, opened]), now)

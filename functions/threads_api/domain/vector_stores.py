@@ -16,6 +16,9 @@ AUTO_OVERLAP_TOKENS = 400
 MIN_CHUNK_TOKENS = 100
 MAX_CHUNK_TOKENS = 4096
 
+# OpenAI's: the files a store is created with (``file_ids``), or a thread's ``vector_stores`` helper given.
+STORE_MAX_FILE_IDS = 500
+
 FILE_STATUSES = ("in_progress", "completed", "cancelled", "failed")
 ERROR_CODES = ("server_error", "unsupported_file", "invalid_file")
 
@@ -126,6 +129,19 @@ class SearchHit:
     score: float
     text: str
     attributes: Attributes
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A search of a store's chunks: a client's (``wire.search_bodies``) or a run's file_search call (built by
+    the worker, which then needs no pydantic)."""
+
+    queries: list[str]  # one or more, each non-empty (a single string is one)
+    max_num_results: int
+    filters: dict[str, Any] | None  # the filter as sent, checked whole: what domain.filters.matches takes
+    ranker: str
+    score_threshold: float
+    rewrite_query: bool
 
 
 def batch_status(counts: FileCounts, cancelled: bool) -> str:

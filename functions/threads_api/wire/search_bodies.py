@@ -5,12 +5,13 @@ unknown fields refused, OpenAI's 400s naming the field)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+# The request as the searches take it lives in the domain (the worker builds one without pydantic).
+from threads_api.domain.vector_stores import SearchRequest as SearchRequest  # noqa: PLC0414
 from threads_api.wire.assistant_bodies import _a_number, _between
 from threads_api.wire.request_bodies import _Body, parse
 from threads_api.wire.vector_store_fields import Flag, integer, tagged
@@ -98,16 +99,6 @@ class VectorStoreSearchRequest(_Body):
     max_num_results: Annotated[int, *integer(1, SEARCH_MAX_RESULTS)] = 10
     filters: Filter | None = None
     ranking_options: RankingOptions | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SearchRequest:
-    queries: list[str]  # one or more, each non-empty (a single string is one)
-    max_num_results: int
-    filters: dict[str, Any] | None  # the filter as sent, checked whole: what domain.filters.matches takes
-    ranker: str
-    score_threshold: float
-    rewrite_query: bool
 
 
 def search_request(body: dict[str, Any]) -> SearchRequest:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from threads_api.domain import errors
-from threads_api.domain.vector_stores import Attributes, Chunking, ExpiresAfter
+from threads_api.domain.vector_stores import STORE_MAX_FILE_IDS, Attributes, Chunking, ExpiresAfter
 from threads_api.wire.request_bodies import FileId, Metadata, _Body, parse
 
 # Re-exported: the search handler's bodies come from here, as the others' do.
@@ -24,8 +24,7 @@ from threads_api.wire.search_bodies import SearchRequest as SearchRequest  # noq
 from threads_api.wire.search_bodies import search_request as search_request  # noqa: PLC0414
 from threads_api.wire.vector_store_fields import AttributesIn, ChunkingStrategy, chunking, integer
 
-# OpenAI's bounds.
-STORE_MAX_FILE_IDS = 500
+# OpenAI's bounds (and STORE_MAX_FILE_IDS, the domain's: a thread's vector_stores helper has it too).
 BATCH_MAX_FILES = 2000
 EXPIRY_MAX_DAYS = 365
 # Ours: a store's record stays small.
