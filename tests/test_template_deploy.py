@@ -67,6 +67,11 @@ KEY_READERS = frozenset(
         "IngestWorkerFunction",  # GetObject, PutVectors, DeleteVectors
         "DeleteVectorStoreFileFunction",  # DeleteVectors
         "SearchVectorStoreFunction",  # QueryVectors
+        # a run's file_search (QueryVectors): the worker, and the functions that answer a streamed run themselves
+        "RunWorkerFunction",
+        "CreateRunFunction",
+        "CreateThreadAndRunFunction",
+        "SubmitToolOutputsFunction",
     }
 )
 

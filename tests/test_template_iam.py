@@ -80,6 +80,23 @@ VECTOR_INDEXES = "the vector bucket's indexes"
 WILDCARD_LABELS = frozenset({BUCKET_OBJECTS, VECTOR_INDEXES})
 
 
+_SEARCHING_RUNS = ("RunWorkerFunction", "CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction")
+_QUERY = ("s3vectors:QueryVectors", "s3vectors:GetVectors")  # GetVectors: QueryVectors' returnMetadata
+# The functions that write a tool_resources helper's or attachments' files into a store hand them to the ingestion
+# worker; two of them start runs too, so they may invoke both workers.
+STORE_WRITERS = frozenset(
+    {
+        "CreateAssistantFunction",
+        "ModifyAssistantFunction",
+        "CreateThreadFunction",
+        "ModifyThreadFunction",
+        "CreateMessageFunction",
+        "CreateRunFunction",
+        "CreateThreadAndRunFunction",
+    }
+)
+
+
 # Outside DynamoDB, each function may do only these: (function, action) -> the resource label it must be on.
 # The run worker's provider grants exist only under the stack's conditions (a key parameter, Bedrock).
 OTHER_GRANTS = {
@@ -113,6 +130,8 @@ OTHER_GRANTS = {
     ("SearchVectorStoreFunction", "s3vectors:GetVectors"): VECTOR_INDEXES,  # QueryVectors' returnMetadata
     ("DeleteVectorStoreFileFunction", "s3vectors:DeleteVectors"): VECTOR_INDEXES,
     ("CleanupFunction", "s3vectors:DeleteIndex"): VECTOR_INDEXES,
+    # file_search in runs: the worker, and the three functions that answer a streamed run, search the stores.
+    **{(name, action): VECTOR_INDEXES for name in _SEARCHING_RUNS for action in _QUERY},
     ("AddUploadPartFunction", "s3:PutObject"): BUCKET_OBJECTS,
     ("CompleteUploadFunction", "s3:GetObject"): BUCKET_OBJECTS,  # the parts
     ("CompleteUploadFunction", "s3:PutObject"): BUCKET_OBJECTS,  # the file's multipart upload
@@ -174,6 +193,7 @@ FUNCTION_CONDITIONAL_GRANTS = {
     ("RetrieveVectorStoreFileContentFunction", "HasKmsKey"): _DECRYPT,  # GetObject
     ("DeleteVectorStoreFileFunction", "HasKmsKey"): _DECRYPT,  # DeleteVectors
     ("SearchVectorStoreFunction", "HasKmsKey"): _DECRYPT,  # QueryVectors
+    **{(name, "HasKmsKey"): _DECRYPT for name in _SEARCHING_RUNS},  # a run's file_search: QueryVectors
     # GetObject, PutVectors and DeleteVectors (Decrypt); PutObject (GenerateDataKey).
     ("IngestWorkerFunction", "HasKmsKey"): [
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
@@ -192,8 +212,8 @@ FUNCTION_CONDITIONAL_GRANTS = {
 MODEL_CALLERS = frozenset(
     {"RunWorkerFunction", "CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction"}
 )
-# The functions that embed text: the ingestion worker (chunks) and the search (queries).
-EMBEDDERS = frozenset({"IngestWorkerFunction", "SearchVectorStoreFunction"})
+# The functions that embed text: the ingestion worker (chunks), the search and a run's file_search (queries).
+EMBEDDERS = frozenset({"IngestWorkerFunction", "SearchVectorStoreFunction", *_SEARCHING_RUNS})
 # Which functions may hold each conditional grant.
 CONDITIONAL_GRANTEES = {
     "HasKmsKey": frozenset(
@@ -204,6 +224,7 @@ CONDITIONAL_GRANTEES = {
             "RetrieveVectorStoreFileContentFunction",
             "DeleteVectorStoreFileFunction",
             "SearchVectorStoreFunction",
+            *_SEARCHING_RUNS,
             "IngestWorkerFunction",
             "AddUploadPartFunction",
             "CompleteUploadFunction",
@@ -251,16 +272,24 @@ def _grants(name: str) -> set[tuple[str, str]]:
             for action in actions:
                 assert isinstance(action, str), f"{name}: wildcard action {action!r}"
                 assert "*" not in action, f"{name}: wildcard action {action!r}"
-                allowed = re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or (name, action) in OTHER_GRANTS
+                allowed = re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action) or _labels(name, action)
                 assert allowed, f"{name}: {action!r} is not a specific DynamoDB action"
             for resource in resources:
                 label = _resource_label(resource)
                 # Only what no narrower name reaches is named by a wildcard (WILDCARD_LABELS says why).
                 assert label in WILDCARD_LABELS or "*" not in json.dumps(resource), f"{name}: wildcard {resource!r}"
                 for action in actions:
-                    assert OTHER_GRANTS.get((name, action), label) == label, f"{name}: {action} on {resource!r}"
+                    assert label in (_labels(name, action) or {label}), f"{name}: {action} on {resource!r}"
                     granted.add((action, label))
     return granted
+
+
+def _labels(name: str, action: str) -> set[str]:
+    """The resources a function's action outside DynamoDB may be on (none: it may not have it)."""
+    labels = {OTHER_GRANTS[(name, action)]} if (name, action) in OTHER_GRANTS else set()
+    if action == "lambda:InvokeFunction" and name in STORE_WRITERS:
+        labels.add(INGEST_WORKER)
+    return labels
 
 
 @pytest.mark.parametrize("name", sorted(_functions()))

@@ -9,7 +9,7 @@ import pytest
 from infra import template
 from infra.local import stack
 from tests.template_support import _deployed
-from tests.test_template_iam import EMBEDDERS, MODEL_CALLERS
+from tests.test_template_iam import EMBEDDERS, MODEL_CALLERS, STORE_WRITERS
 
 # worker -> the functions that may invoke it: those that start runs; those that add files to vector stores.
 INVOKERS = {
@@ -18,6 +18,7 @@ INVOKERS = {
         "CreateVectorStoreFunction",
         "CreateVectorStoreFileFunction",
         "CreateVectorStoreFileBatchFunction",
+        *STORE_WRITERS,  # a tool_resources helper's files, attachments' files
     },
 }
 

@@ -26,6 +26,16 @@ INDEX_ACTIONS = {
     "SearchVectorStoreFunction": {"s3vectors:QueryVectors", "s3vectors:GetVectors"},  # returnMetadata: GetVectors
     "DeleteVectorStoreFileFunction": {"s3vectors:DeleteVectors"},  # the file's vectors
     "CleanupFunction": {"s3vectors:DeleteIndex"},  # a deleted store's index, every vector at once
+    # a run's file_search: the worker, and the functions that answer a streamed run themselves
+    **{
+        name: {"s3vectors:QueryVectors", "s3vectors:GetVectors"}
+        for name in (
+            "RunWorkerFunction",
+            "CreateRunFunction",
+            "CreateThreadAndRunFunction",
+            "SubmitToolOutputsFunction",
+        )
+    },
 }
 ACTIONS = sorted(
     {a for actions in INDEX_ACTIONS.values() for a in actions} | {"s3vectors:GetIndex", "s3vectors:ListVectors"}
