@@ -170,13 +170,13 @@ class Pieces:
 def pieces(runs: Runs, monkeypatch: pytest.MonkeyPatch) -> Pieces:
     from handlers import run_worker
     from threads_api.runs import events as run_events
-    from threads_api.runs import worker
+    from threads_api.runs import progress
 
     provider = Pieces(REPLY)
     monkeypatch.setattr(run_worker, "PROVIDER", provider)
     monkeypatch.setattr(run_events, "STREAM_WAIT_SECONDS", 0.2)  # a stream that finds its run queued ends soon
-    monkeypatch.setattr(worker, "PROGRESS_SECONDS", 0.0)  # every piece is saved, while it fits
-    monkeypatch.setattr(worker, "PROGRESS_WRITE_UNITS_PER_SECOND", 1e12)
+    monkeypatch.setattr(progress, "PROGRESS_SECONDS", 0.0)  # every piece is saved, while it fits
+    monkeypatch.setattr(progress, "PROGRESS_WRITE_UNITS_PER_SECOND", 1e12)
     return provider
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from threads_api.domain.records import Run
-from threads_api.runs import worker
+from threads_api.runs import progress as worker_progress
 from threads_api.store.run_items import stored_size
 
 
@@ -31,8 +31,8 @@ def _saves(monkeypatch: pytest.MonkeyPatch, run: Run, seconds: float, step: floa
         return dataclasses.replace(changed, version=changed.version + 1)
 
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(worker, "save_run", save_run)
-    progress = worker._Progress("alpha", run)
+    monkeypatch.setattr(worker_progress, "save_run", save_run)
+    progress = worker_progress.Progress("alpha", run)
     text = ""
     while clock[0] < 1000.0 + seconds:
         text += "x"
@@ -44,7 +44,7 @@ def _saves(monkeypatch: pytest.MonkeyPatch, run: Run, seconds: float, step: floa
 def test_an_ordinary_run_saves_its_text_four_times_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
     saved = _saves(monkeypatch, _run("Be brief."), seconds=10)
     assert len(saved) == 40
-    assert min(b - a for a, b in pairwise(saved)) == worker.PROGRESS_SECONDS
+    assert min(b - a for a, b in pairwise(saved)) == worker_progress.PROGRESS_SECONDS
 
 
 def test_a_run_with_vast_instructions_saves_less_often_within_its_write_budget(
@@ -56,4 +56,4 @@ def test_a_run_with_vast_instructions_saves_less_often_within_its_write_budget(
     units_per_save = stored_size("alpha", run) / 1024
     assert units_per_save > 100
     assert len(saved) >= 10  # the stream still moves on
-    assert len(saved) * units_per_save / 30 <= worker.PROGRESS_WRITE_UNITS_PER_SECOND * 1.1
+    assert len(saved) * units_per_save / 30 <= worker_progress.PROGRESS_WRITE_UNITS_PER_SECOND * 1.1

@@ -3,29 +3,41 @@
 
 The assistant's (or run's) instructions, then ``additional_instructions``, are the system message; the
 thread's messages follow in order, then what this run has done so far: its replies and, for each tool call
-round, the assistant's ``tool_calls`` and one ``tool`` message per output.
+round, the assistant's ``tool_calls`` and one ``tool`` message per output. file_search is offered to the model
+as a function (``domain.file_search.chat_tool``) while the run has searches left; its calls are sent back as the
+function calls they were, answered with the excerpts the model was shown, each headed by its citation marker.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from threads_api.domain import file_search
+from threads_api.domain.file_search import SearchRecord
 from threads_api.domain.records import JsonObject, Message, Run
 
 CHARS_PER_TOKEN = 4  # the estimate behind truncation by max_prompt_tokens (no tokenizer here)
 
 
-def request(run: Run, history: list[Message], replies: dict[str, Message], completion_budget: int | None) -> JsonObject:
+def request(
+    run: Run,
+    history: list[Message],
+    replies: dict[str, Message],
+    completion_budget: int | None,
+    searches: Mapping[tuple[str, int], SearchRecord] | None = None,
+) -> JsonObject:
     """The Chat Completions request for ``run``'s next model call.
 
     ``history``: the thread's messages, oldest first, but this run's replies, which are ``replies`` (by id)
-    and come back in the order of the run's steps.
+    and come back in the order of the run's steps. ``searches``: the records of the run's file_search calls
+    (their arguments and excerpts: ``store.run_searches``), by (step id, position), when it made any.
     """
     system = "\n\n".join(text for text in (run.instructions, run.additional_instructions) if text)
     messages: list[JsonObject] = [{"role": "system", "content": system}] if system else []
-    thread = [_chat_message(m) for m in _truncated(history, run.settings)]
-    messages += thread
+    messages += [_chat_message(m) for m in _truncated(history, run.settings)]
+    numbers = {(step_id, n): number for number, (step_id, n, _) in enumerate(file_search.search_calls(run.steps))}
     for step in run.steps:
         details = step["step_details"]
         if details["type"] == "message_creation":
@@ -33,30 +45,16 @@ def request(run: Run, history: list[Message], replies: dict[str, Message], compl
             if reply is not None:
                 messages.append(_chat_message(reply))
         else:
-            calls = details["tool_calls"]
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [
-                        {
-                            "id": c["id"],
-                            "type": "function",
-                            "function": {k: c["function"][k] for k in ("name", "arguments")},
-                        }
-                        for c in calls
-                    ],
-                }
-            )
-            messages += [
-                {"role": "tool", "tool_call_id": c["id"], "content": c["function"]["output"] or ""} for c in calls
-            ]
+            asked, answers = _tool_round(step["id"], details["tool_calls"], numbers, searches or {})
+            messages += [{"role": "assistant", "content": None, "tool_calls": asked}, *answers]
     body: JsonObject = {"model": run.model, "messages": messages}
     tools = [_function_tool(t) for t in run.tools if t.get("type") == "function"]
+    if file_search.offered(run):
+        tools.append(file_search.chat_tool())
     settings = run.settings
     if tools:
         body["tools"] = tools
-        body["tool_choice"] = settings.get("tool_choice") or "auto"
+        body["tool_choice"] = _tool_choice(settings.get("tool_choice") or "auto", run, searched=bool(numbers))
         if settings.get("parallel_tool_calls") is False:
             body["parallel_tool_calls"] = False
     for name in ("temperature", "top_p"):
@@ -68,6 +66,56 @@ def request(run: Run, history: list[Message], replies: dict[str, Message], compl
     if completion_budget is not None:
         body["max_completion_tokens"] = completion_budget
     return body
+
+
+def _tool_round(
+    step_id: str,
+    calls: list[JsonObject],
+    numbers: dict[tuple[str, int], int],
+    searches: Mapping[tuple[str, int], SearchRecord],
+) -> tuple[list[JsonObject], list[JsonObject]]:
+    """A tool_calls step as the model asked it (the assistant's calls, each a function: file_search's too) and
+    the answers it was given (one ``tool`` message a call, in the calls' order)."""
+    asked: list[JsonObject] = []
+    answers: list[JsonObject] = []
+    for n, call in enumerate(calls):
+        if call["type"] == "file_search":
+            record = searches.get((step_id, n))
+            if record is None:  # written before its step, always: a step without it is a store's fault
+                raise LookupError(f"no record of the file_search call {n} of step {step_id}")
+            function = {"name": file_search.TOOL_NAME, "arguments": record.arguments}
+            output = search_output(numbers[(step_id, n)], call, record)
+        else:
+            function = {k: call["function"][k] for k in ("name", "arguments")}
+            output = call["function"]["output"] or ""
+        asked.append({"id": call["id"], "type": "function", "function": function})
+        answers.append({"role": "tool", "tool_call_id": call["id"], "content": output})
+    return asked, answers
+
+
+def search_output(number: int, call: JsonObject, record: SearchRecord) -> str:
+    """What the model was given for its file_search call ``number`` (the run's, from 0): the excerpts shown, or,
+    for a call answered without any (arguments it must fix, no search left, no file to search, no room for an
+    excerpt), that answer, which is then its record's one text."""
+    results: list[JsonObject] = call["file_search"].get("results") or []
+    if not results and record.texts:
+        return record.texts[0]
+    queries = file_search.query_of(record.arguments) or []
+    return file_search.results_text(number, queries, results, record.texts)
+
+
+def _tool_choice(choice: Any, run: Run, *, searched: bool) -> Any:
+    """The run's ``tool_choice`` as the model is asked: file_search's named as the function it is, while it is
+    offered and has not been searched yet; after a search, a choice that forces a tool is ``auto`` (a forced
+    search would come back forever, and the results are there to answer from)."""
+    forced = choice == "required" or isinstance(choice, dict)
+    if forced and searched:
+        return "auto"
+    if isinstance(choice, dict) and choice.get("type") == file_search.TOOL_NAME:
+        if not file_search.offered(run):
+            return "auto"
+        return {"type": "function", "function": {"name": file_search.TOOL_NAME}}
+    return choice
 
 
 def estimated_prompt_tokens(body: JsonObject) -> int:

@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 
 from threads_api.domain import clock, ids, lifecycle, limits
-from threads_api.domain.errors import Conflict, TooLarge
+from threads_api.domain.errors import Conflict, RunFailed, TooLarge
 from threads_api.domain.records import JsonObject, Run
 from threads_api.observability import logger
 from threads_api.providers import ProviderError
@@ -75,9 +75,10 @@ def worker_id(invocation: str | None) -> str | None:
 
 def last_error(exc: Exception) -> JsonObject:
     """The ``last_error`` of a run that ``exc`` failed: the provider's code and words; the store's refusal of a
-    run grown too large (the model's tool calls), in its words; anything else an internal error (the log has
-    it). Its message is cut to ``LAST_ERROR_MESSAGE_MAX_CHARS``: the run keeps room for no more."""
-    if isinstance(exc, ProviderError):
+    run grown too large (the model's tool calls), in its words; a reason the worker gives (``RunFailed``: a
+    vector store gone, the embeddings provider failing), in its words; anything else an internal error (the log
+    has it). Its message is cut to ``LAST_ERROR_MESSAGE_MAX_CHARS``: the run keeps room for no more."""
+    if isinstance(exc, ProviderError | RunFailed):
         code, message = exc.code, exc.message
     elif isinstance(exc, TooLarge):
         code, message = "server_error", exc.message

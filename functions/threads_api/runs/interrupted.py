@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from threads_api import store
-from threads_api.domain import clock, lifecycle
+from threads_api.domain import citations, clock, file_search, lifecycle
 from threads_api.domain.errors import Conflict
 from threads_api.domain.records import JsonObject, Message, Run
 from threads_api.observability import logger
@@ -74,7 +74,9 @@ def kept(run: Run, status: str, now: int, text: str, **changes: Any) -> tuple[Ru
     if status == "failed" and error is not None:
         code = error["code"] if error["code"] in STEP_ERROR_CODES else "server_error"
         step["last_error"] = {"code": code, "message": STEP_ERROR_MESSAGE}
-    content = [{"type": "text", "text": {"value": text, "annotations": []}}]
+    # Its complete citation markers annotated, as the stream told them (``cited``) and the whole reply would be.
+    found = citations.annotations(text, file_search.sources(run.steps))
+    content = [{"type": "text", "text": {"value": text, "annotations": found}}]
     reply = Message(message_id, run.thread_id, now, "assistant", content, [], {}, run.assistant_id, run.id)
     reply.status, reply.incomplete_details = "incomplete", {"reason": f"run_{status}"}
     ended = lifecycle.ended(dataclasses.replace(run, steps=[*run.steps, step]), status, now, **changes)

@@ -9,6 +9,9 @@ therefore find fewer results than exist (docs/vector-stores.md says so). Several
 and a chunk found by more than one keeps its best score. The score is the cosine similarity, clamped to
 [0, 1]: ``1 - distance`` for S3 Vectors' cosine distance. ``ranker`` has no re-ranking model behind it here;
 ``rewrite_query`` is taken and the queries are searched as given.
+
+A run's file_search searches the assistant's store and the thread's with one embedding of its queries
+(``search_many``); the search API is its one-store case (``search``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from threads_api.domain import clock, filters
 from threads_api.domain.errors import NotFound, Unavailable, invalid
-from threads_api.domain.vector_stores import SearchHit
+from threads_api.domain.vector_stores import SearchHit, SearchRequest, VectorStore
 from threads_api.embeddings import EmbeddingError
 from threads_api.index import s3vectors
 from threads_api.store import store_files
@@ -26,36 +29,57 @@ from threads_api.store import vector_stores as store_items
 
 if TYPE_CHECKING:
     from threads_api.embeddings import Embedder
-    from threads_api.wire.vector_store_bodies import SearchRequest
 
 TOP_K = 100  # S3 Vectors' most neighbours per QueryVectors
 EMBED_SECONDS = 20.0  # within API Gateway's 29 s
 
 
 def search(project: str, store_id: str, request: SearchRequest, embedder: Embedder) -> list[SearchHit]:
+    """The search API's: one store, its expiry a 400, a retryable embeddings failure a 503."""
     store = store_items.get_store(project, store_id)
     if store.status(clock.now()) == "expired":
         raise invalid(f"Vector store {store_id} has expired and can no longer be searched.", param="vector_store_id")
     try:
-        vectors = embedder.embed(request.queries, deadline=time.monotonic() + EMBED_SECONDS)
+        return search_many(project, [store], request, embedder, deadline=time.monotonic() + EMBED_SECONDS)
     except EmbeddingError as exc:
         if exc.retryable:  # the provider's throttling or outage: a 503 the client may retry
             raise Unavailable("embeddings") from exc
         raise
+
+
+def search_many(
+    project: str, stores: list[VectorStore], request: SearchRequest, embedder: Embedder, *, deadline: float
+) -> list[SearchHit]:
+    """The best ``max_num_results`` chunks of ``stores`` (checked by the caller: there, not expired), the queries
+    embedded once for all of them; a chunk found through two stores (a file in both) counted once, at its best
+    score. ``EmbeddingError`` as the embedder raises it."""
+    vectors = embedder.embed(request.queries, deadline=deadline)
+    merged: dict[tuple[str, str], SearchHit] = {}
+    for store in stores:
+        for hit in _store_hits(project, store, vectors, request):
+            key = (hit.file_id, hit.text)
+            if key not in merged or merged[key].score < hit.score:
+                merged[key] = hit
+    hits = sorted(merged.values(), key=lambda hit: hit.score, reverse=True)
+    return hits[: request.max_num_results]
+
+
+def _store_hits(
+    project: str, store: VectorStore, vectors: list[list[float]], request: SearchRequest
+) -> list[SearchHit]:
     best: dict[str, tuple[float, dict[str, str]]] = {}
     for vector in vectors:
         try:
-            matches = s3vectors.query(s3vectors.index_name(store_id), vector, TOP_K)
+            matches = s3vectors.query(s3vectors.index_name(store.id), vector, TOP_K)
         except NotFound:  # no file was ever ingested: the index is made with the first
             matches = []
         for match in matches:
             score = min(1.0, max(0.0, 1.0 - match.distance))
             if match.key not in best or best[match.key][0] < score:
                 best[match.key] = (score, match.metadata)
-    hits = _kept(project, store_id, best, request)
+    hits = _kept(project, store.id, best, request)
     store_items.touch(project, store)
-    hits.sort(key=lambda hit: hit.score, reverse=True)
-    return hits[: request.max_num_results]
+    return hits
 
 
 def _kept(
