@@ -53,6 +53,17 @@ PAGE = [
     {"name": "after", "in": "query", "schema": {"type": "string"}},
     {"name": "before", "in": "query", "schema": {"type": "string"}},
 ]
+# OpenAI's include[] of a run's steps (and of createRun's streamed step events): one value, the results' text.
+INCLUDE = {
+    "name": "include[]",
+    "in": "query",
+    "description": "Additional fields to include: the only value is "
+    "`step_details.tool_calls[*].file_search.results[*].content` (each file_search result's excerpt).",
+    "schema": {
+        "type": "array",
+        "items": {"type": "string", "enum": ["step_details.tool_calls[*].file_search.results[*].content"]},
+    },
+}
 
 # (method, path, operationId, summary, request model, response schema, parameters)
 OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]]] = [
@@ -177,7 +188,7 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
     ),
     ("post", "/uploads/{upload_id}/cancel", "cancelUpload", "Cancel a pending upload.", None, "Upload", [UPLOAD_ID]),
     ("post", "/threads/runs", "createThreadAndRun", "Create a thread and run it.", "ThreadAndRunIn", "RunObject", []),
-    ("post", "/threads/{thread_id}/runs", "createRun", "Create a run.", "RunIn", "RunObject", [THREAD_ID]),
+    ("post", "/threads/{thread_id}/runs", "createRun", "Create a run.", "RunIn", "RunObject", [THREAD_ID, INCLUDE]),
     (
         "get",
         "/threads/{thread_id}/runs",
@@ -206,7 +217,7 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
         "List a run's steps.",
         None,
         "ListRunStepsResponse",
-        [*RUN, *PAGE],
+        [*RUN, *PAGE, INCLUDE],
     ),
     (
         "get",
@@ -215,7 +226,7 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, str, list[dict[str, Any]]
         "Retrieve a run step.",
         None,
         "RunStepObject",
-        [*RUN, STEP_ID],
+        [*RUN, STEP_ID, INCLUDE],
     ),
 ]
 # Request bodies that must be sent (OpenAI's requestBody.required); the others may be empty.

@@ -23,7 +23,8 @@ def test_bad_list_parameters_are_400_naming_them(api: Api, query: str, param: st
     assert_error(reply.body, 400, param=param)
 
 
-UNSUPPORTED = "Only 'function' tools are supported"
+UNSUPPORTED = "Only 'function' and 'file_search' tools are supported"
+SEARCH = {"type": "file_search"}
 
 
 @pytest.mark.parametrize(
@@ -46,10 +47,52 @@ UNSUPPORTED = "Only 'function' tools are supported"
         ({"model": "m", "metadata": {"k": "v" * 513}}, "metadata", "maximum length 512"),
         ({"model": "m", "metadata": {"k": 1}}, "metadata.k", "expected a string"),
         ({"model": "m", "tools": [{"type": "code_interpreter"}]}, "tools[0].type", UNSUPPORTED),
+        ({"model": "m", "tools": [WEATHER, SEARCH, SEARCH]}, "tools[2].type", "at most one file_search tool"),
         (
-            {"model": "m", "tools": [WEATHER, {"type": "file_search"}]},
-            "tools[1].type",
-            "do not search vector stores yet",
+            {"model": "m", "tools": [SEARCH, {"type": "function", "function": {"name": "file_search"}}]},
+            "tools[1].function.name",
+            "may not be named 'file_search'",
+        ),
+        (
+            {"model": "m", "tools": [WEATHER, {"type": "file_search", "file_search": {"max_num_results": 51}}]},
+            "tools[1].file_search.max_num_results",
+            "Expected a value <= 50, but got 51",
+        ),
+        (
+            {"model": "m", "tools": [{"type": "file_search", "file_search": {"max_num_results": 0}}]},
+            "tools[0].file_search.max_num_results",
+            "Expected a value >= 1, but got 0",
+        ),
+        (
+            {"model": "m", "tools": [{"type": "file_search", "file_search": {"ranking_options": {}}}]},
+            "tools[0].file_search.ranking_options.score_threshold",
+            "Missing required parameter",
+        ),
+        (
+            {
+                "model": "m",
+                "tools": [{"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 2}}}],
+            },
+            "tools[0].file_search.ranking_options.score_threshold",
+            "Expected a value <= 1",
+        ),
+        (
+            {
+                "model": "m",
+                "tools": [
+                    {
+                        "type": "file_search",
+                        "file_search": {"ranking_options": {"ranker": "best", "score_threshold": 0}},
+                    }
+                ],
+            },
+            "tools[0].file_search.ranking_options.ranker",
+            "Invalid value: 'best'",
+        ),
+        (
+            {"model": "m", "tools": [{"type": "file_search", "vector_store_ids": []}]},
+            "tools[0].vector_store_ids",
+            "Unrecognized",
         ),
         ({"model": "m", "tools": [{"type": "web_search"}]}, "tools[0].type", "Invalid value: 'web_search'"),
         ({"model": "m", "tools": [{"type": "function"}]}, "tools[0].function", "Missing required parameter"),
@@ -109,6 +152,7 @@ def test_bad_create_is_a_400_naming_the_field_and_writes_nothing(
         ({"model": None}, "model"),
         ({"tools": None}, "tools"),
         ({"tools": [{"type": "code_interpreter"}]}, "tools[0].type"),
+        ({"tools": [SEARCH, SEARCH]}, "tools[1].type"),
         ({"temperature": 3}, "temperature"),
         ({"name": "n" * 257}, "name"),
         ({"metadata": {"k": "v" * 513}}, "metadata"),
@@ -121,6 +165,29 @@ def test_bad_modify_is_a_400_naming_the_field_and_changes_nothing(api: Api, body
     assert reply.status == 400, reply.body
     assert_error(reply.body, 400, param=param)
     assert api("GET", f"/assistants/{created['id']}").body == created
+
+
+def test_file_search_tools_are_kept_as_given_beside_functions(api: Api) -> None:
+    """The tool alone, and with its options (OpenAI's ranker names, a threshold within [0, 1]); a function named
+    file_search is an ordinary function when the tool is not there."""
+    tuned = {
+        "type": "file_search",
+        "file_search": {
+            "max_num_results": 5,
+            "ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.4},
+        },
+    }
+    assert _create(api, tools=[WEATHER, SEARCH])["tools"] == [WEATHER, SEARCH]
+    assert _create(api, tools=[tuned])["tools"] == [tuned]
+    defaulted = _create(
+        api, tools=[{"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 0}}}]
+    )
+    assert defaulted["tools"][0]["file_search"]["ranking_options"] == {"ranker": "auto", "score_threshold": 0}
+    named = {"type": "function", "function": {"name": "file_search"}}
+    assert _create(api, tools=[named])["tools"] == [named]
+    changed = api("POST", f"/assistants/{_create(api)['id']}", {"tools": [SEARCH]})
+    assert changed.status == 200, changed.body
+    assert changed.body["tools"] == [SEARCH]
 
 
 def test_instructions_too_large_to_store_compressed_are_a_400_naming_them(api: Api) -> None:

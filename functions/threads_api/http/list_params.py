@@ -7,6 +7,7 @@ import re
 
 from threads_api.domain import errors, limits
 from threads_api.domain.errors import BadCursor
+from threads_api.domain.file_search import INCLUDE_CONTENT
 from threads_api.domain.ids import ID_PATTERN
 from threads_api.domain.records import PageParams
 from threads_api.domain.vector_stores import FILE_STATUSES
@@ -85,3 +86,18 @@ def status_filter(query: dict[str, str]) -> str | None:
             code="invalid_value",
         )
     return status
+
+
+def include_param(query: dict[str, str]) -> bool:
+    """Whether ``include[]`` asks for the file_search results' content (a run's steps, a streamed run's step
+    events): its one value; any other is a 400. The SDK sends ``include[]``; ``include`` is taken too."""
+    given = query.get("include[]", query.get("include")) or None
+    if given is None:
+        return False
+    if given != INCLUDE_CONTENT:
+        raise errors.invalid(
+            f"Invalid value for 'include[]': {given[:128]!r}. Supported values are: '{INCLUDE_CONTENT}'.",
+            param="include[]",
+            code="invalid_value",
+        )
+    return True

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidatorFunctionWrapHandler, WrapValidator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from threads_api.domain import file_search
 from threads_api.domain.records import JsonObject
 from threads_api.wire.request_bodies import ID_PATTERN, Metadata, ToolResources, _Body
+from threads_api.wire.vector_store_fields import integer, tagged
 
 # OpenAI's bounds (AssistantObject's schema).
 NAME_MAX_CHARS = 256
@@ -23,21 +32,19 @@ MODEL_MAX_CHARS = 256  # ours: a model id is passed through to the provider as i
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 # Tools that need a service this stack does not have, and why: refused, never silently dropped.
-UNSUPPORTED_TOOLS = {
-    "code_interpreter": "it has no sandbox to execute code in",
-    "file_search": "runs do not search vector stores yet (the vector stores themselves are served)",
-}
+UNSUPPORTED_TOOLS = {"code_interpreter": "it has no sandbox to execute code in"}
+SEARCH_MAX_RESULTS = 50  # OpenAI's (AssistantToolsFileSearch)
 
 
-def _function_only(value: Any) -> Any:
+def _supported(value: Any) -> Any:
     if isinstance(value, str) and value in UNSUPPORTED_TOOLS:
         raise PydanticCustomError(
             "unsupported_value",
-            "'{kind}' tools are not supported by this deployment: {why}. Only 'function' tools are supported; "
-            "run such a tool in your own code and return its result with submit_tool_outputs.",
+            "'{kind}' tools are not supported by this deployment: {why}. Only 'function' and 'file_search' tools "
+            "are supported; run such a tool in your own code and return its result with submit_tool_outputs.",
             {"kind": value, "why": UNSUPPORTED_TOOLS[value]},
         )
-    return value  # anything else but "function" is the Literal's "Invalid value" that follows
+    return value  # anything else is the Literal's "Invalid value" that follows
 
 
 def _between(low: float, high: float) -> Any:
@@ -88,19 +95,70 @@ class FunctionDefinition(_Body):
 
 
 class FunctionTool(_Body):
-    """``AssistantToolsFunction``; the only tool type this deployment runs (see ``UNSUPPORTED_TOOLS``)."""
+    """``AssistantToolsFunction``: run by the client (``submit_tool_outputs``)."""
 
-    type: Annotated[Literal["function"], BeforeValidator(_function_only)]
+    type: Literal["function"]
     function: FunctionDefinition
 
     def stored(self) -> JsonObject:
         return self.model_dump(exclude_none=True)
 
 
-Tools = Annotated[list[FunctionTool], Field(max_length=TOOLS_MAX)]
+class FileSearchRankingIn(_Body):
+    """``FileSearchRankingOptions``: the ranker is taken as a name (results are ranked by score whichever)."""
+
+    ranker: Literal["auto", "default_2024_08_21"] = "auto"
+    score_threshold: TopP  # a number within [0, 1], required as OpenAI's schema has it
 
 
-def stored_tools(tools: list[FunctionTool]) -> list[JsonObject]:
+class FileSearchOptionsIn(_Body):
+    max_num_results: Annotated[int, *integer(1, SEARCH_MAX_RESULTS)] | None = None
+    ranking_options: FileSearchRankingIn | None = None
+
+
+class FileSearchTool(_Body):
+    """``AssistantToolsFileSearch``: run by the worker, over the assistant's and the thread's vector stores."""
+
+    type: Literal["file_search"]
+    file_search: FileSearchOptionsIn | None = None
+
+    def stored(self) -> JsonObject:
+        return self.model_dump(exclude_none=True)
+
+
+class _ToolType(_Body, extra="allow"):
+    """Only the ``type`` of a tool: reports a missing, unknown or unsupported one, naming ``tools[i].type``."""
+
+    type: Annotated[Literal["function", "file_search"], BeforeValidator(_supported)]
+
+
+def _conflict(index: int, loc: tuple[str, ...], message: str, value: Any) -> ValidationError:
+    """A 400 naming ``tools[index].<loc>``, from a check of the whole list."""
+    error = PydanticCustomError("invalid_value", message)
+    details: list[InitErrorDetails] = [{"type": error, "loc": (index, *loc), "input": value}]
+    return ValidationError.from_exception_data("Tools", details)
+
+
+def _one_search(tools: list[FunctionTool | FileSearchTool]) -> list[FunctionTool | FileSearchTool]:
+    """At most one file_search tool, and no function of its name beside it (the model could not tell them
+    apart)."""
+    searches = [i for i, tool in enumerate(tools) if isinstance(tool, FileSearchTool)]
+    if len(searches) > 1:
+        raise _conflict(searches[1], ("type",), "tools may hold at most one file_search tool.", "file_search")
+    for index, tool in enumerate(tools):
+        if searches and isinstance(tool, FunctionTool) and tool.function.name == file_search.TOOL_NAME:
+            message = "a function may not be named 'file_search' beside the file_search tool."
+            raise _conflict(index, ("function", "name"), message, tool.function.name)
+    return tools
+
+
+Tool = Annotated[
+    FunctionTool | FileSearchTool, tagged({"function": FunctionTool, "file_search": FileSearchTool}, _ToolType)
+]
+Tools = Annotated[list[Tool], Field(max_length=TOOLS_MAX), AfterValidator(_one_search)]
+
+
+def stored_tools(tools: list[FunctionTool | FileSearchTool]) -> list[JsonObject]:
     """Tools as the records and the responses hold them: plain JSON, what was sent (nulls left out)."""
     return [tool.stored() for tool in tools]
 

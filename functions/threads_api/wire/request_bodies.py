@@ -8,49 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from threads_api.domain import errors, limits
 from threads_api.domain.records import JsonObject
+from threads_api.domain.vector_stores import STORE_MAX_FILE_IDS, Chunking
 
+# Re-exported: the bodies of assistants, runs and vector stores import them from here, as before.
+from threads_api.wire.fields import ID_PATTERN as ID_PATTERN  # noqa: PLC0414
+from threads_api.wire.fields import FileId as FileId  # noqa: PLC0414
+from threads_api.wire.fields import Metadata as Metadata  # noqa: PLC0414
+from threads_api.wire.fields import _Body as _Body  # noqa: PLC0414
+from threads_api.wire.fields import _check_metadata as _check_metadata  # noqa: PLC0414
+from threads_api.wire.vector_store_fields import ChunkingStrategy, chunking
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def _check_metadata(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value  # the type check that follows reports it
-    if len(value) > limits.METADATA_MAX_PAIRS:
-        raise PydanticCustomError(
-            "object_above_max_properties",
-            "too many properties. Expected an object with at most {most} properties, but got an object with "
-            "{got} properties instead.",
-            {"most": limits.METADATA_MAX_PAIRS, "got": len(value)},
-        )
-    for key, item in value.items():
-        if len(key) > limits.METADATA_KEY_MAX_CHARS:
-            raise PydanticCustomError(
-                "string_above_max_length",
-                "key too long. Expected keys of at most {most} characters, but got a key of {got} characters.",
-                {"most": limits.METADATA_KEY_MAX_CHARS, "got": len(key)},
-            )
-        if isinstance(item, str) and len(item) > limits.METADATA_VALUE_MAX_CHARS:
-            raise PydanticCustomError(
-                "string_above_max_length",
-                "value of '{key}' too long. Expected a string with maximum length {most}, but got a string with "
-                "length {got} instead.",
-                {"key": key, "most": limits.METADATA_VALUE_MAX_CHARS, "got": len(item)},
-            )
-    return value
-
-
-Metadata = Annotated[dict[str, str] | None, BeforeValidator(_check_metadata)]
-# Every id the API accepts (file ids, vector store ids) is 1 to 64 characters of [A-Za-z0-9_-]: stored and
-# returned as given, so nothing else (paths, markup, spaces) gets in. The path ids are checked in ``gateway``.
-ID_PATTERN = r"^[A-Za-z0-9_-]+$"
-FileId = Annotated[str, Field(min_length=1, max_length=limits.ID_MAX_CHARS, pattern=ID_PATTERN)]
 Detail = Literal["auto", "low", "high"]
 
 
@@ -154,17 +126,28 @@ class _CodeInterpreter(_Body):
     file_ids: Annotated[list[FileId], Field(max_length=limits.CODE_INTERPRETER_MAX_FILES)] = Field(default_factory=list)
 
 
-def _no_vector_store_service(value: Any) -> Any:
-    raise PydanticCustomError(
-        "unsupported_parameter",
-        "this deployment does not create a vector store from 'vector_stores' yet. Create it with "
-        "client.vector_stores.create(file_ids=[...]) and pass its id in 'tool_resources.file_search.vector_store_ids'.",
-    )
+class NewStoreIn(_Body):
+    """A ``vector_stores`` helper: a vector store made at the request, with these files, for the object."""
+
+    file_ids: Annotated[list[FileId], Field(max_length=STORE_MAX_FILE_IDS)] = Field(default_factory=list)
+    chunking_strategy: ChunkingStrategy | None = None
+    metadata: Metadata = None
 
 
 class _FileSearch(_Body):
     vector_store_ids: Annotated[list[FileId], Field(max_length=limits.FILE_SEARCH_MAX_VECTOR_STORES)] | None = None
-    vector_stores: Annotated[list[Any] | None, BeforeValidator(_no_vector_store_service)] = None
+    vector_stores: Annotated[list[NewStoreIn], Field(max_length=limits.FILE_SEARCH_MAX_VECTOR_STORES)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> _FileSearch:
+        # OpenAI's oneOf: a store given by id, or one made from files, not both (at most one store either way).
+        if self.vector_store_ids is not None and self.vector_stores is not None:
+            raise PydanticCustomError(
+                "invalid_value",
+                "give either 'vector_store_ids' or 'vector_stores', not both: a thread or an assistant has at most "
+                "one vector store.",
+            )
+        return self
 
 
 class ToolResources(_Body):
@@ -172,7 +155,17 @@ class ToolResources(_Body):
     file_search: _FileSearch | None = None
 
     def stored(self) -> JsonObject:
-        return self.model_dump(exclude_none=True)
+        """The resources as the records keep them: a ``vector_stores`` helper is never kept (the store it makes
+        is, by id: ``tool_resources.stores``)."""
+        return self.model_dump(exclude_none=True, exclude={"file_search": {"vector_stores"}})
+
+    def new_store(self) -> tuple[list[str], Chunking, dict[str, str]] | None:
+        """The ``vector_stores`` helper's store to make (its files, chunking, metadata), or None."""
+        helpers = self.file_search.vector_stores if self.file_search is not None else None
+        if not helpers:
+            return None
+        helper = helpers[0]
+        return list(dict.fromkeys(helper.file_ids)), chunking(helper.chunking_strategy), helper.metadata or {}
 
 
 class CreateThreadIn(_Body):

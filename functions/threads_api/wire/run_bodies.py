@@ -22,6 +22,7 @@ from threads_api.wire.assistant_bodies import (
     stored_tools,
 )
 from threads_api.wire.request_bodies import ID_PATTERN, CreateThreadIn, MessageIn, Metadata, ToolResources, _Body
+from threads_api.wire.vector_store_fields import tagged
 
 ObjectId = Annotated[str, Field(min_length=1, max_length=limits.ID_MAX_CHARS, pattern=ID_PATTERN)]
 TokenLimit = Annotated[int, Field(ge=256)]
@@ -47,14 +48,25 @@ class _NamedTool(_Body):
     function: _NamedFunction
 
 
+class _NamedSearch(_Body):
+    """``{"type": "file_search"}``: the model must search first (``AssistantsNamedToolChoice``)."""
+
+    type: Literal["file_search"]
+
+
+class _NamedType(_Body, extra="allow"):
+    type: Literal["function", "file_search"]
+
+
 def _choice_kind(value: object) -> str:
     return "choice:object" if isinstance(value, dict) else "choice:string"
 
 
+_Named = Annotated[_NamedTool | _NamedSearch, tagged({"function": _NamedTool, "file_search": _NamedSearch}, _NamedType)]
 # A string ("none", "auto", "required") or a named tool; told apart by type, so that a 400 names the field
 # that is wrong (tool_choice.function.name), not a member of the union.
 ToolChoice = Annotated[
-    Annotated[Literal["none", "auto", "required"], Tag("choice:string")] | Annotated[_NamedTool, Tag("choice:object")],
+    Annotated[Literal["none", "auto", "required"], Tag("choice:string")] | Annotated[_Named, Tag("choice:object")],
     Discriminator(_choice_kind),
 ]
 
@@ -109,4 +121,10 @@ class ThreadAndRunIn(_RunFields):
     """``CreateThreadAndRunRequest``: a new thread (as ``CreateThreadRequest``) and its first run."""
 
     thread: CreateThreadIn | None = None
-    tool_resources: ToolResources | None = None  # the assistant's, for this run: only file tools use them
+    tool_resources: ToolResources | None = None  # the assistant's, for this run: its stores are searched
+
+    def overrides(self) -> JsonObject:
+        """As every run's, and the assistant's tool_resources replaced for this run (a ``vector_stores`` helper
+        left out: ``tool_resources.stores`` makes its store and gives its id)."""
+        resources = self.tool_resources.stored() if self.tool_resources else None
+        return {**super().overrides(), "tool_resources": resources}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from threads_api.domain import lifecycle
+from threads_api.domain import file_search, lifecycle
+from threads_api.domain.file_search import SearchRecord
 from threads_api.domain.records import JsonObject, Page, Run, page_of
 
 
@@ -55,3 +57,24 @@ def steps(run: Run, now: int) -> list[JsonObject]:
 def step_page(run: Run, params: Any, now: int) -> Page:
     """A page of the run's steps: they are few and all in the run's record, so the page is cut here."""
     return page_of(steps(run, now), lambda step: str(step["id"]), params)
+
+
+def with_results_content(step: JsonObject, records: Mapping[tuple[str, int], SearchRecord]) -> JsonObject:
+    """The step with each file_search result's excerpt (``include[]=...results[*].content``), read from its call's
+    record (keyed by the step's id and the call's position); a call whose record is missing is left without."""
+    details = step["step_details"]
+    if details["type"] != "tool_calls":
+        return step
+    calls = [_with_content(call, records.get((step["id"], n))) for n, call in enumerate(details["tool_calls"])]
+    return {**step, "step_details": {**details, "tool_calls": calls}}
+
+
+def _with_content(call: JsonObject, record: SearchRecord | None) -> JsonObject:
+    if call.get("type") != file_search.TOOL_NAME or record is None:
+        return call
+    found = call[file_search.TOOL_NAME]
+    results = [
+        {**result, "content": [{"type": "text", "text": text}]}
+        for result, text in zip(found.get("results") or [], record.texts, strict=False)
+    ]
+    return {**call, file_search.TOOL_NAME: {**found, "results": results}}

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from threads_api.domain.vector_stores import MAX_CHUNK_TOKENS, MIN_CHUNK_TOKENS, Chunking
-from threads_api.wire.request_bodies import _Body
+from threads_api.wire.fields import _Body
 
 # OpenAI's (VectorStoreFileAttributes).
 ATTRIBUTES_MAX_PAIRS = 16
