@@ -80,21 +80,16 @@ VECTOR_INDEXES = "the vector bucket's indexes"
 WILDCARD_LABELS = frozenset({BUCKET_OBJECTS, VECTOR_INDEXES})
 
 
-_SEARCHING_RUNS = ("RunWorkerFunction", "CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction")
+# The functions that call a model (and search vector stores for a run's file_search): the run worker, and the
+# three that answer a streamed run themselves.
+MODEL_CALLERS = frozenset(
+    {"RunWorkerFunction", "CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction"}
+)
 _QUERY = ("s3vectors:QueryVectors", "s3vectors:GetVectors")  # GetVectors: QueryVectors' returnMetadata
 # The functions that write a tool_resources helper's or attachments' files into a store hand them to the ingestion
 # worker; two of them start runs too, so they may invoke both workers.
-STORE_WRITERS = frozenset(
-    {
-        "CreateAssistantFunction",
-        "ModifyAssistantFunction",
-        "CreateThreadFunction",
-        "ModifyThreadFunction",
-        "CreateMessageFunction",
-        "CreateRunFunction",
-        "CreateThreadAndRunFunction",
-    }
-)
+_WRITERS = ("CreateAssistant", "ModifyAssistant", "CreateThread", "ModifyThread", "CreateMessage", "CreateRun")
+STORE_WRITERS = frozenset({*(f"{name}Function" for name in _WRITERS), "CreateThreadAndRunFunction"})
 
 
 # Outside DynamoDB, each function may do only these: (function, action) -> the resource label it must be on.
@@ -131,7 +126,7 @@ OTHER_GRANTS = {
     ("DeleteVectorStoreFileFunction", "s3vectors:DeleteVectors"): VECTOR_INDEXES,
     ("CleanupFunction", "s3vectors:DeleteIndex"): VECTOR_INDEXES,
     # file_search in runs: the worker, and the three functions that answer a streamed run, search the stores.
-    **{(name, action): VECTOR_INDEXES for name in _SEARCHING_RUNS for action in _QUERY},
+    **{(name, action): VECTOR_INDEXES for name in MODEL_CALLERS for action in _QUERY},
     ("AddUploadPartFunction", "s3:PutObject"): BUCKET_OBJECTS,
     ("CompleteUploadFunction", "s3:GetObject"): BUCKET_OBJECTS,  # the parts
     ("CompleteUploadFunction", "s3:PutObject"): BUCKET_OBJECTS,  # the file's multipart upload
@@ -142,18 +137,24 @@ OTHER_GRANTS = {
 
 
 SSM_PARAMETER = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+
+
+def _key(*actions: str) -> list[dict[str, Any]]:
+    """The statement of a grant on the stack's KMS key."""
+    return [{"Effect": "Allow", "Action": list(actions), "Resource": {"Ref": "KmsKeyArn"}}]
+
+
+def _ssm(parameter: str) -> list[dict[str, Any]]:
+    """The statement of a grant to read a key's parameter, named by the stack's parameter ``parameter``."""
+    return [
+        {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": {"Sub": f"{SSM_PARAMETER}${{{parameter}}}"}}
+    ]
+
+
 CONDITIONAL_GRANTS = {
     # Sending to a dead-letter queue encrypted with a customer managed key takes the key (Lambda sends as the role).
-    "HasKmsKey": [
-        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
-    ],
-    "HasModelKey": [
-        {
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameter"],
-            "Resource": {"Sub": f"{SSM_PARAMETER}${{ModelApiKeyParameter}}"},
-        }
-    ],
+    "HasKmsKey": _key("kms:Decrypt", "kms:GenerateDataKey"),
+    "HasModelKey": _ssm("ModelApiKeyParameter"),
     "UsesBedrock": [
         {
             "Effect": "Allow",
@@ -164,13 +165,7 @@ CONDITIONAL_GRANTS = {
             ],
         }
     ],
-    "HasEmbeddingsKey": [
-        {
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameter"],
-            "Resource": {"Sub": f"{SSM_PARAMETER}${{EmbeddingsApiKeyParameter}}"},
-        }
-    ],
+    "HasEmbeddingsKey": _ssm("EmbeddingsApiKeyParameter"),
     # Titan Text Embeddings V2, a foundation model of the stack's region (no inference profile).
     "EmbedsWithBedrock": [
         {
@@ -184,52 +179,28 @@ CONDITIONAL_GRANTS = {
 
 # The key grants of the functions that touch the buckets (S3: GenerateDataKey to write an object, Decrypt to
 # read one; S3 Vectors' vector operations take Decrypt from the caller): (function, condition) -> statements.
-_DECRYPT = [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": {"Ref": "KmsKeyArn"}}]
+_DECRYPT = _key("kms:Decrypt")
 FUNCTION_CONDITIONAL_GRANTS = {
-    ("CreateFileFunction", "HasKmsKey"): [
-        {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
-    ],
+    ("CreateFileFunction", "HasKmsKey"): _key("kms:GenerateDataKey"),
     ("RetrieveFileContentFunction", "HasKmsKey"): _DECRYPT,
     ("RetrieveVectorStoreFileContentFunction", "HasKmsKey"): _DECRYPT,  # GetObject
     ("DeleteVectorStoreFileFunction", "HasKmsKey"): _DECRYPT,  # DeleteVectors
     ("SearchVectorStoreFunction", "HasKmsKey"): _DECRYPT,  # QueryVectors
-    **{(name, "HasKmsKey"): _DECRYPT for name in _SEARCHING_RUNS},  # a run's file_search: QueryVectors
+    **{(name, "HasKmsKey"): _DECRYPT for name in MODEL_CALLERS},  # a run's file_search: QueryVectors
     # GetObject, PutVectors and DeleteVectors (Decrypt); PutObject (GenerateDataKey).
-    ("IngestWorkerFunction", "HasKmsKey"): [
-        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
-    ],
-    ("AddUploadPartFunction", "HasKmsKey"): [
-        {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
-    ],
+    ("IngestWorkerFunction", "HasKmsKey"): _key("kms:Decrypt", "kms:GenerateDataKey"),
+    ("AddUploadPartFunction", "HasKmsKey"): _key("kms:GenerateDataKey"),
     # A multipart upload with a customer managed key needs both (S3 decrypts the parts to complete it).
-    ("CompleteUploadFunction", "HasKmsKey"): [
-        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "KmsKeyArn"}}
-    ],
+    ("CompleteUploadFunction", "HasKmsKey"): _key("kms:Decrypt", "kms:GenerateDataKey"),
 }
 
 
-# The functions that call a model: the run worker, and the three that answer a streamed run themselves.
-MODEL_CALLERS = frozenset(
-    {"RunWorkerFunction", "CreateRunFunction", "CreateThreadAndRunFunction", "SubmitToolOutputsFunction"}
-)
 # The functions that embed text: the ingestion worker (chunks), the search and a run's file_search (queries).
-EMBEDDERS = frozenset({"IngestWorkerFunction", "SearchVectorStoreFunction", *_SEARCHING_RUNS})
+EMBEDDERS = frozenset({"IngestWorkerFunction", "SearchVectorStoreFunction", *MODEL_CALLERS})
 # Which functions may hold each conditional grant.
 CONDITIONAL_GRANTEES = {
-    "HasKmsKey": frozenset(
-        {
-            "CleanupFunction",
-            "CreateFileFunction",
-            "RetrieveFileContentFunction",
-            "RetrieveVectorStoreFileContentFunction",
-            "DeleteVectorStoreFileFunction",
-            "SearchVectorStoreFunction",
-            *_SEARCHING_RUNS,
-            "IngestWorkerFunction",
-            "AddUploadPartFunction",
-            "CompleteUploadFunction",
-        }
-    ),
+    # the dead-letter queue's sender (CONDITIONAL_GRANTS), and the functions of the buckets (above)
+    "HasKmsKey": frozenset({"CleanupFunction"} | {n for n, c in FUNCTION_CONDITIONAL_GRANTS if c == "HasKmsKey"}),
     "HasModelKey": MODEL_CALLERS,
     "UsesBedrock": MODEL_CALLERS,
     "HasEmbeddingsKey": EMBEDDERS,

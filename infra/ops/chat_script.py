@@ -15,6 +15,10 @@ markers in the last user message (when the conversation ends with it), removed f
   names its hold uniquely. Unlike ``slow``, no fixed delay: the test decides when the model answers;
 - ``[[finish:length]]`` / ``[[finish:content_filter]]``: the answer's finish_reason;
 
+- ``[[search:QUERY]]``, ``[[cite:S:R,...]]``: file_search rounds and the answer that cites their excerpts
+  (``infra/ops/chat_search.py``, asked first; a request that offers ``file_search`` and has no marker at all
+  is answered with a search of its text);
+
 otherwise, the echo: ``echo: <the last user message, markers removed>``; a conversation that ends with tool
 results is answered ``tool said: <output>`` (one line per result); one that ends with anything else (an
 assistant's message) gets the echo of the last user message, its markers ignored.
@@ -35,7 +39,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-MARKER = re.compile(r"\[\[(tool|error|slow|hold|finish|pace):(.*?)\]\]", re.DOTALL)
+# search and cite: chat_search.py's (file_search rounds), named here so that the echo leaves them out too.
+MARKER = re.compile(r"\[\[(tool|error|slow|hold|finish|pace|search|cite):(.*?)\]\]", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -71,18 +76,22 @@ def slow(seconds: float, reply: Reply | None = None) -> Reply:
 # -- a reply chosen by the conversation ------------------------------------------------------------------
 
 
-def by_content(messages: list[dict[str, Any]], errors_served: Counter[str]) -> Reply:  # noqa: C901 - one branch a marker
-    """The reply the conversation's end asks for; ``errors_served`` counts each ``[[error:STATUS*N]]`` served."""
+def by_content(  # noqa: C901 - one branch a marker
+    messages: list[dict[str, Any]], errors_served: Counter[str], base: Reply | None = None
+) -> Reply:
+    """The reply the conversation's end asks for; ``errors_served`` counts each ``[[error:STATUS*N]]`` served.
+    ``base``: the reply the file_search markers chose (``chat_search.search_reply``), in place of the echo or the
+    tool outputs; the other markers of the user's message apply to it as to the echo."""
     last = messages[-1]
-    if last["role"] == "tool":
+    if last["role"] == "tool" and base is None:
         outputs: list[str] = []
         for message in reversed(messages):
             if message["role"] != "tool":
                 break
-            outputs.insert(0, f"tool said: {_plain(message.get('content'))}")
+            outputs.insert(0, f"tool said: {plain(message.get('content'))}")
         return text("\n".join(outputs))
-    said = next((_plain(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
-    echo = text("echo: " + MARKER.sub("", said).strip())
+    said = next((plain(m.get("content")) for m in reversed(messages) if m["role"] == "user"), "")
+    echo = base or text("echo: " + MARKER.sub("", said).strip())
     if last["role"] != "user":
         return echo
     reply, calls = echo, []
@@ -106,10 +115,10 @@ def by_content(messages: list[dict[str, Any]], errors_served: Counter[str]) -> R
                 code = int(status)
                 retry_after = "0" if code == 429 or code >= 500 else None  # the client retries at once
                 return replace(error(code, retry_after=retry_after), delay=reply.delay)
-    return replace(reply, text=None, tool_calls=tuple(calls)) if calls else reply
+    return replace(reply, text=None, tool_calls=reply.tool_calls + tuple(calls)) if calls else reply
 
 
-def _plain(content: Any) -> str:
+def plain(content: Any) -> str:
     if isinstance(content, str):
         return content
     return "\n".join(p.get("text", "") for p in content or [] if p.get("type") == "text")
@@ -141,7 +150,7 @@ def _answer(reply: Reply, body: dict[str, Any]) -> tuple[str, list[dict[str, Any
         for n, a in reply.tool_calls
     ]
     reason = reason or ("tool_calls" if calls else "stop")
-    prompt = sum(_words(_plain(m.get("content"))) for m in body["messages"])
+    prompt = sum(_words(plain(m.get("content"))) for m in body["messages"])
     completion = _words(content) + sum(_words(a) for _, a in reply.tool_calls) + len(calls)
     usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
     return content or "", calls, reason, usage

@@ -7,11 +7,15 @@ Every request is recorded (``server.requests``: path, headers, JSON body) and va
 1. the script: ``ChatServer(text("hi"), error(429, retry_after="0"), ...)`` or ``server.script(...)``, one reply
    per request (``text``, ``tool_calls``, ``error``, ``slow``, or any ``Reply``);
 2. markers in the last user message (``[[tool:...]]``, ``[[error:...]]``, ``[[slow:...]]``, ``[[hold:...]]``,
-   ``[[finish:...]]``); ``[[hold:NAME]]`` waits for ``server.release("NAME")`` (``server.wait_held`` sees it);
+   ``[[finish:...]]``, ``[[pace:...]]``); ``[[hold:NAME]]`` waits for ``server.release("NAME")``
+   (``server.wait_held`` sees it); ``[[search:QUERY]]`` (a round of ``file_search``; ``a || b``: two calls in one
+   round; several markers, several rounds) and ``[[cite:S:R,...]]`` (the answer's citations, after the last
+   round); a request that offers ``file_search`` and has no marker at all searches its text, then cites;
 3. otherwise, the echo of the last user message, or of the tool results that end the conversation.
 
-What each marker does, and how an answer is written (streamed or not), is in ``infra/ops/chat_script.py``;
-this module is the HTTP server, its record of requests and its holds.
+What each marker does, and how an answer is written (streamed or not), is in ``infra/ops/chat_script.py`` and,
+for file_search, ``infra/ops/chat_search.py``; this module is the HTTP server, its record of requests and its
+holds.
 
 Run it alone: ``python -m infra.ops.chat_server --port 8001`` (from the repository's root), then
 ``make serve MODEL_BASE_URL=http://127.0.0.1:8001/v1``.
@@ -41,6 +45,7 @@ from infra.ops.chat_script import (
     text,
     tool_calls,
 )
+from infra.ops.chat_search import offered, search_reply
 
 __all__ = ["ChatServer", "Recorded", "Reply", "error", "slow", "text", "tool_calls"]
 
@@ -151,7 +156,10 @@ class ChatServer:
                 return error(400, message="invalid request: " + "; ".join(problems))
             if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
                 return error(401, message="Incorrect API key provided.")
-            return self._script.popleft() if self._script else by_content(body["messages"], self._errors_served)
+            if self._script:
+                return self._script.popleft()
+            searched = search_reply(body["messages"], offered(body.get("tools")))  # file_search's markers first
+            return by_content(body["messages"], self._errors_served, searched)
 
 
 def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
