@@ -1,7 +1,7 @@
 """POST /threads/{thread_id}/messages"""
 
-from threads_api import store
 from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.tool_resources import writes
 from threads_api.wire import request_bodies, response_bodies
 
 
@@ -9,5 +9,6 @@ from threads_api.wire import request_bodies, response_bodies
 def handler(request: Request) -> Body:
     thread_id = request.object_id("thread_id", "thread")
     body = request_bodies.parse(request_bodies.MessageIn, request.body)
-    message = store.append_message(request.project, thread_id, *body.as_new(), message_id=request.created_id("msg_"))
+    message_id, store_id = request.created_id("msg_"), request.created_id("vs_")
+    message = writes.append_message(request.project, thread_id, body, message_id, store_id)
     return response_bodies.message_object(message)

@@ -1,7 +1,7 @@
 """POST /assistants/{assistant_id}"""
 
-from threads_api import store
 from threads_api.http.endpoint import Body, Request, endpoint
+from threads_api.tool_resources import writes
 from threads_api.wire import assistant_bodies, request_bodies, response_bodies
 
 
@@ -9,5 +9,5 @@ from threads_api.wire import assistant_bodies, request_bodies, response_bodies
 def handler(request: Request) -> Body:
     assistant_id = request.object_id("assistant_id", "assistant")
     body = request_bodies.parse(assistant_bodies.AssistantUpdate, request.body)
-    assistant = store.update_assistant(request.project, assistant_id, body.changes())
+    assistant = writes.update_assistant(request.project, assistant_id, body, request.created_id("vs_"))
     return response_bodies.assistant_object(assistant)

@@ -38,6 +38,7 @@ def test_create_with_messages_stores_them_in_order(api: Api) -> None:
 
 
 def test_create_keeps_content_parts_attachments_metadata_and_tool_resources(api: Api) -> None:
+    store_id = api("POST", "/vector_stores", {}).body["id"]  # a vector store id must name a store of the project
     body = {
         "messages": [
             {
@@ -52,13 +53,16 @@ def test_create_keeps_content_parts_attachments_metadata_and_tool_resources(api:
             }
         ],
         "metadata": {"user": "u1"},
-        "tool_resources": {"code_interpreter": {"file_ids": ["file-1"]}, "file_search": {"vector_store_ids": ["vs_1"]}},
+        "tool_resources": {
+            "code_interpreter": {"file_ids": ["file-1"]},
+            "file_search": {"vector_store_ids": [store_id]},
+        },
     }
     thread = api("POST", "/threads", body).body
     assert thread["metadata"] == {"user": "u1"}
     assert thread["tool_resources"] == {
         "code_interpreter": {"file_ids": ["file-1"]},
-        "file_search": {"vector_store_ids": ["vs_1"]},
+        "file_search": {"vector_store_ids": [store_id]},
     }
     message = api("GET", f"/threads/{thread['id']}/messages").body["data"][0]
     assert message["role"] == "assistant"
@@ -84,8 +88,11 @@ def test_retrieve_modify_delete(api: Api) -> None:
     assert modified.body["tool_resources"] == {"code_interpreter": {"file_ids": []}}  # omitted: kept
     assert modified.body["created_at"] == thread["created_at"]
 
-    tools = api("POST", f"/threads/{thread['id']}", {"tool_resources": {"file_search": {"vector_store_ids": ["vs"]}}})
-    assert tools.body["tool_resources"] == {"file_search": {"vector_store_ids": ["vs"]}}
+    store_id = api("POST", "/vector_stores", {}).body["id"]
+    tools = api(
+        "POST", f"/threads/{thread['id']}", {"tool_resources": {"file_search": {"vector_store_ids": [store_id]}}}
+    )
+    assert tools.body["tool_resources"] == {"file_search": {"vector_store_ids": [store_id]}}
     assert tools.body["metadata"] == {"modified": "true", "user": "abc123"}
 
     cleared = api("POST", f"/threads/{thread['id']}", {"metadata": None})

@@ -33,10 +33,12 @@ from threads_api.domain import limits
         ({"tool_resources": {"code_interpreter": {"file_ids": ["f"] * 21}}}, None, "maximum length 20"),
         ({"tool_resources": {"file_search": {"vector_store_ids": ["a", "b"]}}}, None, "maximum length 1"),
         (
-            {"tool_resources": {"file_search": {"vector_stores": [{"file_ids": []}]}}},
-            None,
-            "client.vector_stores.create",
+            {"tool_resources": {"file_search": {"vector_store_ids": ["vs_a"], "vector_stores": [{"file_ids": []}]}}},
+            "tool_resources.file_search",
+            "vector_store",
         ),
+        ({"tool_resources": {"file_search": {"vector_stores": [{"file_ids": []}] * 2}}}, None, "maximum length 1"),
+        ({"tool_resources": {"file_search": {"vector_stores": [{"file_ids": ["f"] * 501}]}}}, None, "500"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
@@ -104,14 +106,19 @@ def test_every_id_the_api_accepts_is_64_characters_of_the_id_alphabet(
     assert api("GET", f"/threads/{thread_id}/messages").body["data"] == []
 
 
-def test_ids_of_the_id_alphabet_are_kept_as_given(api: Api) -> None:
+def test_ids_of_the_id_alphabet_are_kept_as_given_and_a_vector_store_must_exist(api: Api) -> None:
+    store_id = api("POST", "/vector_stores", {"name": "kb"}).body["id"]
     tools = {
         "code_interpreter": {"file_ids": ["file-" + "A" * 59, "f"]},
-        "file_search": {"vector_store_ids": ["vs_0-9"]},
+        "file_search": {"vector_store_ids": [store_id]},
     }
     thread = api("POST", "/threads", {"tool_resources": tools})
     assert thread.status == 200
     assert thread.body["tool_resources"] == tools
+    # An id of the alphabet that names no store of the project: a 404 before anything is written.
+    missing = api("POST", "/threads", {"tool_resources": {"file_search": {"vector_store_ids": ["vs_0-9"]}}})
+    assert_error(missing.body, 404, contains="No vector store found with id 'vs_0-9'")
+    assert [t["id"] for t in api("GET", "/threads").body["data"]] == [thread.body["id"]]
 
 
 def test_message_text_limit_is_256000_characters(api: Api) -> None:
@@ -201,7 +208,8 @@ def test_the_deepest_valid_request_is_accepted(api: Api) -> None:
             {
                 "role": "user",
                 "content": [{"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}],
-                "attachments": [{"file_id": "file-1", "tools": [{"type": "file_search"}]}],
+                # code_interpreter: a file_search attachment's file must exist (it goes into the thread's store)
+                "attachments": [{"file_id": "file-1", "tools": [{"type": "code_interpreter"}]}],
             }
         ],
         "tool_resources": {"code_interpreter": {"file_ids": ["file-1"]}},

@@ -13,19 +13,20 @@ the stream without a final run event, within API Gateway's 29 s for a buffered a
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from threads_api import store
-from threads_api.domain import clock, lifecycle
+from threads_api.domain import clock, file_search, lifecycle
 from threads_api.domain.records import JsonObject, Run
 from threads_api.observability import logger
+from threads_api.runs import event_objects as shapes
+from threads_api.runs.cited import CitedText
 from threads_api.store.runs import get_run, run_version
 from threads_api.wire import response_bodies
 from threads_api.wire.run_objects import run_object
+
+sse = shapes.sse  # the one writer of an event, as the other run modules call it (``events.sse``)
 
 # A stream whose answer is buffered (no sink: Lambda's own runtime, a test) must fit API Gateway's 29 s: it
 # waits this long at most (``launch``); one that streams goes on until its run stops.
@@ -36,35 +37,42 @@ POLL_SECONDS = 0.1
 SLOW_POLL_SECONDS = 0.5
 
 
-def sse(event: str, data: Any) -> str:
-    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-    return f"event: {event}\ndata: {text}\n\n"
-
-
 def events(
-    project: str, start: Run, *, created: bool, prelude: list[str], time_left: Callable[[], float]
+    project: str,
+    start: Run,
+    *,
+    created: bool,
+    prelude: list[str],
+    time_left: Callable[[], float],
+    include_content: bool = False,
 ) -> Iterator[str]:
     """The events from ``start`` (the run as this request left it: queued) until it stops or the wait ends.
 
     ``created``: the request created the run (``thread.run.created`` first); otherwise it resumed it
-    (submit_tool_outputs). ``prelude``: events before these (``thread.created``; a completed tool step)."""
+    (submit_tool_outputs). ``prelude``: events before these (``thread.created``; a completed tool step).
+    ``include_content``: a file_search step's end event carries its results' excerpts (``include[]``)."""
     now = clock.now()
     yield from prelude
     # As the run was then: a keyed request retried after its run ended finds that run, ended.
-    queued = _as(start, "queued", now) | ({"started_at": None} if created else {})
+    queued = shapes.as_status(start, "queued", now) | ({"started_at": None} if created else {})
     if created:
         yield sse("thread.run.created", queued)
     yield sse("thread.run.queued", queued)
-    yield from followed(project, start, time_left=time_left)
+    yield from followed(project, start, time_left=time_left, include_content=include_content)
 
 
 def followed(
-    project: str, start: Run, *, time_left: Callable[[], float], follower: Follower | None = None
+    project: str,
+    start: Run,
+    *,
+    time_left: Callable[[], float],
+    follower: Follower | None = None,
+    include_content: bool = False,
 ) -> Iterator[str]:
     """The events of ``start`` from where it stands (its steps so far are not told again) until it stops or
     the wait ends, then ``done``: also the stream of a retried request whose first answer was lost.
     ``follower``: what the stream has told already, when it told some (a run answered here, then followed)."""
-    follower = follower or Follower(project, start)
+    follower = follower or Follower(project, start, include_content)
     for run in _changes(project, start, time_left):
         if run is None:  # a quiet while: a comment keeps the connection (and API Gateway's idle timer) alive
             yield KEEPALIVE
@@ -104,13 +112,17 @@ def _changes(project: str, start: Run, time_left: Callable[[], float]) -> Iterat
 class Follower:
     """What a stream has said of a run so far, and the events of what is new in the run as read next."""
 
-    def __init__(self, project: str, start: Run) -> None:
+    def __init__(self, project: str, start: Run, include_content: bool = False) -> None:
         self.project = project
+        self.include_content = include_content
         self.in_progress = False
         self.cancelling = False
         self.told_steps = {s["id"] for s in start.steps}
+        # Tool steps told in progress (a mixed round's, waiting for the function outputs): their end is told
+        # when a later read shows it (the run failed, cancelled or expired meanwhile).
+        self.open_steps: set[str] = set()
         self.open_reply: str | None = None  # the message id of a reply whose text is still coming
-        self.sent = ""  # that reply's text, as sent in deltas
+        self.cited = CitedText([])  # that reply's text, as sent in deltas
         self.stopped = False  # the run's last event (completed, failed, expired, requires_action...) was told
 
     def events(self, run: Run) -> Iterator[str]:
@@ -118,13 +130,16 @@ class Follower:
         run = lifecycle.current(run, now)
         if not self.in_progress and run.status != "queued" and run.started_at is not None:
             self.in_progress = True
-            yield sse("thread.run.in_progress", _as(run, "in_progress", now))
+            yield sse("thread.run.in_progress", shapes.as_status(run, "in_progress", now))
         if run.partial is not None and run.status == "in_progress":
             yield from self._partial(run, now)
         for step in run.steps:
             if step["id"] not in self.told_steps:
                 self.told_steps.add(step["id"])
-                yield from self._step_events(step)
+                yield from self._step_events(run, step)
+            elif step["id"] in self.open_steps and step["status"] != "in_progress":
+                self.open_steps.discard(step["id"])
+                yield sse(f"thread.run.step.{step['status']}", self._shown(run, step))
         if run.status == "cancelling" and not self.cancelling:
             self.cancelling = True
             yield sse("thread.run.cancelling", run_object(run, now))
@@ -133,17 +148,17 @@ class Follower:
             yield sse(f"thread.run.{run.status}", run_object(run, now))
 
     def _partial(self, run: Run, now: int) -> Iterator[str]:
-        """A reply being written: its step and message open, then each new piece of its text."""
+        """A reply being written: its step and message open, then each new piece of its text (a citation's
+        marker whole, with its annotation)."""
         step_id, message_id = lifecycle.reply_ids(run)
         if self.open_reply != message_id:
-            self.open_reply, self.sent = message_id, ""
+            self.open_reply, self.cited = message_id, CitedText(file_search.sources(run.steps))
             step = lifecycle.step(run, step_id, "message_creation", {"message_id": message_id}, now, None)
             yield from self._opened_step(step | {"status": "in_progress", "completed_at": None})
-            yield from _opened_message(_reply_object(run, message_id, now))
-        text = run.partial or ""
-        if text.startswith(self.sent) and len(text) > len(self.sent):  # a retried answer restarts: wait for it
-            yield _delta(message_id, text[len(self.sent) :])
-            self.sent = text
+            yield from shapes.opened_message(shapes.reply_object(run, message_id, now))
+        piece = self.cited.delta(message_id, run.partial or "")
+        if piece is not None:
+            yield piece
 
     def _opened_step(self, step: JsonObject) -> Iterator[str]:
         opened = step | {"status": "in_progress", "usage": None, "last_error": None}
@@ -151,18 +166,15 @@ class Follower:
         yield sse("thread.run.step.created", opened)
         yield sse("thread.run.step.in_progress", opened)
 
-    def _step_events(self, step: JsonObject) -> Iterator[str]:
+    def _step_events(self, run: Run, step: JsonObject) -> Iterator[str]:
         details = step["step_details"]
         if details["type"] == "tool_calls":
             # The calls come in the delta, as OpenAI streams them: the SDK joins a delta's strings onto the
             # snapshot's, so calls already in the created step would come out doubled.
             yield from self._opened_step(step | {"step_details": {"type": "tool_calls", "tool_calls": []}})
-            calls = [
-                {"index": n, **c, "function": {**c["function"], "output": None}}
-                for n, c in enumerate(details["tool_calls"])
-            ]
-            delta = {"step_details": {"type": "tool_calls", "tool_calls": calls}}
-            yield sse("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": delta})
+            yield sse("thread.run.step.delta", shapes.tool_calls_delta(step))
+            if step["status"] == "in_progress":
+                self.open_steps.add(step["id"])
         else:
             message_id = details["message_creation"]["message_id"]
             if self.open_reply != message_id:
@@ -172,72 +184,29 @@ class Follower:
             except Exception:  # gone (deleted) or unreadable now: the step's events go on without it
                 logger.exception("stream message failed", extra={"run_id": step["run_id"]})
         if step["status"] != "in_progress":
-            yield sse(f"thread.run.step.{step['status']}", step)
+            yield sse(f"thread.run.step.{step['status']}", self._shown(run, step))
+
+    def _shown(self, run: Run, step: JsonObject) -> JsonObject:
+        """A step as its end event shows it: with ``include``, its file_search results carry their excerpts
+        (read from the calls' records; a step unreadable now is shown without them)."""
+        if not self.include_content or step["step_details"]["type"] != "tool_calls":
+            return step
+        from threads_api.runs import steps  # only a stream that asked for the excerpts reads them
+
+        try:
+            return steps.with_content(self.project, run, [step])[0]
+        except Exception:
+            logger.exception("stream step content failed", extra={"run_id": run.id})
+            return step
 
     def _message_done(self, thread_id: str, message_id: str) -> Iterator[str]:
         message = response_bodies.message_object(store.get_message(self.project, thread_id, message_id))
-        text = "".join(p["text"]["value"] for p in message["content"] if p.get("type") == "text")
         if self.open_reply != message_id:
-            yield from _opened_message(message)
-            yield sse(
-                "thread.message.delta",
-                _delta_object(message_id, [{"index": n, **p} for n, p in enumerate(message["content"])]),
-            )
-        elif text.startswith(self.sent) and len(text) > len(self.sent):
-            yield _delta(message_id, text[len(self.sent) :])
+            yield from shapes.opened_message(message)
+            yield sse("thread.message.delta", shapes.delta_object(message_id, shapes.delta_content(message["content"])))
+        else:
+            piece = self.cited.rest(message_id, message)
+            if piece is not None:
+                yield piece
         self.open_reply = None
         yield sse(f"thread.message.{message['status']}", message)
-
-
-def _as(run: Run, status: str, now: int) -> JsonObject:
-    """The run as it was while ``status``: nothing of how it ended yet (and its time not yet up)."""
-    body = run_object(dataclasses.replace(run, status="queued"), now)
-    return body | {
-        "status": status,
-        "expires_at": body["expires_at"] or run.created_at + lifecycle.EXPIRY_SECONDS,
-        "required_action": None,
-        "last_error": None,
-        "completed_at": None,
-        "failed_at": None,
-        "cancelled_at": None,
-        "incomplete_details": None,
-        "usage": None,
-    }
-
-
-def _reply_object(run: Run, message_id: str, now: int) -> JsonObject:
-    """The reply being written, as OpenAI shows a message in progress (its text comes in deltas)."""
-    return {
-        "id": message_id,
-        "object": "thread.message",
-        "created_at": now,
-        "assistant_id": run.assistant_id,
-        "thread_id": run.thread_id,
-        "run_id": run.id,
-        "status": "in_progress",
-        "incomplete_details": None,
-        "completed_at": None,
-        "incomplete_at": None,
-        "role": "assistant",
-        "content": [],
-        "attachments": [],
-        "metadata": {},
-    }
-
-
-def _opened_message(message: JsonObject) -> Iterator[str]:
-    opened = message | {"status": "in_progress", "content": [], "completed_at": None, "incomplete_at": None}
-    opened["incomplete_details"] = None
-    yield sse("thread.message.created", opened)
-    yield sse("thread.message.in_progress", opened)
-
-
-def _delta(message_id: str, text: str) -> str:
-    return sse(
-        "thread.message.delta",
-        _delta_object(message_id, [{"index": 0, "type": "text", "text": {"value": text, "annotations": []}}]),
-    )
-
-
-def _delta_object(message_id: str, content: list[JsonObject]) -> JsonObject:
-    return {"id": message_id, "object": "thread.message.delta", "delta": {"content": content}}

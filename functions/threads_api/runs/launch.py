@@ -26,12 +26,14 @@ class Answer:
     """How a request that starts or resumes a run is answered: the run as JSON, or with ``stream`` its events.
     ``time_left()``: the invocation's remaining seconds; ``sink``: where each event goes as it comes (the
     streaming functions' runtime, ``make serve``'s gateway; without one, the events are the response's body,
-    all at once); ``request_id``: the request's, which a run answered here records as its worker."""
+    all at once); ``request_id``: the request's, which a run answered here records as its worker;
+    ``include_content``: a stream's file_search steps end with their results' excerpts (``include[]``)."""
 
     stream: bool
     time_left: Callable[[], float]
     sink: Callable[[str], None] | None = None
     request_id: str = ""
+    include_content: bool = False
 
     def wait(self) -> float:
         """How long a stream may follow its run: the invocation's time where the answer streams; where it is
@@ -51,21 +53,29 @@ def started(
         # The client's connection streams: the run is answered here, each piece of the reply as it comes.
         from threads_api.runs import streamed
 
+        created_event = [events.sse("thread.run.created", run_object(run, clock.now()))] if created else []
         return streamed.answered_here(
             project,
             run,
             sink=answer.sink,
             time_left=answer.time_left,
             invocation=f"stream:{answer.request_id}",
-            created=created,
-            prelude=prelude or [],
+            opening=[*(prelude or []), *created_event],
+            include_content=answer.include_content,
         )
     if lifecycle.current(run, clock.now()).status == "queued" and not starter.start(run.thread_id, run.id):
         run = _fail(project, run)
     if not answer.stream:
         return run_object(run, clock.now())
     # From the run as written (queued): a run failed at once reads as such on the first look.
-    follow = events.events(project, queued, created=created, prelude=prelude or [], time_left=answer.wait)
+    follow = events.events(
+        project,
+        queued,
+        created=created,
+        prelude=prelude or [],
+        time_left=answer.wait,
+        include_content=answer.include_content,
+    )
     return _streamed(follow, answer.sink)
 
 
@@ -84,7 +94,8 @@ def hand_over_if_queued(project: str, thread_id: str, run_id: str) -> None:
 def followed(project: str, run: Run, answer: Answer) -> EventStream:
     """``stream: true`` for a run this request did not start (a retry whose first answer was lost): its
     events from where it stands until it stops."""
-    return _streamed(events.followed(project, run, time_left=answer.wait), answer.sink)
+    follow = events.followed(project, run, time_left=answer.wait, include_content=answer.include_content)
+    return _streamed(follow, answer.sink)
 
 
 def _streamed(follow: Iterator[str], sink: Callable[[str], None] | None) -> EventStream:

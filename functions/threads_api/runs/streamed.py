@@ -78,15 +78,18 @@ def answered_here(
     sink: Callable[[str], None],
     time_left: Callable[[], float],
     invocation: str,
-    created: bool,
-    prelude: list[str],
+    opening: list[str],
+    include_content: bool = False,
 ) -> EventStream:
     """Run ``run`` (written, queued) here, its events to ``sink`` as they happen.
 
-    ``invocation``: this request's id, recorded as the run's worker (no other invocation takes it up)."""
+    ``invocation``: this request's id, recorded as the run's worker (no other invocation takes it up);
+    ``opening``: the events before ``thread.run.queued`` (``thread.created``, a completed tool step,
+    ``thread.run.created``); ``include_content``: the file_search steps' end events carry their excerpts."""
     out = _Out(sink)
+    follower = events.Follower(project, run, include_content)
     try:
-        _run_here(project, run, out, time_left=time_left, invocation=invocation, created=created, prelude=prelude)
+        _run_here(project, run, out, follower, time_left=time_left, invocation=invocation, opening=opening)
     finally:
         out.close()
     return EventStream("")  # every event went to the sink
@@ -96,18 +99,15 @@ def _run_here(
     project: str,
     run: Run,
     out: _Out,
+    follower: events.Follower,
     *,
     time_left: Callable[[], float],
     invocation: str,
-    created: bool,
-    prelude: list[str],
+    opening: list[str],
 ) -> None:
     from threads_api.runs import worker  # only streamed runs need the worker's code here
 
-    queued = run_object(run, clock.now())
-    out.send([*prelude, *([events.sse("thread.run.created", queued)] if created else [])])
-    out.send([events.sse("thread.run.queued", queued)])
-    follower = events.Follower(project, run)
+    out.send([*opening, events.sse("thread.run.queued", run_object(run, clock.now()))])
 
     def observe(current: Run) -> None:
         out.send(follower.events(current))

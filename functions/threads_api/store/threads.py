@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from threads_api import store
 from threads_api.domain import clock, ids, limits
-from threads_api.domain.errors import InProgress, NotFound
+from threads_api.domain.errors import ActiveRun, InProgress, NotFound
 from threads_api.domain.records import JsonObject, Message, Page, Thread
 from threads_api.store import dynamodb
 from threads_api.store.items import (
@@ -165,6 +165,45 @@ def get_thread(project: str, thread_id: str) -> Thread:
     item = dynamodb.get_item(thread_key(thread_id))
     if not visible_thread(item, project):
         raise NotFound("thread", thread_id)
+    return thread_from_item(item)
+
+
+def open_thread(project: str, thread_id: str, now: int) -> Thread:
+    """The thread, for a request about to add messages to it: ``ActiveRun`` (adding messages) while a run
+    holds it, so that nothing the message brings (its files in the thread's store) is written for a message
+    the append would refuse; 404 as ``get_thread``."""
+    item = dynamodb.get_item(thread_key(thread_id))
+    if not visible_thread(item, project):
+        raise NotFound("thread", thread_id)
+    active = item.get("active_run", {}).get("S")
+    if active and int(item.get("active_until", {}).get("N", "0")) > now:
+        raise ActiveRun(thread_id, active, adding_messages=True)
+    return thread_from_item(item)
+
+
+def set_tool_resources(project: str, thread_id: str, old: JsonObject, new: JsonObject) -> Thread | None:
+    """Replace the thread's tool resources with ``new`` if they are still ``old`` (as read): the thread, or
+    None when another write changed them first (two first attachments at once: one store wins)."""
+    try:
+        item = dynamodb.call(
+            "update_item",
+            Key=thread_key(thread_id),
+            UpdateExpression="SET tools = :t",
+            ConditionExpression="prj = :p AND attribute_not_exists(pending) AND tools = :old",
+            ExpressionAttributeValues={
+                ":p": {"S": project},
+                ":t": {"S": dumps(new)},
+                ":old": {"S": dumps(old)},
+            },
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )["Attributes"]
+    except ClientError as exc:
+        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        if not visible_thread(exc.response.get("Item"), project):  # type: ignore[arg-type]
+            raise NotFound("thread", thread_id) from exc
+        return None
     return thread_from_item(item)
 
 

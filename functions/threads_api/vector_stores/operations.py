@@ -1,5 +1,5 @@
-"""What the vector store handlers call: a store created with its files, files added (one, or a batch), a batch
-cancelled, a file deleted with its vectors, a file's parsed text.
+"""What the vector store handlers call: a store created with its files, files added (one, a batch, or a
+message's attachments), a batch cancelled, a file deleted with its vectors, a file's parsed text.
 
 Adding files checks them all first (each a file of the project: a 404 names the first that is not), so a bad
 id writes nothing; then the files' items and the store's counters are written in transactions, and the files
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from threads_api.bucket import s3
 from threads_api.domain import clock, ids
 from threads_api.domain.errors import NotFound, invalid
-from threads_api.domain.vector_stores import FileBatch, LastError, VectorStore, VectorStoreFile
+from threads_api.domain.vector_stores import Chunking, FileBatch, LastError, VectorStore, VectorStoreFile
 from threads_api.files.operations import object_key
 from threads_api.index import s3vectors
 from threads_api.store import file_batches, store_file_states, store_files
@@ -43,7 +43,7 @@ def create_store(project: str, new: NewVectorStore, store_id: str | None = None)
     """A new store, and its ``file_ids`` added (one chunking strategy for all)."""
     store = store_items.new_store(store_id or ids.new_id("vs_"), new.name or "", new.metadata, new.expires_after)
     store.description = new.description
-    found = _files(project, new.file_ids)  # before anything is written: a bad id writes nothing
+    found = checked_files(project, new.file_ids)  # before anything is written: a bad id writes nothing
     stored = store_items.put_store(project, store)
     if new.file_ids:
         added = [store_files.new_store_file(stored.id, fid, found[fid], new.chunking, {}, None) for fid in new.file_ids]
@@ -55,17 +55,29 @@ def create_store(project: str, new: NewVectorStore, store_id: str | None = None)
 def add_file(project: str, store_id: str, new: NewStoreFile) -> VectorStoreFile:
     """Add one file (one in the store already is answered as it is)."""
     _room_for(project, store_items.get_store(project, store_id), [new.file_id])
-    found = _files(project, [new.file_id])
+    found = checked_files(project, [new.file_id])
     added = store_files.new_store_file(store_id, new.file_id, found[new.file_id], new.chunking, new.attributes, None)
     if not _ingest(project, store_id, [added]):
         return reads.get_file(project, store_id, new.file_id)  # in the store already: as it is
     return added  # as written (in progress), whatever the worker has done since, as OpenAI answers
 
 
+def add_files(project: str, store_id: str, file_ids: list[str], chunking: Chunking) -> list[VectorStoreFile]:
+    """Add files with no batch item (a message's attachments, into its thread's store): checked, written,
+    handed over; those in the store already are left as they are. The files new to the store, as written."""
+    store = store_items.get_store(project, store_id)
+    _room_for(project, store, file_ids)
+    found = checked_files(project, file_ids)
+    added = [
+        store_files.new_store_file(store_id, fid, found[fid], chunking, {}, None) for fid in dict.fromkeys(file_ids)
+    ]
+    return _ingest(project, store_id, added)
+
+
 def add_batch(project: str, store_id: str, files: list[NewStoreFile], batch_id: str | None = None) -> FileBatch:
     """A batch of files: its item, then its files (a file in the store already joins the batch as it is)."""
     _room_for(project, store_items.get_store(project, store_id), [f.file_id for f in files])
-    found = _files(project, [f.file_id for f in files])
+    found = checked_files(project, [f.file_id for f in files])
     batch = FileBatch(id=batch_id or ids.new_id("vsfb_"), vector_store_id=store_id, created_at=clock.now())
     file_batches.put_batch(project, batch)  # False: a keyed retry; adding its files again is safe
     added = [
@@ -76,7 +88,7 @@ def add_batch(project: str, store_id: str, files: list[NewStoreFile], batch_id: 
     return reads.get_batch(project, store_id, batch.id)
 
 
-def _files(project: str, file_ids: list[str]) -> dict[str, str]:
+def checked_files(project: str, file_ids: list[str]) -> dict[str, str]:
     """file id -> filename, for files of the project (a 404 names the first that is not)."""
     unique = list(dict.fromkeys(file_ids))
     found = file_items.find_files(project, unique)
