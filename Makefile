@@ -94,8 +94,9 @@ report: $(VENV)/.installed  ## docs/performance.md and the README's figures from
 bench-resolver: $(VENV)/.installed  ## gateway.endpoint vs. Powertools' APIGatewayRestResolver only (printed)
 	$(PY) -m bench.resolver
 
-bench-runs: $(VENV)/.installed  ## runs only: overhead after the model's last byte, round trips, worker cold start
+bench-runs: $(VENV)/.installed  ## runs only: overhead after the model's last byte, round trips, worker cold start; a run's file_search (into results.json)
 	$(PY) -m bench.runs
+	$(PY) -m bench.run_search
 
 bench-vector-stores: $(VENV)/.installed  ## vector stores only: ingestion's cost, search's overhead, recall@5 (into results.json)
 	$(PY) -m bench.vector_stores

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import env
+from bench.run_search import GOAL_MS as SEARCH_RUN_GOAL_MS
 from bench.vector_stores import SEARCH_GOAL_MS
 
 GOALS = {
@@ -26,6 +27,7 @@ GOALS = {
     "list_round_trips": 2,
     "run_overhead_ms": 100,
     "search_overhead_ms": SEARCH_GOAL_MS,
+    "search_run_overhead_ms": SEARCH_RUN_GOAL_MS,
 }
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -149,10 +151,11 @@ def _trips(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
 
 def _runs(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     """The runs' figures (``bench/runs.py``) and their tables."""
-    from bench import runs
+    from bench import run_search, runs
 
-    with _phase("runs", "overhead after the model's last byte, round trips, the worker's cold start"):
+    with _phase("runs", "overhead after the model's last byte, round trips, the worker's cold start, a search"):
         results["runs"] = rr = runs.measure(max(10, args.runs)) | {"worker cold start": runs.cold(args.runs)}
+        rr["file_search"] = run_search.measure(max(30, args.runs))
     overhead, worker_cold = rr["overhead_ms"], rr["worker cold start"]
     return [
         _table(
@@ -176,6 +179,12 @@ def _runs(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
                 for run in ("simple run", "tool round trip")
                 for function, calls in rr[run].items()
             ],
+        ),
+        _table(
+            "A run with one file_search: the worker's overhead over the model, the embedding and the index query "
+            f"(moto, in process; goal <= {GOALS['search_run_overhead_ms']} ms at p95)",
+            ["figure", "value"],
+            run_search.rows(rr["file_search"]),
         ),
     ]
 

@@ -147,14 +147,40 @@ def runs_section(r: Any) -> str:
         if run in r
         for function, calls in r[run].items()
     ]
+    if "file_search" in r:
+        calls = r["file_search"]["worker"]
+        rows.append(["one file_search", "worker", call_count(calls), " + ".join(f"{n} {c}" for c, n in calls.items())])
     return (
         "The DynamoDB calls of each function a run involves. Creating a run reads the assistant (`GetItem`) and "
         "writes the run in a transaction that also takes the thread's lock; retrieving it is a `BatchGetItem`; "
         "submitting tool outputs reads the run and queues it again in a transaction. The worker's: a `GetItem` "
         "reads the run, a "
         "transaction claims it, a `BatchGetItem` and a `Query` read the thread's messages, and a transaction "
-        "finishes (the reply, the run completed, the thread released, or the tool calls asked for).\n\n"
-        + table(["run", "function", "calls", "which"], rows)
+        "finishes (the reply, the run completed, the thread released, or the tool calls asked for). A run that "
+        "searches once adds the thread's and the assistant's store read (`BatchGetItem`), the stores' files "
+        "(`BatchGetItem`), the calls' records (a transaction of puts), the round's save (a transaction) and a "
+        "`GetItem`, then a second model call.\n\n" + table(["run", "function", "calls", "which"], rows) + _search_run(r)
+    )
+
+
+def _search_run(r: Any) -> str:
+    """The searched run's overhead, under the runs' table, once measured (``bench/run_search.py``)."""
+    if "file_search" not in r:
+        return ""
+    f = r["file_search"]
+    rows = [
+        [name, f[key]["median"], f[key]["p95"], f[key]["runs"]]
+        for name, key in (
+            ("one file_search", "overhead_ms"),
+            ("one file_search, moto's side of the table left out", "without_moto_ms"),
+            ("no search", "plain_overhead_ms"),
+        )
+    ]
+    return (
+        "\n\nThe worker's overhead for a run that searches its assistant's store once (12 files, "
+        f"{f['chunks']} chunks; the local embedder, {f['embed_ms_p50']} ms, and S3 Vectors' local query, "
+        f"{f['index_query_ms_p50']} ms, taken out with the model's calls), and for a run without search:\n\n"
+        + table(["run", "median ms", "p95 ms", "runs"], rows)
     )
 
 
