@@ -82,8 +82,8 @@ def _checked(store_id: str, item: Item | None, whose: str) -> VectorStore:
         days = found.expires_after.days if found.expires_after is not None else 0
         raise RunFailed(
             "invalid_prompt",
-            f"The {whose}'s vector store {store_id} expired ({days} days without activity) and can no longer be "
-            "searched.",
+            f"The {whose}'s vector store {store_id} expired ({days} day{'' if days == 1 else 's'} without activity) "
+            "and can no longer be searched.",
         )
     return found
 
@@ -98,7 +98,11 @@ def _waited(project: str, store_id: str, *, deadline: float, stop: ShouldStop) -
             return found
         if stop():
             raise Stopped(store_id)
-        time.sleep(WAIT_POLL_SECONDS)
+        _pause()
+
+
+def _pause() -> None:
+    time.sleep(WAIT_POLL_SECONDS)
 
 
 def search(

@@ -37,6 +37,8 @@ def recorded(
     (past the run's expiry, or not this worker's run any more)."""
     if saving.too_late(run):
         return None
+    if progress.heard is not None and result.text:  # a stream was told the text: should the search fail, it is
+        progress.heard = result.text  # kept whole (its last piece may not have been told yet)
     now = clock.now()
     usage = dataclasses.asdict(result.usage) if result.usage else None
     total = lifecycle.add_usage(run.usage, usage)
