@@ -2,7 +2,7 @@
 store and completes in one invocation; its step (ranking options, results best first, no content unless
 ``include[]`` asks); the excerpts the model was sent, in order; the reply's annotations; a mixed round of a
 search and a function; the prompt budget; the 8 searches and the loop's bound; a Lambda retry after a saved
-round; the wait for the thread's store, and a cancel during it."""
+round; the worker's DynamoDB calls. (The wait for the thread's store: test_runs_file_search_failures.py.)"""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from tests.handlers.file_search_support import (
     tool_messages,
 )
 from tests.handlers.runs_support import USAGE, Model, Runs, model, runs
-from tests.handlers.vector_stores_support import Ingestion, add_file, ingestion, new_file, new_store
+from tests.handlers.vector_stores_support import ingestion
 from threads_api.domain import file_search
 from threads_api.providers import ChatResult, ToolCall
 
@@ -238,77 +238,6 @@ def test_a_message_beside_a_search_is_kept_and_sent_back_before_the_round(
         m["content"][0]["text"]["value"] for m in api("GET", f"/threads/{thread_id}/messages?order=asc").body["data"]
     ]
     assert texts == [QUESTION, "Looking it up.", "Five years."]
-
-
-def _pending_thread_store(api: Api) -> tuple[str, str]:
-    """A store whose one file is added but not ingested yet (its ingestion queued): its id and the file's."""
-    store_id = new_store(api, {"name": "thread"})["id"]
-    file_id = new_file(api, "fan.txt", "The fan turns at 1200 rpm in turbo mode.")
-    add_file(api, store_id, file_id)
-    return store_id, file_id
-
-
-def test_the_thread_store_still_ingesting_is_waited_for(
-    api: Api, runs: Runs, model: Model, ingestion: Ingestion, searcher: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from threads_api.runs import searching
-
-    store_id, file_id = _pending_thread_store(api)
-    slept: list[float] = []
-
-    def pause() -> None:  # the ingestion ends during the wait
-        slept.append(searching.WAIT_POLL_SECONDS)
-        ingestion.work()
-
-    monkeypatch.setattr(searching, "_pause", pause)
-    model.replies = [search_call("fan turbo rpm"), reply("1200 rpm.")]
-    thread_id = thread(api, tool_resources={"file_search": {"vector_store_ids": [store_id]}})
-    run_id = start(api, thread_id, searcher)
-    runs.work()
-    assert read_run(api, thread_id, run_id)["status"] == "completed"
-    assert slept == [searching.WAIT_POLL_SECONDS]
-    results = steps(api, thread_id, run_id)[0]["step_details"]["tool_calls"][0]["file_search"]["results"]
-    assert file_id in [r["file_id"] for r in results]
-
-
-def test_past_the_wait_the_completed_files_are_searched(
-    api: Api, runs: Runs, model: Model, searcher: dict[str, Any], library: Library, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store_id, file_id = _pending_thread_store(api)
-    monkeypatch.setattr(file_search, "STORE_WAIT_SECONDS", 1)
-    model.replies = [search_call("fan turbo rpm warranty"), reply("No idea.")]
-    thread_id = thread(api, tool_resources={"file_search": {"vector_store_ids": [store_id]}})
-    run_id = start(api, thread_id, searcher)
-    runs.work()
-    assert read_run(api, thread_id, run_id)["status"] == "completed"
-    results = steps(api, thread_id, run_id)[0]["step_details"]["tool_calls"][0]["file_search"]["results"]
-    found = {r["file_id"] for r in results}
-    assert file_id not in found
-    assert library.files["warranty terms.txt"] in found  # the assistant's store, searched beside
-
-
-def test_a_cancel_during_the_store_wait_ends_the_run_cancelled(
-    api: Api, runs: Runs, model: Model, searcher: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from threads_api.runs import searching
-
-    store_id, _ = _pending_thread_store(api)
-    model.replies = [search_call("fan")]
-    thread_id = thread(api, tool_resources={"file_search": {"vector_store_ids": [store_id]}})
-    run_id = start(api, thread_id, searcher)
-
-    def pause() -> None:
-        cancelled = api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel")
-        assert cancelled.status == 200, cancelled.body
-
-    monkeypatch.setattr(searching, "_pause", pause)
-    runs.work()
-    run = read_run(api, thread_id, run_id)
-    assert run["status"] == "cancelled"
-    assert run["usage"] is None or run["usage"]["total_tokens"] >= 0
-    assert steps(api, thread_id, run_id) == []  # the round was not saved
-    assert len(model.requests) == 1
-    assert api("POST", f"/threads/{thread_id}/runs", {"assistant_id": searcher["id"]}).status == 200
 
 
 def test_a_call_with_bad_arguments_is_answered_and_counted_and_the_model_goes_on(
