@@ -7,8 +7,9 @@ Markers in the last user message (removed from the echo like the others, ``chat_
   markers are several rounds, in order: each time the conversation ends with the results of a ``file_search``
   call, the next marker's query is called (the rounds are counted from the assistant messages after the last user
   message whose calls include ``file_search``). ``[[search:first || second]]``: one round of two parallel calls.
-  A marker is followed whether the request offers ``file_search`` or not (a test of the run's search bound needs a
-  model that keeps calling it).
+  The first round needs a request that offers ``file_search``; once the model has searched, the markers are
+  followed even when the tool is no longer offered (a test of the run's search bound needs a model that keeps
+  calling it).
 - ``[[cite:S:R,S:R]]``: after the last round's results, the answer cites those markers:
   ``From the files: <first 8 words of the excerpt> 【S:R†label】. …``, each marker copied exactly as the tool
   messages give it; one they do not give is written ``【S:R†source】`` (a citation that resolves to nothing).
@@ -62,6 +63,8 @@ def search_reply(messages: list[dict[str, Any]], offered: bool) -> Reply | None:
     if after and (after[-1]["role"] != "tool" or answered is None or not _searched(answered)):
         return None  # an assistant's message last, or the outputs of functions only: not a search's round
     searches = [m for m in after if m["role"] == "assistant" and _searched(m)]
+    if not offered and not searches:
+        return None  # a request without the tool, before any search: the other markers answer it
     if len(searches) < len(rounds):
         return tool_calls(*((TOOL_NAME, json.dumps({"query": q})) for q in rounds[len(searches)]))
     return text(_functions_said(after) + _cited(said, after))

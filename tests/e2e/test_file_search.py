@@ -127,6 +127,7 @@ class Recorder(AssistantEventHandler):
         super().__init__()
         self.created: list[str] = []
         self.done: list[Any] = []
+        self.steps: list[Any] = []
         self.annotations: list[Any] = []
 
     def on_tool_call_created(self, tool_call: Any) -> None:
@@ -134,6 +135,9 @@ class Recorder(AssistantEventHandler):
 
     def on_tool_call_done(self, tool_call: Any) -> None:
         self.done.append(tool_call)
+
+    def on_run_step_done(self, run_step: Any) -> None:
+        self.steps.append(run_step)
 
     def on_text_delta(self, delta: Any, snapshot: Any) -> None:
         self.annotations += delta.annotations or []
@@ -153,7 +157,11 @@ def test_a_streamed_search_tells_the_call_then_the_cited_text(sdk: Any, server: 
         run = stream.get_final_run()
     assert run.status == "completed", run.last_error
     assert handler.created == ["file_search"]
-    [call] = handler.done
+    # The SDK tells a call done at each step's end and the run's (its last tool call is never cleared).
+    assert {(c.type, c.id) for c in handler.done} == {("file_search", handler.done[0].id)}
+    assert [s.type for s in handler.steps] == ["tool_calls", "message_creation"]
+    [call] = handler.steps[0].step_details.tool_calls
+    assert call.id == handler.done[0].id
     assert [r.file_id for r in call.file_search.results] == [stored.id]
     assert call.file_search.results[0].content[0].text.startswith("The warranty covers")  # include[] asked
     assert [(a.index, a.file_citation.file_id) for a in handler.annotations] == [(0, stored.id)]

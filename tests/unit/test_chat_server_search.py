@@ -140,10 +140,17 @@ def test_the_rules_that_decide_when_the_markers_answer() -> None:
     ]
     assert search_reply(function_round, offered=True) is None
     assert search_reply([*function_round[:1], {"role": "assistant", "content": "hi"}], offered=True) is None
-    # The markers are followed even when the tool is no longer offered (the run's bound is then the test).
-    reply = search_reply([{"role": "user", "content": "[[search:x]]"}], offered=False)
+    # Not offered, the first round is not called; once searching, the markers are followed even when the tool is
+    # no longer offered (the run's bound is then the test).
+    assert search_reply([{"role": "user", "content": "[[search:x]]"}], offered=False) is None
+    searching: list[dict[str, Any]] = [
+        {"role": "user", "content": "[[search:x]] [[search:y]]"},
+        {"role": "assistant", "content": None, "tool_calls": [_function_call("c1", "file_search")]},
+        {"role": "tool", "tool_call_id": "c1", "content": "file_search found nothing."},
+    ]
+    reply = search_reply(searching, offered=False)
     assert reply is not None
-    assert [name for name, _ in reply.tool_calls] == ["file_search"]
+    assert [(name, json.loads(arguments)) for name, arguments in reply.tool_calls] == [("file_search", {"query": "y"})]
 
 
 def _function_call(call_id: str, name: str) -> dict[str, Any]:
