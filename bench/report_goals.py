@@ -270,12 +270,7 @@ def misses(results: Results) -> str:
                 + join(f"{as_words(k)} {times(functions[k]['ratio'])}" for _d, k in near)
                 + ") can land on either side of it."
             )
-    missed_run_search = _search_run_miss(results)
-    if missed_run_search is not None:
-        paragraphs.append(missed_run_search)
-    missed_search = search_miss(results)
-    if missed_search is not None:
-        paragraphs.append(missed_search)
+    paragraphs += [p for p in (_search_run_miss(results), search_miss(results)) if p is not None]
     return "\n\n".join(paragraphs) if paragraphs else "Every goal measured is met."
 
 

@@ -146,7 +146,7 @@ def rows(f: dict[str, Any]) -> list[list[Any]]:
     o, w, p = f["overhead_ms"], f["without_moto_ms"], f["plain_overhead_ms"]
     return [
         ["run with one search, our overhead p50 / p95 ms", f"{o['median']} / {o['p95']} (goal <= {GOAL_MS})"],
-        ["  without moto's side of the table's calls, p50 / p95 ms", f"{w['median']} / {w['p95']}"],
+        ["  without moto's DynamoDB, p50 / p95 ms", f"{w['median']} / {w['p95']}"],
         ["run without search, our overhead p50 / p95 ms", f"{p['median']} / {p['p95']}"],
         ["embed / index query p50 ms", f"{f['embed_ms_p50']} / {f['index_query_ms_p50']}"],
         ["worker's DynamoDB calls (one searched run)", " + ".join(f"{n} {c}" for c, n in f["worker"].items())],
