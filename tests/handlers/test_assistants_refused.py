@@ -117,6 +117,7 @@ SEARCH = {"type": "file_search"}
         ({"model": "m", "response_format": "json"}, "response_format", "Invalid value: 'json'"),
         ({"model": "m", "response_format": 5}, "response_format", "expected an object, but got an integer"),
         ({"model": "m", "response_format": {"type": "xml"}}, "response_format.type", "Invalid value: 'xml'"),
+        ({"model": "m", "response_format": {"type": ["text"]}}, "response_format.type", "Invalid value: ['text']"),
         ({"model": "m", "response_format": {}}, "response_format.type", "Missing required parameter"),
         (
             {"model": "m", "response_format": {"type": "json_schema"}},

@@ -205,7 +205,8 @@ def _auto_or_format(value: Any, _: ValidatorFunctionWrapHandler) -> Any:
         raise PydanticCustomError("literal_error", "Input should be 'auto'", {"expected": "'auto'"})
     if not isinstance(value, dict):
         raise PydanticCustomError("dict_type", "Input should be an object")
-    return _FORMATS.get(value.get("type"), _FormatType).model_validate(value)  # type: ignore[arg-type]
+    kind = value.get("type")  # any JSON: a list or an object is no format's name (and cannot key a dict)
+    return _FORMATS.get(kind if isinstance(kind, str) else "", _FormatType).model_validate(value)
 
 
 ResponseFormat = Annotated[
