@@ -63,17 +63,21 @@ def test_file_search_is_offered_as_a_function_beside_the_runs_functions() -> Non
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}  # no text added to the instructions
 
 
-def test_after_eight_searches_the_tool_is_withheld_and_alone_no_tools_are_sent() -> None:
+def test_after_eight_searches_the_tool_stays_for_the_history_and_alone_is_not_to_be_called() -> None:
+    """Spent searches keep the tool in the request (a provider may refuse a history of tool calls without it:
+    Bedrock's Converse does) with ``tool_choice: none`` when it is the only tool."""
     run = _run([SEARCH])
     steps = [_search_step(run, i, [_found(f"call_{i}", [])]) for i in range(file_search.SEARCH_CALLS_MAX)]
     records = {(f"step_{i}", 0): SearchRecord(json.dumps({"query": f"q{i}"}), ()) for i in range(8)}
     body = _request(dataclasses.replace(run, steps=steps[:7]), dict(list(records.items())[:7]))
     assert _names(body) == ["file_search"]
     body = _request(dataclasses.replace(run, steps=steps), records)
-    assert "tools" not in body
-    assert "tool_choice" not in body
+    assert _names(body) == ["file_search"]
+    assert body["tool_choice"] == "none"
     with_weather = dataclasses.replace(_run([WEATHER, SEARCH]), steps=steps)
-    assert _names(_request(with_weather, records)) == ["get_weather"]
+    weather_body = _request(with_weather, records)
+    assert _names(weather_body) == ["get_weather", "file_search"]
+    assert weather_body["tool_choice"] == "auto"
 
 
 @pytest.mark.parametrize(

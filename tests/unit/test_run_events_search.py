@@ -195,3 +195,27 @@ def _delta_text(event: str | None) -> Any:
     if event is None:
         return None
     return _parsed([event])[0][1]["delta"]["content"][0]["text"]  # type: ignore[index]
+
+
+def test_a_follower_that_missed_the_search_rounds_save_tells_its_step_before_the_next_reply(
+    working: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A follower reads the run now and then: it may first see the search step and the next round's reply
+    being written together. The step is told first, then the reply, once (never the step's events after the
+    reply's, nor the reply twice)."""
+    follower = events.Follower("p", working)
+    chunks = [*follower.events(working)]
+    searched = dataclasses.replace(working, steps=[_search_step(working)], version=working.version + 1)
+    step_id, message_id = _reply(searched, monkeypatch)
+    chunks += follower.events(dataclasses.replace(searched, partial=TEXT[:20]))
+    chunks += follower.events(dataclasses.replace(searched, partial=TEXT))
+    reply_step = lifecycle.step(searched, step_id, "message_creation", {"message_id": message_id}, NOW, None)
+    chunks += follower.events(
+        lifecycle.ended(dataclasses.replace(searched, steps=[*searched.steps, reply_step]), "completed", NOW)
+    )
+    stream = [*_parsed(chunks), ("done", "[DONE]")]
+    names = [name for name, _ in stream if name != "thread.message.delta"]
+    assert names.index("thread.run.step.completed") < names.index("thread.message.created")
+    assert names.count("thread.message.created") == 1
+    assert_valid_events(stream)
+    assert reply_text(stream) == TEXT

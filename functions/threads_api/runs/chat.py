@@ -49,12 +49,17 @@ def request(
             messages += [{"role": "assistant", "content": None, "tool_calls": asked}, *answers]
     body: JsonObject = {"model": run.model, "messages": messages}
     tools = [_function_tool(t) for t in run.tools if t.get("type") == "function"]
-    if file_search.offered(run):
+    # A run that searched keeps the tool even once its searches are spent: its history holds the calls, and
+    # a provider may refuse tool calls in a conversation without their tool (Bedrock's Converse does).
+    spent = bool(numbers) and not file_search.offered(run)
+    if file_search.offered(run) or numbers:
         tools.append(file_search.chat_tool())
     settings = run.settings
     if tools:
         body["tools"] = tools
         body["tool_choice"] = _tool_choice(settings.get("tool_choice") or "auto", run, searched=bool(numbers))
+        if spent and len(tools) == 1:
+            body["tool_choice"] = "none"  # no search left, and nothing else to call: the model answers
         if settings.get("parallel_tool_calls") is False:
             body["parallel_tool_calls"] = False
     for name in ("temperature", "top_p"):

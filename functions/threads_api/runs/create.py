@@ -24,6 +24,7 @@ def create_run(project: str, thread_id: str, body: RunIn, run_id: str | None, an
     now = clock.now()
     run = lifecycle.new_run(thread_id, assistant, body.overrides(), run_id, now)
     messages = [Message(ids.new_id("msg_"), thread_id, now, *m.as_new()) for m in body.additional_messages or []]
+    store.check_run_size(project, run)  # before the attachments' files: a run too large to store writes nothing
     try:
         # Searched attachments' files into the thread's store first: the run's first search finds them.
         store_id = stores.keyed_store_id(run_id)

@@ -131,8 +131,8 @@ class Follower:
         if not self.in_progress and run.status != "queued" and run.started_at is not None:
             self.in_progress = True
             yield sse("thread.run.in_progress", shapes.as_status(run, "in_progress", now))
-        if run.partial is not None and run.status == "in_progress":
-            yield from self._partial(run, now)
+        # The steps first: a reply being written now is the latest round's, after every step saved before it
+        # (a follower that missed a search round's save tells that round's steps before the next reply).
         for step in run.steps:
             if step["id"] not in self.told_steps:
                 self.told_steps.add(step["id"])
@@ -140,6 +140,8 @@ class Follower:
             elif step["id"] in self.open_steps and step["status"] != "in_progress":
                 self.open_steps.discard(step["id"])
                 yield sse(f"thread.run.step.{step['status']}", self._shown(run, step))
+        if run.partial is not None and run.status == "in_progress":
+            yield from self._partial(run, now)
         if run.status == "cancelling" and not self.cancelling:
             self.cancelling = True
             yield sse("thread.run.cancelling", run_object(run, now))

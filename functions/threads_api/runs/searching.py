@@ -91,7 +91,8 @@ def _checked(store_id: str, item: Item | None, whose: str) -> VectorStore:
 def _waited(project: str, store_id: str, *, deadline: float, stop: ShouldStop) -> VectorStore:
     """The thread's store, once no file of it is ingesting, or as it is when the wait's bound comes: what is
     completed is searched (a file still ingesting has no vectors yet)."""
-    until = min(deadline, time.monotonic() + file_search.STORE_WAIT_SECONDS)
+    # The search itself keeps its time (the embedding, the index): the wait ends that much before the deadline.
+    until = min(deadline - vector_search.EMBED_SECONDS, time.monotonic() + file_search.STORE_WAIT_SECONDS)
     while True:
         found = _checked(store_id, dynamodb.get_item(store_items.store_key(project, store_id)), "thread")
         if found.status(clock.now()) != "in_progress" or time.monotonic() + WAIT_POLL_SECONDS > until:

@@ -168,13 +168,17 @@ def touch(project: str, store: VectorStore) -> None:
     now = clock.now()
     if now - store.last_active_at < ACTIVE_WRITE_SECONDS:
         return
+    condition, values = "attribute_exists(pk)", {":now": {"N": str(now)}}
+    if store.expires_after is not None:  # one expired meanwhile (a long run's later search) stays expired
+        condition += " AND last_active > :cut"
+        values[":cut"] = {"N": str(now - store.expires_after.days * 86_400)}
     try:
         dynamodb.call(
             "update_item",
             Key=store_key(project, store.id),
             UpdateExpression="SET last_active = :now",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":now": {"N": str(now)}},
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
         )
     except ClientError as exc:
         if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
