@@ -266,3 +266,19 @@ def test_an_embedding_provider_that_fails_is_a_503_when_a_retry_may_cure_it(
     failed = api("POST", f"/vector_stores/{store_id}/search", {"query": "warranty"})
     assert_error(failed.body, status)
     assert failed.status == status
+
+
+def test_twin_chunks_of_a_file_are_each_found(api: Api, ingestion: Ingestion) -> None:
+    """A file whose text repeats has twin chunks (the same text): a search lists each of them."""
+    from threads_api.domain.vector_stores import Chunking
+    from threads_api.ingest import chunking
+
+    store_id = new_store(api)["id"]
+    text = "warranty compressor " * 300
+    chunks = chunking.chunk(text, Chunking(100, 0))
+    assert len(chunks) > len(set(chunks))  # twins, by construction
+    strategy = {"type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}}
+    add_file(api, store_id, new_file(api, "twins.txt", text), chunking_strategy=strategy)
+    ingestion.work()
+    found = search(api, store_id, {"query": "warranty compressor", "max_num_results": 50})["data"]
+    assert sorted(hit["content"][0]["text"] for hit in found) == sorted(chunks)

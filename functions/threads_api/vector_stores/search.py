@@ -51,16 +51,17 @@ def search_many(
     project: str, stores: list[VectorStore], request: SearchRequest, embedder: Embedder, *, deadline: float
 ) -> list[SearchHit]:
     """The best ``max_num_results`` chunks of ``stores`` (checked by the caller: there, not expired), the queries
-    embedded once for all of them; a chunk found through two stores (a file in both) counted once, at its best
-    score. ``EmbeddingError`` as the embedder raises it."""
+    embedded once for all of them. A chunk a later store found too (a file in both: the same chunk, the same
+    score) is counted once; a store's own hits are all kept, twin chunks of a file included (a header
+    repeated). ``EmbeddingError`` as the embedder raises it."""
     vectors = embedder.embed(request.queries, deadline=deadline)
-    merged: dict[tuple[str, str], SearchHit] = {}
+    hits: list[SearchHit] = []
+    seen: set[tuple[str, str]] = set()
     for store in stores:
-        for hit in _store_hits(project, store, vectors, request):
-            key = (hit.file_id, hit.text)
-            if key not in merged or merged[key].score < hit.score:
-                merged[key] = hit
-    hits = sorted(merged.values(), key=lambda hit: hit.score, reverse=True)
+        found = _store_hits(project, store, vectors, request)
+        hits += [hit for hit in found if (hit.file_id, hit.text) not in seen]
+        seen |= {(hit.file_id, hit.text) for hit in found}
+    hits.sort(key=lambda hit: hit.score, reverse=True)
     return hits[: request.max_num_results]
 
 
