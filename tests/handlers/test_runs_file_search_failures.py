@@ -211,3 +211,25 @@ def test_a_cancel_during_the_store_wait_ends_the_run_cancelled(
     assert steps(api, thread_id, run_id) == []  # the round was not saved
     assert len(model.requests) == 1
     assert api("POST", f"/threads/{thread_id}/runs", {"assistant_id": searcher["id"]}).status == 200
+
+
+def test_a_cancel_during_the_search_writes_no_record_of_it(
+    api: Api, runs: Runs, model: Model, searcher: dict[str, Any], library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run is cancelled while its search is made: the search's records are conditional on the run's
+    version, so none is written (nothing would ever delete them), and the run ends cancelled."""
+    from threads_api.runs import searching
+
+    model.replies = [search_call("fan"), reply("never asked")]
+    thread_id = thread(api)
+    run_id = start(api, thread_id, searcher)
+    made = searching.search
+
+    def cancelled_first(*args: Any, **kwargs: Any) -> Any:
+        assert api("POST", f"/threads/{thread_id}/runs/{run_id}/cancel").status == 200
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(searching, "search", cancelled_first)
+    runs.work()
+    assert read_run(api, thread_id, run_id)["status"] == "cancelled"
+    assert [i["sk"]["S"] for i in api.items(f"{thread_id}#runs") if "#fs#" in i["sk"]["S"]] == []

@@ -16,16 +16,24 @@ from threads_api.runs import interrupted
 from threads_api.store.runs import load_run, save_run
 
 
-def save(project: str, run: Run, *, release: bool) -> Run | None:
-    """Save what the worker did; if the run was cancelled meanwhile, end it as cancelled instead."""
+def save(project: str, run: Run, *, release: bool, heard: str | None = None) -> Run | None:
+    """Save what the worker did; if the run was cancelled meanwhile, end it as cancelled instead (with the
+    reply a stream was told, ``heard``, kept)."""
     try:
         return save_run(project, run, release=release)
     except Conflict:
-        return cancelled_meanwhile(project, run)
+        return cancelled_meanwhile(project, run, heard)
 
 
 def with_reply(
-    project: str, run: Run, reply: Message, text: str | None, *, release: bool, sources: list[list[str]] | None = None
+    project: str,
+    run: Run,
+    reply: Message,
+    text: str | None,
+    *,
+    release: bool,
+    sources: list[list[str]] | None = None,
+    heard: str | None = None,
 ) -> Run | None:
     """Append the run's reply and save the run in one transaction: both land, or neither (a cancel that
     came first wins, and the reply is not written). The reply's citation markers are annotated against
@@ -36,8 +44,8 @@ def with_reply(
     reply = dataclasses.replace(reply, content=content)
     try:
         return store.save_reply(project, run, reply, release=release)
-    except Conflict:
-        return cancelled_meanwhile(project, run)
+    except Conflict:  # cancelled meanwhile: the text a stream was told (``heard``) is kept as interrupted
+        return cancelled_meanwhile(project, run, heard)
 
 
 def finish(project: str, run: Run, status: str, **changes: Any) -> Run | None:

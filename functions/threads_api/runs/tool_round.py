@@ -70,9 +70,9 @@ def recorded(
         going = dataclasses.replace(run, steps=[*steps, step], usage=total)
     check_run_size(project, going)  # calls too large to keep, with room to end the run: it fails, saying so
     if reply is None:
-        return saving.save(project, going, release=False)
+        return saving.save(project, going, release=False, heard=progress.heard)
     sources = file_search.sources(run.steps)  # the searches the model had seen as it wrote the text
-    saved = saving.with_reply(project, going, reply, result.text, release=False, sources=sources)
+    saved = saving.with_reply(project, going, reply, result.text, release=False, sources=sources, heard=progress.heard)
     if saved is not None:
         content = [{"type": "text", "text": {"value": result.text, "annotations": []}}]
         progress.memo.replies[reply.id] = dataclasses.replace(reply, content=content)

@@ -20,12 +20,15 @@ import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from threads_api.domain import limits
+from threads_api.domain.errors import Conflict
 from threads_api.domain.file_search import ARGUMENTS_MAX_CHARS, SearchRecord
 from threads_api.domain.records import Run
 from threads_api.store import dynamodb
 from threads_api.store.items import item_size, utf8
-from threads_api.store.run_items import RUN_PREFIX, runs_partition
+from threads_api.store.run_items import RUN_PREFIX, run_key, runs_partition
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -52,21 +55,40 @@ def put_searches(project: str, run: Run, step_id: str, records: Mapping[int, Sea
     """Write the records of the step's file_search calls (position in the step -> record): before the step is
     saved, so that a step never exists without them. Unconditional puts: the keys are derived from the step's
     id, which a retry of the round derives again, so a retry writes the same items; a set whose step is then not
-    saved (a cancel came first) is referenced by nothing. As few transactions as DynamoDB's bounds allow
-    (usually one: a round's calls are few)."""
+    saved (a cancel came first) is referenced by nothing. Each transaction checks the run is still at the version
+    the worker read (``Conflict`` if not): once the run moved on (cancelled, its thread deleted and purged), no
+    record is written that nothing would ever delete. As few transactions as DynamoDB's bounds allow (usually
+    one: a round's calls are few)."""
     batch: list[TransactWriteItemTypeDef] = []
     size = 0
     for n, record in sorted(records.items()):
         item = search_item(project, run, step_id, n, record)
         if batch and (
-            len(batch) == limits.TRANSACTION_MAX_ITEMS or size + item_size(item) > limits.TRANSACTION_MAX_BYTES
+            len(batch) == limits.TRANSACTION_MAX_ITEMS - 1 or size + item_size(item) > limits.TRANSACTION_MAX_BYTES
         ):
-            dynamodb.transact_write(batch, token=str(uuid.uuid4()))
+            _write(run, batch)
             batch, size = [], 0
         batch.append({"Put": {"TableName": dynamodb.TABLE, "Item": item}})
         size += item_size(item)
     if batch:
-        dynamodb.transact_write(batch, token=str(uuid.uuid4()))
+        _write(run, batch)
+
+
+def _write(run: Run, puts: list[TransactWriteItemTypeDef]) -> None:
+    check: TransactWriteItemTypeDef = {
+        "ConditionCheck": {
+            "TableName": dynamodb.TABLE,
+            "Key": run_key(run.thread_id, run.id),
+            "ConditionExpression": "ver = :v",
+            "ExpressionAttributeValues": {":v": {"N": str(run.version)}},
+        }
+    }
+    try:
+        dynamodb.transact_write([check, *puts], token=str(uuid.uuid4()))
+    except ClientError as exc:
+        if dynamodb.condition_failed(exc, 0):
+            raise Conflict(run.id) from exc
+        raise
 
 
 def read_searches(project: str, run: Run, keys: list[tuple[str, int]]) -> dict[tuple[str, int], SearchRecord]:
