@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: sam-local serve test unit lock lint typecheck template key keys revoke sync-keys fuzz bench report bench-resolver bench-runs bench-vector-stores build clean
+.PHONY: sam-local serve test unit lock lint typecheck template key keys revoke sync-keys import export fuzz bench report bench-resolver bench-runs bench-vector-stores build clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "No Python 3.13 was found (Lambda's runtime, the project's one Python): install it (pyenv install 3.13), or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
@@ -80,6 +80,15 @@ revoke: $(VENV)/.installed  ## make revoke KEY=<key or id>
 
 sync-keys: $(VENV)/.installed  ## make sync-keys STACK=<stack>: every project with a key in the usage plan
 	@$(KEYS) sync
+
+# Import and export (python -m infra.ops.transfer, docs/import-export.md): the table as for the key commands.
+TRANSFER = $(PY) -m infra.ops.transfer$(if $(DEBUG), --debug)
+
+import: $(VENV)/.installed  ## make import FILE=<file.jsonl> PROJECT=name [OVERWRITE=1]: OpenAI objects, ids kept
+	@$(TRANSFER) import --project "$(PROJECT)" "$(FILE)"$(if $(OVERWRITE), --overwrite)
+
+export: $(VENV)/.installed  ## make export PROJECT=name > file.jsonl: a project's assistants, threads, messages
+	@$(TRANSFER) export --project "$(PROJECT)"
 
 fuzz: $(VENV)/.installed  ## schemathesis with many examples (FUZZ_EXAMPLES, default 500)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/e2e/test_fuzz.py

@@ -72,18 +72,22 @@ def create_thread(
     if created:
         item["last_ok"] = {"S": ids.order_key(ms, len(created) - 1)}
 
-    keyed = thread_id is not None
-    if not items:
-        found = _put_thread(item, keyed)
-    elif len(items) + 1 <= limits.TRANSACTION_MAX_ITEMS and sum(map(item_size, [item, *items])) <= (
-        limits.TRANSACTION_MAX_BYTES
-    ):
-        found = _transact_thread(item, items, keyed)
-    else:
-        found = _create_in_stages(item, items, keyed)
+    found = write_new_thread(item, items, keyed=thread_id is not None)
     if found is None:
         return thread, created
     return _created_before(project, found.item, thread.id), []
+
+
+def write_new_thread(item: Item, items: list[Item], *, keyed: bool) -> _Found | None:
+    """A new thread's item and its messages' ``items``, whole or not at all: one put, one transaction, or in
+    stages behind a hidden thread item when they exceed a transaction (an import reuses it). None once written."""
+    if not items:
+        return _put_thread(item, keyed)
+    if len(items) + 1 <= limits.TRANSACTION_MAX_ITEMS and sum(map(item_size, [item, *items])) <= (
+        limits.TRANSACTION_MAX_BYTES
+    ):
+        return _transact_thread(item, items, keyed)
+    return _create_in_stages(item, items, keyed)
 
 
 def _put_thread(item: Item, keyed: bool) -> _Found | None:
