@@ -20,6 +20,7 @@ from infra.ops.cli_errors import CliError, usage
 # Each object type, and the reference schema that checks it.
 SCHEMAS = {"thread": "ThreadObject", "thread.message": "MessageObject", "assistant": "AssistantObject"}
 SHOWN_PROBLEMS = 10
+PREFIXES = {"thread": "thread_", "thread.message": "msg_", "assistant": "asst_"}
 
 
 @dataclass
@@ -138,8 +139,13 @@ def _object(plan: Plan, line: int, value: dict[str, Any]) -> None:
         plan.problems.append(f"line {line}: not a valid {kind} ({where}: {first.message[:160]}).")
         return
     ids = [value["id"]] + ([value["thread_id"]] if kind == "thread.message" else [])
-    if bad := [each for each in ids if not valid_id(each)]:
-        plan.problems.append(f"line {line}: id {bad[0]!r} is not {ID_RULE}, so the API could not address it.")
+    # A route answers 404 at once for an id without its kind's prefix (``request.object_id``): refused here.
+    prefixed = zip(ids, [PREFIXES[kind], "thread_"], strict=False)
+    if bad := [each for each, prefix in prefixed if not valid_id(each) or not each.startswith(prefix)]:
+        plan.problems.append(
+            f"line {line}: id {bad[0]!r} is not {ID_RULE} after the prefix of its kind (thread_, msg_, "
+            "asst_), so the API could not address it."
+        )
         return
     new = record(value)
     key = f"{kind}:{value['id']}"
