@@ -1,9 +1,10 @@
 """The transfer commands: a project exported as JSON Lines, and a checked file imported under its ids.
 
 Import: the file is read and checked whole first (``transfer_read``): a problem anywhere, and nothing is
-written. Then each assistant, and each thread with its messages, is compared with what the table holds
-under its id: absent, it is written (a thread whole or not at all); identical, skipped; different, refused
-(``--overwrite`` replaces it); a thread id that another project holds is refused without saying whose.
+written. Then it is read again, an object at a time: each assistant, and each thread with its messages, is
+compared with what the table holds under its id: absent, it is written (a thread whole or not at all);
+identical, skipped; different, refused (``--overwrite`` replaces it); a thread id that another project holds
+is refused without saying whose.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def import_(args: argparse.Namespace) -> None:
 def _import(project: str, plan: Plan, tally: Tally, overwrite: bool) -> None:
     transfer = _transfer()
     n = 0
-    for assistant_id, (line, assistant) in plan.assistants.items():
+    for assistant_id, line, assistant in plan.each_assistant():
         n += 1
         existing = transfer.find_assistant(project, assistant_id)
         what = f"assistant {assistant_id}"
@@ -131,9 +132,8 @@ def _import(project: str, plan: Plan, tally: Tally, overwrite: bool) -> None:
         ):
             tally.imported["assistants"] += 1
         tally.progress(0)
-    for thread_id, (line, thread) in plan.threads.items():
+    for thread_id, line, thread, messages in plan.each_thread():
         n += 1
-        messages = [message for _, message in plan.messages.get(thread_id, [])]
         state, existing = transfer.find_thread(project, thread_id)
         what = f"thread {thread_id}"
         if state == transfer.ELSEWHERE:

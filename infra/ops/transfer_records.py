@@ -48,8 +48,9 @@ def record(value: dict[str, Any]) -> Any:
             response_format=value.get("response_format") or "auto",
         )
     run_id = value.get("run_id")
-    # The store keeps who wrote a message and how it ended only for a run's reply (``items.message_items``).
-    reply = {"assistant_id": value.get("assistant_id"), "run_id": run_id} if run_id else {}
+    reply = {"assistant_id": value.get("assistant_id"), "run_id": run_id}
+    # The store keeps how a message ended only for a run's reply (``items.message_items``): a client's
+    # message is complete when it is written.
     if run_id and value.get("status") == "incomplete":
         reply |= {"status": "incomplete", "incomplete_details": value.get("incomplete_details")}
     return records.Message(

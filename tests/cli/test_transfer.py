@@ -81,11 +81,15 @@ def openai_file(path: Path) -> list[dict[str, Any]]:
         _message(1, [{"type": "image_file", "image_file": {"file_id": "file-img123", "detail": "low"}}]),
         _message(2, [{"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "auto"}}]),
         _message(3, [_text("Hi!")], role="assistant", assistant_id=ASSISTANT, run_id="run_abc123DEF456ghi789JKL0"),
+        _message(4, [_text("Noted.")], role="assistant", assistant_id=ASSISTANT),  # added by a client, not a run
     ]
     for message in messages:
         message["completed_at"] = message["created_at"]
-    page = {"object": "list", "data": messages[::-1], "first_id": messages[-1]["id"], "last_id": messages[0]["id"]}
-    lines = [assistant, thread, page]
+    # Two pages, newest first: the second's two messages share a second, so only the first page's times tell
+    # the order (and within that second, their order is the page's, reversed).
+    newest = messages[::-1]
+    pages = [{"object": "list", "data": data, "has_more": False} for data in (newest[:3], newest[3:])]
+    lines = [assistant, thread, *pages]
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     return [assistant, thread, *messages]
 
@@ -93,7 +97,7 @@ def openai_file(path: Path) -> list[dict[str, Any]]:
 def _exported(env: dict[str, str], path: Path) -> list[dict[str, Any]]:
     done = _transfer(env, "export", "--project", "p", "--out", str(path))
     assert done.code == 0, done.output
-    assert "Exported 1 assistants, 1 threads and 4 messages of project 'p'" in done.stderr
+    assert "Exported 1 assistants, 1 threads and 5 messages of project 'p'" in done.stderr
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -104,7 +108,7 @@ def test_an_openai_file_imports_under_its_ids_and_exports_back_and_round_trips(
     first = _on(env, aws, "transfer-first")
     done = _transfer(first, "import", "--project", "p", str(tmp_path / "openai.jsonl"))
     assert done.code == 0, done.output
-    assert "Imported 1 threads (4 messages) and 1 assistants into project 'p'" in done.stderr
+    assert "Imported 1 threads (5 messages) and 1 assistants into project 'p'" in done.stderr
     assert "skipped 0" in done.stderr
 
     exported = _exported(first, tmp_path / "export.jsonl")

@@ -117,9 +117,10 @@ def message_items(thread_id: str, message: Message, ok: str) -> list[Item]:
         "role": {"S": message.role},
         "meta": {"S": dumps(message.metadata)},
     }
-    if message.run_id is not None:  # a run's reply: who wrote it, and whether it was cut short
-        item["run"] = {"S": message.run_id}
+    if message.assistant_id is not None or message.run_id is not None:  # who wrote it (an import may give one)
         item["asst"] = {"S": message.assistant_id or ""}
+    if message.run_id is not None:  # a run's reply: and whether it was cut short
+        item["run"] = {"S": message.run_id}
         if message.status != "completed":
             item["mstatus"] = {"S": dumps({"status": message.status, "details": message.incomplete_details})}
     if len(body) <= limits.ITEM_BODY_INLINE_BYTES:
@@ -165,9 +166,10 @@ def message_from_item(item: Item, parts: dict[str, bytes] | None = None) -> Mess
 
 
 def _reply_fields(item: Item) -> dict[str, Any]:
+    fields: dict[str, Any] = {"assistant_id": item["asst"]["S"] or None} if "asst" in item else {}
     if "run" not in item:
-        return {}
-    fields: dict[str, Any] = {"run_id": item["run"]["S"], "assistant_id": item["asst"]["S"] or None}
+        return fields
+    fields["run_id"] = item["run"]["S"]
     if "mstatus" in item:
         status = json.loads(item["mstatus"]["S"])
         fields |= {"status": status["status"], "incomplete_details": status["details"]}
