@@ -12,11 +12,9 @@ import pytest
 from tests.cli.conftest import ROOT, Aws, Result
 from tests.cli.forked import zygote
 from tests.contract.schemas import assert_valid
+from tests.openai_export import THREAD, message, openai_file, text
 
 pytestmark = [pytest.mark.process, pytest.mark.usefixtures("aws")]
-
-THREAD = "thread_abc123DEF456ghi789JKL012"
-ASSISTANT = "asst_abc123DEF456ghi789JKL012"
 
 
 def _transfer(env: dict[str, str], *args: str) -> Result:
@@ -26,72 +24,6 @@ def _transfer(env: dict[str, str], *args: str) -> Result:
 
 def _on(env: dict[str, str], aws: Aws, table: str) -> dict[str, str]:
     return env | aws.env() | {"TABLE_NAME": aws.table(table)}
-
-
-def _message(n: int, content: list[dict[str, Any]], **more: Any) -> dict[str, Any]:
-    return {
-        "id": f"msg_{n:024d}",
-        "object": "thread.message",
-        "created_at": 1_700_000_000 + n // 2,  # two a second: their order is the file's
-        "thread_id": THREAD,
-        "status": "completed",
-        "incomplete_details": None,
-        "completed_at": None,
-        "incomplete_at": None,
-        "role": "user",
-        "content": content,
-        "assistant_id": None,
-        "run_id": None,
-        "attachments": [],
-        "metadata": {"n": str(n)},
-    } | more
-
-
-def _text(value: str) -> dict[str, Any]:
-    return {"type": "text", "text": {"value": value, "annotations": []}}
-
-
-def openai_file(path: Path) -> list[dict[str, Any]]:
-    """An export as OpenAI's API gave it: an assistant, a thread, and its messages as a list page, newest
-    first (the API's default order), with every content type."""
-    assistant = {
-        "id": ASSISTANT,
-        "object": "assistant",
-        "created_at": 1_699_999_000,
-        "name": "Helper",
-        "description": None,
-        "model": "gpt-4o",
-        "instructions": "Be brief.",
-        "tools": [{"type": "file_search"}],
-        "tool_resources": {"file_search": {"vector_store_ids": []}},
-        "metadata": {"team": "a"},
-        "temperature": 0.5,
-        "top_p": 1.0,
-        "response_format": "auto",
-    }
-    thread = {
-        "id": THREAD,
-        "object": "thread",
-        "created_at": 1_700_000_000,
-        "metadata": {"user": "42"},
-        "tool_resources": {"code_interpreter": {"file_ids": []}},
-    }
-    messages = [
-        _message(0, [_text("Hello")], attachments=[{"file_id": "file-abc123", "tools": [{"type": "file_search"}]}]),
-        _message(1, [{"type": "image_file", "image_file": {"file_id": "file-img123", "detail": "low"}}]),
-        _message(2, [{"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "auto"}}]),
-        _message(3, [_text("Hi!")], role="assistant", assistant_id=ASSISTANT, run_id="run_abc123DEF456ghi789JKL0"),
-        _message(4, [_text("Noted.")], role="assistant", assistant_id=ASSISTANT),  # added by a client, not a run
-    ]
-    for message in messages:
-        message["completed_at"] = message["created_at"]
-    # Two pages, newest first: the second's two messages share a second, so only the first page's times tell
-    # the order (and within that second, their order is the page's, reversed).
-    newest = messages[::-1]
-    pages = [{"object": "list", "data": data, "has_more": False} for data in (newest[:3], newest[3:])]
-    lines = [assistant, thread, *pages]
-    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    return [assistant, thread, *messages]
 
 
 def _exported(env: dict[str, str], path: Path) -> list[dict[str, Any]]:
@@ -148,7 +80,7 @@ def test_a_changed_object_is_refused_unless_overwrite(tmp_path: Path, env: dict[
     on = _on(env, aws, "transfer-changed")
     assert _transfer(on, "import", "--project", "p", str(tmp_path / "openai.jsonl")).code == 0
     given[1]["metadata"] = {"user": "43"}
-    given[-1]["content"] = [_text("Hi again")]
+    given[-1]["content"] = [text("Hi again")]
     (tmp_path / "changed.jsonl").write_text("\n".join(json.dumps(o) for o in given) + "\n")
     done = _transfer(on, "import", "--project", "p", str(tmp_path / "changed.jsonl"))
     assert done.code == 1, done.output
@@ -163,12 +95,12 @@ def test_a_changed_object_is_refused_unless_overwrite(tmp_path: Path, env: dict[
     [
         (["{not json"], 1, "line 1: not valid JSON"),
         ([{"object": "thread.run", "id": "run_1"}], 1, "line 1: unknown object type 'thread.run'"),
-        ([_message(0, [_text("orphan")])], 1, f"belongs to thread {THREAD}, which is not in the file"),
+        ([message(0, [text("orphan")])], 1, f"belongs to thread {THREAD}, which is not in the file"),
         (
             [
                 {"id": THREAD, "object": "thread", "created_at": 1, "metadata": {}, "tool_resources": None},
-                _message(0, [_text("a")]),
-                _message(0, [_text("b")]),
+                message(0, [text("a")]),
+                message(0, [text("b")]),
             ],
             1,
             "line 3: thread.message msg_000000000000000000000000 appears again (first on line 2) with other content",
