@@ -11,21 +11,31 @@ OpenAI's order.
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from threads_api import store
-from threads_api.domain import ids
+from threads_api.domain import ids, limits
 from threads_api.domain.errors import NotFound
 from threads_api.domain.records import Assistant, Message, Thread
 from threads_api.store import dynamodb
 from threads_api.store.assistants import assistant_from_item, assistant_item, get_assistant, partition
-from threads_api.store.items import MESSAGE_PREFIX, message_items, thread_from_item, thread_item, thread_key
+from threads_api.store.items import (
+    MESSAGE_PREFIX,
+    item_size,
+    message_items,
+    thread_from_item,
+    thread_item,
+    thread_key,
+)
 from threads_api.store.messages import messages_with_bodies
 from threads_api.store.paging import every_page
 from threads_api.store.threads import write_new_thread
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
     from threads_api.store.items import Item
 
 # What ``find_thread`` finds under an id: nothing, a thread of another project (never said which), one still
@@ -113,17 +123,11 @@ def import_thread(project: str, thread: Thread, messages: list[Message], n: int,
 
 
 def _replace_thread(project: str, item: Item, items: list[Item]) -> None:
-    """The project's thread rewritten in place (not in one transaction: ``--overwrite`` says so): its
-    messages put, the thread item put while it is still the project's, then the messages it no longer has
-    (and their parts) deleted."""
+    """The project's thread rewritten in place: its messages put, the thread item put while it is still the
+    project's and not being written, the messages it no longer has (and their parts) deleted. In one
+    transaction when that fits in one (whole or not at all); else in batches, the thread item last but one,
+    which ``--overwrite`` documents: a failure midway leaves a mix, and a re-run mends it."""
     thread_id = item["pk"]["S"]
-    store.batch_write([{"PutRequest": {"Item": message}} for message in items])
-    dynamodb.call(
-        "put_item",
-        Item=item,
-        ConditionExpression="prj = :p AND attribute_not_exists(pending)",
-        ExpressionAttributeValues={":p": {"S": project}},
-    )
     kept = {message["sk"]["S"] for message in items}
     stale: list[Item] = []
     for page in every_page(
@@ -133,6 +137,19 @@ def _replace_thread(project: str, item: Item, items: list[Item]) -> None:
         ConsistentRead=True,
     ):
         stale += [key for key in page if key["sk"]["S"] not in kept]
+    still_ours: dict[str, Any] = {
+        "ConditionExpression": "prj = :p AND attribute_not_exists(pending)",
+        "ExpressionAttributeValues": {":p": {"S": project}},
+    }
+    size = sum(map(item_size, [item, *items, *stale]))
+    if 1 + len(items) + len(stale) <= limits.TRANSACTION_MAX_ITEMS and size <= limits.TRANSACTION_MAX_BYTES:
+        writes: list[TransactWriteItemTypeDef] = [{"Put": {"TableName": dynamodb.TABLE, "Item": item, **still_ours}}]
+        writes += [{"Put": {"TableName": dynamodb.TABLE, "Item": message}} for message in items]
+        writes += [{"Delete": {"TableName": dynamodb.TABLE, "Key": key}} for key in stale]
+        dynamodb.transact_write(writes, token=str(uuid.uuid4()))
+        return
+    store.batch_write([{"PutRequest": {"Item": message}} for message in items])
+    dynamodb.call("put_item", Item=item, **still_ours)
     store.batch_write([{"DeleteRequest": {"Key": key}} for key in stale])
 
 

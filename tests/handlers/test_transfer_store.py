@@ -1,0 +1,83 @@
+"""The import's writes on moto (``store/transfer.py``): ``--overwrite`` of a thread whole or not at all when it
+fits a transaction, and what a replace leaves (the new messages, in their order, and none of the old)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+PROJECT = "p"
+THREAD = "thread_abc123DEF456ghi789JKL012"
+
+
+def _thread() -> Any:
+    from threads_api.domain.records import Thread
+
+    return Thread(THREAD, 1_700_000_000, {"user": "42"}, {})
+
+
+def _messages(texts: list[str]) -> list[Any]:
+    from threads_api.domain.records import Message
+
+    return [
+        Message(
+            id=f"msg_{n:024d}",
+            thread_id=THREAD,
+            created_at=1_700_000_000 + n,
+            role="user",
+            content=[{"type": "text", "text": {"value": text, "annotations": []}}],
+            attachments=[],
+            metadata={},
+        )
+        for n, text in enumerate(texts)
+    ]
+
+
+def _held() -> list[str]:
+    from threads_api.store import transfer
+
+    return [m.content[0]["text"]["value"] for page in transfer.thread_messages(THREAD) for m in page]
+
+
+def _message_items(dynamodb: Any) -> list[str]:
+    items = dynamodb.query(
+        TableName="threads-api-test",
+        KeyConditionExpression="pk = :t AND begins_with(sk, :m)",
+        ExpressionAttributeValues={":t": {"S": THREAD}, ":m": {"S": "msg#"}},
+    )["Items"]
+    return sorted(item["sk"]["S"] for item in items)
+
+
+@pytest.mark.parametrize("count", [3, 120], ids=["one transaction", "in batches"])
+def test_a_replace_leaves_the_new_messages_only(dynamodb: Any, count: int) -> None:
+    from threads_api.store import transfer
+
+    transfer.import_thread(PROJECT, _thread(), _messages([f"old {n}" for n in range(count)]), 0, replace=False)
+    large = "x" * 500_000  # a body in part items, which the replace must delete with their message
+    new = _messages([f"new {n}" for n in range(count // 2)] + [large])
+    new[-1].id = "msg_large000000000000000000"
+    transfer.import_thread(PROJECT, _thread(), new, 0, replace=True)
+    assert _held() == [f"new {n}" for n in range(count // 2)] + [large]
+    transfer.import_thread(PROJECT, _thread(), new[:1], 0, replace=True)
+    assert _held() == ["new 0"]
+    assert _message_items(dynamodb) == ["msg#msg_000000000000000000000000"]  # no stale message, no part
+
+
+def test_an_overwrite_that_fits_a_transaction_is_whole_or_not_at_all(dynamodb: Any) -> None:
+    from threads_api.store import transfer
+
+    transfer.import_thread(PROJECT, _thread(), _messages(["a", "b", "c"]), 0, replace=False)
+    # Another writer holds the thread (a staged write's mark): the replace's condition on it fails...
+    dynamodb.update_item(
+        TableName="threads-api-test",
+        Key={"pk": {"S": THREAD}, "sk": {"S": "thread"}},
+        UpdateExpression="SET pending = :t",
+        ExpressionAttributeValues={":t": {"BOOL": True}},
+    )
+    with pytest.raises(ClientError) as refused:
+        transfer.import_thread(PROJECT, _thread(), _messages(["x"]), 0, replace=True)
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    # ... and none of its messages were written or deleted.
+    assert _message_items(dynamodb) == [f"msg#msg_{n:024d}" for n in range(3)]
