@@ -137,19 +137,26 @@ def _replace_thread(project: str, item: Item, items: list[Item]) -> None:
         ConsistentRead=True,
     ):
         stale += [key for key in page if key["sk"]["S"] not in kept]
-    still_ours: dict[str, Any] = {
-        "ConditionExpression": "prj = :p AND attribute_not_exists(pending)",
-        "ExpressionAttributeValues": {":p": {"S": project}},
-    }
+    condition = "prj = :p AND attribute_not_exists(pending)"
+    values: dict[str, Any] = {":p": {"S": project}}
     size = sum(map(item_size, [item, *items, *stale]))
     if 1 + len(items) + len(stale) <= limits.TRANSACTION_MAX_ITEMS and size <= limits.TRANSACTION_MAX_BYTES:
-        writes: list[TransactWriteItemTypeDef] = [{"Put": {"TableName": dynamodb.TABLE, "Item": item, **still_ours}}]
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": dynamodb.TABLE,
+                    "Item": item,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
         writes += [{"Put": {"TableName": dynamodb.TABLE, "Item": message}} for message in items]
         writes += [{"Delete": {"TableName": dynamodb.TABLE, "Key": key}} for key in stale]
         dynamodb.transact_write(writes, token=str(uuid.uuid4()))
         return
     store.batch_write([{"PutRequest": {"Item": message}} for message in items])
-    dynamodb.call("put_item", Item=item, **still_ours)
+    dynamodb.call("put_item", Item=item, ConditionExpression=condition, ExpressionAttributeValues=values)
     store.batch_write([{"DeleteRequest": {"Key": key}} for key in stale])
 
 
