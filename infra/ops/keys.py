@@ -14,76 +14,25 @@ otherwise the running ``make serve``'s, from its state file (``THREADS_API_STATE
 Exit codes: 0 done, 2 a missing, empty or invalid argument, 1 any other failure (one or two sentences on
 stderr that say what to do; ``--debug`` adds the traceback).
 
-This module is the command line; where the keys are is ``key_target.py``, the commands ``key_commands.py``.
+This module is the command line (its shape: ``cli_parser.py``); where the keys are is ``key_target.py``, the
+commands ``key_commands.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable
-from typing import Any
 
-from infra.ops import cli_errors
+from infra.ops.cli_parser import Tool
 from infra.ops.key_commands import create, list_, revoke, sync
 
-# -- the parser ---------------------------------------------------------------------------------------
 
-EPILOG = """\
-the table: --stack (or STACK) a deployed stack's TableName output, with your AWS credentials and region;
---table (or TABLE_NAME) a table by name; else the running `make serve`'s (its state file: THREADS_API_STATE,
-else .local/serve.json).
-exit codes: 0 done; 2 a missing, empty or invalid argument; 1 any other failure (a sentence on stderr)."""
-FORMATTER = argparse.RawDescriptionHelpFormatter
-DEBUG_HELP = "show the traceback of a failure"
-
-
-def _where() -> argparse.ArgumentParser:
-    """The options every command takes: where its keys are (--stack, --table), and --debug."""
-    common = argparse.ArgumentParser(add_help=False)
-    where = common.add_argument_group("where")
-    where.add_argument("--stack", metavar="STACK", help="a deployed stack (its TableName output); env STACK")
-    where.add_argument("--table", metavar="TABLE", help="a DynamoDB table by name; env TABLE_NAME")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
-    return common
-
-
-def _command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-    name: str,
-    run: Callable[[argparse.Namespace], None],
-    summary: str,
-    description: str,
-    **more: Any,
-) -> argparse.ArgumentParser:
-    """A command's parser (``summary`` is its line in the main help), which runs ``run``."""
-    command = commands.add_parser(
-        name,
-        parents=[common],
-        help=summary,
-        description=description,
-        epilog=EPILOG,
-        formatter_class=FORMATTER,
-        **more,
+def tool() -> Tool:
+    keys = Tool(
+        "python -m infra.ops.keys",
+        "Create, list and revoke the Threads API's keys.",
+        ["create", "list", "revoke", "sync"],
     )
-    command.set_defaults(run=run)
-    return command
-
-
-def parser() -> argparse.ArgumentParser:
-    main_parser = argparse.ArgumentParser(
-        prog="python -m infra.ops.keys",
-        description="Create, list and revoke the Threads API's keys.",
-        epilog=EPILOG,
-        formatter_class=FORMATTER,
-    )
-    main_parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
-    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{create,list,revoke,sync}")
-    common = _where()
-    _command(
-        commands,
-        common,
+    keys.command(
         "create",
         create,
         "create a key for a project; the key goes to stdout",
@@ -91,18 +40,14 @@ def parser() -> argparse.ArgumentParser:
         "The Make target: make key PROJECT=<name> [STACK=<stack> | TABLE_NAME=<table>].",
         aliases=["mint"],
     ).add_argument("--project", help="the key's project: 1 to 64 letters, digits, '_', '-' or '.'")
-    _command(
-        commands,
-        common,
+    keys.command(
         "list",
         list_,
         "list the keys",
         "List the keys: id (the SHA-256 of the key), project, prefix, created.\n"
         "The Make target: make keys [STACK=<stack> | TABLE_NAME=<table>].",
     )
-    _command(
-        commands,
-        common,
+    keys.command(
         "revoke",
         revoke,
         "revoke a key, by the key or its id",
@@ -111,9 +56,7 @@ def parser() -> argparse.ArgumentParser:
         "out of the usage plan after that bound: the command waits for it.\n"
         "The Make target: make revoke KEY=<key or id> [STACK=<stack> | TABLE_NAME=<table>].",
     ).add_argument("key", nargs="?", metavar="KEY_OR_ID", help="the key, or its id (SHA-256)")
-    _command(
-        commands,
-        common,
+    keys.command(
         "sync",
         sync,
         "put every project that has a key in the stack's usage plan",
@@ -121,12 +64,11 @@ def parser() -> argparse.ArgumentParser:
         "upgrading a stack deployed before per-project throttling). Running it again changes nothing.\n"
         "The Make target: make sync-keys STACK=<stack>.",
     )
-    return main_parser
+    return keys
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    return cli_errors.run(lambda: args.run(args), debug=getattr(args, "debug", False))
+    return tool().main(argv)
 
 
 if __name__ == "__main__":

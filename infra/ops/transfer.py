@@ -18,27 +18,19 @@ This module is the command line; the commands are ``transfer_commands.py``, the 
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from infra.ops import cli_errors
-from infra.ops.keys import DEBUG_HELP, EPILOG, FORMATTER, _command, _where
+from infra.ops.cli_parser import Tool
 from infra.ops.transfer_commands import export, import_
 
 
-def parser() -> argparse.ArgumentParser:
-    main_parser = argparse.ArgumentParser(
-        prog="python -m infra.ops.transfer",
-        description="Import and export a project's threads, messages and assistants in OpenAI's format.",
-        epilog=EPILOG,
-        formatter_class=FORMATTER,
+def tool() -> Tool:
+    transfer = Tool(
+        "python -m infra.ops.transfer",
+        "Import and export a project's threads, messages and assistants in OpenAI's format.",
+        ["export", "import"],
     )
-    main_parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
-    commands = main_parser.add_subparsers(dest="command", required=True, metavar="{export,import}")
-    common = _where()
-    out = _command(
-        commands,
-        common,
+    out = transfer.command(
         "export",
         export,
         "write a project's assistants, threads and messages as JSON Lines",
@@ -48,9 +40,7 @@ def parser() -> argparse.ArgumentParser:
     )
     out.add_argument("--project", help="the project to export")
     out.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    into = _command(
-        commands,
-        common,
+    into = transfer.command(
         "import",
         import_,
         "import OpenAI objects into a project, keeping their ids",
@@ -61,12 +51,11 @@ def parser() -> argparse.ArgumentParser:
     into.add_argument("--project", help="the project to import into")
     into.add_argument("file", nargs="?", metavar="FILE", help="the file to import")
     into.add_argument("--overwrite", action="store_true", help="replace objects that differ from the file's")
-    return main_parser
+    return transfer
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    return cli_errors.run(lambda: args.run(args), debug=getattr(args, "debug", False))
+    return tool().main(argv)
 
 
 if __name__ == "__main__":
