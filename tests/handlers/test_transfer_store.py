@@ -1,8 +1,10 @@
 """The import's writes on moto (``store/transfer.py``): ``--overwrite`` of a thread whole or not at all when it
-fits a transaction, and what a replace leaves (the new messages, in their order, and none of the old)."""
+fits a transaction, what a replace leaves (the new messages, in their order, and none of the old), and an
+export's memory on a long thread of large messages."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
@@ -81,3 +83,21 @@ def test_an_overwrite_that_fits_a_transaction_is_whole_or_not_at_all(dynamodb: A
     assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
     # ... and none of its messages were written or deleted.
     assert _message_items(dynamodb) == [f"msg#msg_{n:024d}" for n in range(3)]
+
+
+def test_an_export_reads_a_long_thread_of_large_messages_in_bounded_memory(dynamodb: Any) -> None:
+    import tracemalloc
+
+    from threads_api.store import transfer
+
+    texts = [secrets.token_urlsafe(150_000) for _ in range(100)]  # 20 MB of bodies that do not compress
+    transfer.import_thread(PROJECT, _thread(), _messages(texts), 0, replace=False)
+    tracemalloc.start()
+    try:
+        count = sum(len(batch) for batch in transfer.thread_messages(THREAD))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == len(texts)
+    # A few batches of bodies (and moto's copies of them), not the thread: read whole, it peaks near 40 MB.
+    assert peak < transfer.BODIES_IN_MEMORY_BYTES * 5 < 20_000_000, peak

@@ -25,6 +25,7 @@ from threads_api.store.items import (
     MESSAGE_PREFIX,
     item_size,
     message_items,
+    stored_body_size,
     thread_from_item,
     thread_item,
     thread_key,
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 # What ``find_thread`` finds under an id: nothing, a thread of another project (never said which), one still
 # being written in stages, or the project's own.
 ABSENT, ELSEWHERE, PENDING, HERE = "absent", "elsewhere", "pending", "here"
+# The most of messages' bodies an export holds at once (beyond a page of items): a few large messages.
+BODIES_IN_MEMORY_BYTES = 2_000_000
 
 
 def listing_key(created_at: int, n: int) -> str:
@@ -64,16 +67,26 @@ def find_thread(project: str, thread_id: str) -> tuple[str, Thread | None]:
 
 
 def thread_messages(thread_id: str) -> Iterator[list[Message]]:
-    """A thread's messages in order, a page (up to 1 MB of items) at a time: memory stays one page."""
+    """A thread's messages in order, a batch at a time: a page of items (up to 1 MB) read, and its large
+    messages' bodies fetched a few MB at a time, so memory stays bounded however long the thread is."""
     for page in every_page(
         IndexName="by_order",
         KeyConditionExpression="pk = :t",
         ExpressionAttributeValues={":t": {"S": thread_id}},
         ConsistentRead=True,
     ):
-        items = [item for item in page if item["sk"]["S"].startswith(MESSAGE_PREFIX) and "role" in item]
-        if items:
-            yield messages_with_bodies(items)
+        batch: list[Item] = []
+        size = 0
+        for item in page:
+            if not item["sk"]["S"].startswith(MESSAGE_PREFIX) or "role" not in item:
+                continue
+            if batch and size + stored_body_size(item) > BODIES_IN_MEMORY_BYTES:
+                yield messages_with_bodies(batch)
+                batch, size = [], 0
+            batch.append(item)
+            size += stored_body_size(item)
+        if batch:
+            yield messages_with_bodies(batch)
 
 
 def project_threads(project: str) -> Iterator[Thread]:
