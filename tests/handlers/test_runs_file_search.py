@@ -268,16 +268,16 @@ def _worker_calls(runs: Runs) -> Counter[str]:
     return made
 
 
-def test_a_search_round_costs_the_worker_four_dynamodb_calls_more_than_a_plain_run(
+def test_a_search_round_costs_the_worker_three_dynamodb_calls_more_than_a_plain_run(
     api: Api, runs: Runs, model: Model, searcher: dict[str, Any], library: Library
 ) -> None:
     """The stores (the thread and the assistant's store, one BatchGetItem), the hits' files (one BatchGetItem),
-    the call's record and the round's save (a transaction each): nothing else (bench/run_search.py times it)."""
+    and the round's save with the call's record (one transaction): nothing else (bench/run_search.py times it)."""
     model.replies = [reply("Hello.")]
     start(api, thread(api), searcher)
     plain = _worker_calls(runs)
     model.replies = [search_call("warranty"), reply("Five years.")]
     start(api, thread(api), searcher)
     searching = _worker_calls(runs)
-    assert searching - plain == Counter({"BatchGetItem": 2, "TransactWriteItems": 2})
+    assert searching - plain == Counter({"BatchGetItem": 2, "TransactWriteItems": 1})
     assert plain - searching == Counter()

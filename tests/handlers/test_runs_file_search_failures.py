@@ -233,3 +233,19 @@ def test_a_cancel_during_the_search_writes_no_record_of_it(
     runs.work()
     assert read_run(api, thread_id, run_id)["status"] == "cancelled"
     assert [i["sk"]["S"] for i in api.items(f"{thread_id}#runs") if "#fs#" in i["sk"]["S"]] == []
+
+
+def test_a_round_of_more_calls_than_one_transaction_takes_keeps_every_record(
+    api: Api, runs: Runs, model: Model, searcher: dict[str, Any], library: Library
+) -> None:
+    """120 parallel calls: their records exceed the round's transaction (100 items), so they are written first,
+    in batches, each conditional on the run's version; every call's answer reaches the model's next request."""
+    many = search_call(*[f"warranty {n}" for n in range(120)])
+    thread_id, run = searched(api, runs, model, searcher, [many, reply("Done.")])
+    assert run["status"] == "completed", run["last_error"]
+    [step] = [s for s in steps(api, thread_id, run["id"]) if s["type"] == "tool_calls"]
+    assert len(step["step_details"]["tool_calls"]) == 120
+    answers = [m for m in model.requests[-1]["messages"] if m["role"] == "tool"]
+    assert len(answers) == 120
+    assert all(a["content"] == file_search.NOT_AVAILABLE for a in answers[file_search.SEARCH_CALLS_MAX :])
+    assert "warranty" in answers[0]["content"].lower()

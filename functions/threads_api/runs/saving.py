@@ -6,7 +6,8 @@ expired."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from threads_api import store
 from threads_api.domain import citations, clock, file_search, lifecycle
@@ -15,12 +16,17 @@ from threads_api.domain.records import Message, Run
 from threads_api.runs import interrupted
 from threads_api.store.runs import load_run, save_run
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-def save(project: str, run: Run, *, release: bool, heard: str | None = None) -> Run | None:
-    """Save what the worker did; if the run was cancelled meanwhile, end it as cancelled instead (with the
-    reply a stream was told, ``heard``, kept)."""
+
+def save(
+    project: str, run: Run, *, release: bool, heard: str | None = None, extra: Sequence[TransactWriteItemTypeDef] = ()
+) -> Run | None:
+    """Save what the worker did (with ``extra``, writes that land with it or not at all); if the run was
+    cancelled meanwhile, end it as cancelled instead (with the reply a stream was told, ``heard``, kept)."""
     try:
-        return save_run(project, run, release=release)
+        return save_run(project, run, release=release, extra=extra)
     except Conflict:
         return cancelled_meanwhile(project, run, heard)
 

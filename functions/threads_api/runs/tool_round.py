@@ -2,12 +2,13 @@
 the client.
 
 The calls are one ``tool_calls`` step, in the model's order. A file_search call (the run has the tool, and the
-call names it) is searched at once (``searching``): its record (arguments, excerpts) is written first
-(``store.run_searches``), then the step is saved with its results, in one conditional write with the run and
-the reply the model wrote beside the calls, if any. With file_search calls only, the step is completed and the
-run stays ``in_progress``: the worker asks the model again in the same invocation. With function calls too,
-the run waits for their outputs (``requires_action``, listing the function calls only, as OpenAI did); their
-submission completes the step.
+call names it) is searched at once (``searching``): its record (arguments, excerpts, ``store.run_searches``)
+is written in the transaction that saves the step with its results, conditional on the run's version (or
+first, conditional too, when the round has a reply beside its calls, or more calls than that transaction
+takes), with the run and the reply the model wrote beside the calls, if any. With file_search calls only,
+the step is completed and the run stays ``in_progress``: the worker asks the model again in the same
+invocation. With function calls too, the run waits for their outputs (``requires_action``, listing the
+function calls only, as OpenAI did); their submission completes the step.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def recorded(
     step_id = lifecycle.derived_id("step_", run.id, len(steps))
     room = _room(run, total, request, result)
     calls, records = _calls(project, run, result, progress, room_chars=room, deadline=deadline)
-    if records:
+    puts = run_searches.search_puts(project, run, step_id, records) if records and reply is None else None
+    if records and puts is None:  # beside a reply, or too many for the round's transaction: written first
         run_searches.put_searches(project, run, step_id, records)
-        progress.memo.records |= {(step_id, n): record for n, record in records.items()}
+    progress.memo.records |= {(step_id, n): record for n, record in records.items()}
     step = lifecycle.step(run, step_id, "tool_calls", calls, now, usage)
     functions = [c for c in calls if c["type"] == "function"]
     if functions:
@@ -70,7 +72,7 @@ def recorded(
         going = dataclasses.replace(run, steps=[*steps, step], usage=total)
     check_run_size(project, going)  # calls too large to keep, with room to end the run: it fails, saying so
     if reply is None:
-        return saving.save(project, going, release=False, heard=progress.heard)
+        return saving.save(project, going, release=False, heard=progress.heard, extra=puts or ())
     sources = file_search.sources(run.steps)  # the searches the model had seen as it wrote the text
     saved = saving.with_reply(project, going, reply, result.text, release=False, sources=sources, heard=progress.heard)
     if saved is not None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from threads_api.store.items import Item
 
 BATCH_GET_MAX_KEYS = 100  # DynamoDB's, a BatchGetItem
+THREAD_LOCK_BYTES = 1_000  # the thread's lock update that a round's save may carry: its key and values, at most
 
 
 def search_key(thread_id: str, run_id: str, step_id: str, n: int) -> Item:
@@ -49,6 +50,19 @@ def search_item(project: str, run: Run, step_id: str, n: int, record: SearchReco
         "args": {"S": record.arguments[:ARGUMENTS_MAX_CHARS]},
         "res": {"B": zlib.compress(utf8(list(record.texts)), 6)},
     }
+
+
+def search_puts(
+    project: str, run: Run, step_id: str, records: Mapping[int, SearchRecord]
+) -> list[TransactWriteItemTypeDef] | None:
+    """The puts of the step's records for the transaction that saves the round (the run's write, conditional
+    on its version, is the check: a cancel or a purge leaves none), or None when they would not fit it beside
+    the run's item and its thread's lock (a round of a hundred calls): then ``put_searches`` writes them first."""
+    items = [search_item(project, run, step_id, n, record) for n, record in sorted(records.items())]
+    room = limits.TRANSACTION_MAX_BYTES - limits.RUN_ITEM_MAX_BYTES - THREAD_LOCK_BYTES
+    if len(items) + 2 > limits.TRANSACTION_MAX_ITEMS or sum(map(item_size, items)) > room:
+        return None
+    return [{"Put": {"TableName": dynamodb.TABLE, "Item": item}} for item in items]
 
 
 def put_searches(project: str, run: Run, step_id: str, records: Mapping[int, SearchRecord]) -> None:

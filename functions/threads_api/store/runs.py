@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -205,12 +206,21 @@ def save_reply(project: str, run: Run, reply: Message, *, release: bool) -> Run:
     return saved
 
 
-def save_run(project: str, run: Run, *, release: bool = False, hold_until: int | None = None, headroom: int = 0) -> Run:
+def save_run(
+    project: str,
+    run: Run,
+    *,
+    release: bool = False,
+    hold_until: int | None = None,
+    headroom: int = 0,
+    extra: Sequence[TransactWriteItemTypeDef] = (),
+) -> Run:
     """Write ``run`` over the version it was read at (``Conflict`` if another writer saved first).
 
     ``release``: the run has ended, so its thread's lock is released in the same transaction (when the
     lock is still this run's). ``hold_until``: the run goes on, and its lock now lasts until then.
     ``headroom``: bytes its item must leave free besides (``TooLarge``, and nothing written, if it does not).
+    ``extra``: writes that land with the run's, or not at all (a search round's records).
     """
     update, saved = run_write(project, run, headroom=headroom)
     writes = [update]
@@ -229,7 +239,7 @@ def save_run(project: str, run: Run, *, release: bool = False, hold_until: int |
         writes.append({"Update": lock})  # type: ignore[typeddict-item]
     token = str(uuid.uuid4())
     try:
-        dynamodb.transact_write(writes, token=token)
+        dynamodb.transact_write([*writes, *extra], token=token)
     except ClientError as exc:
         if dynamodb.condition_failed(exc, 0):
             raise Conflict(run.id) from exc
@@ -237,7 +247,7 @@ def save_run(project: str, run: Run, *, release: bool = False, hold_until: int |
             raise  # a run that goes on without its lock (another run took the thread) must not go on
         # Ending, and the lock is not this run's any more (it expired and another run took it, or the thread
         # is gone): the run's own record is still written.
-        dynamodb.transact_write(writes[:1], token=f"{token}-run")
+        dynamodb.transact_write([writes[0], *extra], token=f"{token}-run")
     return saved
 
 
