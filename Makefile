@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: sam-local serve test unit lock lint typecheck template key keys revoke sync-keys import export fuzz bench report bench-resolver bench-runs bench-vector-stores build clean
+.PHONY: sam-local serve test unit lock lint typecheck template key keys revoke sync-keys import export fuzz bench report bench-resolver bench-runs bench-vector-stores bench-transfer build clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "No Python 3.13 was found (Lambda's runtime, the project's one Python): install it (pyenv install 3.13), or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
@@ -109,6 +109,9 @@ bench-runs: $(VENV)/.installed  ## runs only: overhead after the model's last by
 
 bench-vector-stores: $(VENV)/.installed  ## vector stores only: ingestion's cost, search's overhead, recall@5 (into results.json)
 	$(PY) -m bench.vector_stores
+
+bench-transfer: $(VENV)/.installed  ## import and export only: threads and messages a second, DynamoDB requests per 1,000 messages, peak memory (into results.json)
+	$(PY) -m bench.transfer
 
 build: $(VENV)/.installed  ## sam build, as for a deployment (the layer builds with the Python 3.13 found above)
 	@echo "Building with sam build (Python: $(PYTHON)) …"

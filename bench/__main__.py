@@ -212,6 +212,15 @@ def _vector_stores(args: argparse.Namespace, results: dict[str, Any]) -> list[st
     return [_table(title, ["figure", "value"], vector_stores.rows(v))]
 
 
+def _transfer(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
+    """Import and export's figures (``bench/transfer.py``; ``make bench-transfer`` measures them alone)."""
+    from bench import transfer
+
+    with _phase("import and export", "a synthetic OpenAI export on the embedded DynamoDB; memory at two sizes"):
+        results["transfer"] = t = transfer.measure()
+    return [_table(transfer.title(t), ["figure", "value"], transfer.rows(t))]
+
+
 def _throughput(args: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     from bench import throughput
 
@@ -250,6 +259,7 @@ STEPS: list[tuple[str, Callable[[argparse.Namespace, dict[str, Any]], list[str]]
     ("runs", _runs),
     ("streams", _streams),
     ("vector_stores", _vector_stores),
+    ("transfer", _transfer),
     ("throughput", _throughput),
     ("size", _size),
 ]
@@ -262,7 +272,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated: cold, authorizer, warm, resolver, trips, runs, streams, vector_stores, throughput, size",
+        help="comma-separated: " + ", ".join(name for name, _ in STEPS),
     )
     return parser.parse_args()
 

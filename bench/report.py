@@ -26,6 +26,7 @@ from bench.report_tables import (
     trips_section,
     warm_section,
 )
+from bench.report_transfer import transfer_section
 from bench.report_vector_stores import README_END, README_START, readme_figures, vector_stores_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +86,8 @@ def render(results: Results | None = None) -> str:
         _section(results, "streams", streams_section),
         "## Vector stores",
         _section(results, "vector_stores", lambda _v: vector_stores_section(results)),
+        "## Import and export",
+        _section(results, "transfer", transfer_section),
         "## Package size",
         _section(results, "package_size", package_section),
     ]
