@@ -132,24 +132,41 @@ def _import(project: str, plan: Plan, tally: Tally, overwrite: bool) -> None:
         ):
             tally.imported["assistants"] += 1
         tally.progress(0)
-    for thread_id, line, thread, messages in plan.each_thread():
+    for _, line, thread, messages in plan.each_thread():
         n += 1
-        state, existing = transfer.find_thread(project, thread_id)
-        what = f"thread {thread_id}"
-        if state == transfer.ELSEWHERE:
-            tally.refused.append(
-                f"line {line}: {what}: this id is taken in this table, by another project; it was not imported."
-            )
-        elif state == transfer.PENDING:
-            tally.refused.append(f"line {line}: {what} is being written by another request; run the import again.")
-        else:
-            same = existing == thread and _same_messages(transfer, thread_id, messages)
-            if _should_write(tally, line, what, state == transfer.HERE, same, overwrite) and _put(
-                tally, line, what, transfer.import_thread, project, thread, messages, n, replace=state == transfer.HERE
-            ):
-                tally.imported["threads"] += 1
-                tally.imported["messages"] += len(messages)
+        if _import_thread(transfer, tally, project, (n, line), thread, messages, overwrite):
+            tally.imported["threads"] += 1
+            tally.imported["messages"] += len(messages)
         tally.progress(len(messages))
+
+
+def _import_thread(
+    transfer: Any, tally: Tally, project: str, at: tuple[int, int], thread: Any, messages: list[Any], overwrite: bool
+) -> bool:
+    """Whether ``thread`` was written. It is written first as new: one request for a thread not there yet,
+    the write's own condition refusing an id that is taken; only then is what holds the id read, to refuse,
+    skip or overwrite it."""
+    n, line = at
+    what = f"thread {thread.id}"
+    write = transfer.import_thread
+    written = _put(tally, line, what, write, project, thread, messages, n, replace=False, probe=True)
+    if written is not None:
+        return written
+    state, existing = transfer.find_thread(project, thread.id)
+    if state == transfer.ELSEWHERE:
+        tally.refused.append(
+            f"line {line}: {what}: this id is taken in this table, by another project; it was not imported."
+        )
+        return False
+    if state == transfer.PENDING:
+        tally.refused.append(f"line {line}: {what} is being written by another request; run the import again.")
+        return False
+    if state == transfer.ABSENT:  # the write met another (a transaction's conflict), and left nothing: once more
+        return bool(_put(tally, line, what, write, project, thread, messages, n, replace=False))
+    same = existing == thread and _same_messages(transfer, thread.id, messages)
+    return _should_write(tally, line, what, True, same, overwrite) and bool(
+        _put(tally, line, what, write, project, thread, messages, n, replace=True)
+    )
 
 
 def _same_messages(transfer: Any, thread_id: str, messages: list[Any]) -> bool:
@@ -178,9 +195,10 @@ def _should_write(tally: Tally, line: int, what: str, exists: bool, same: bool, 
     return False
 
 
-def _put(tally: Tally, line: int, what: str, write: Any, *args: Any, **kwargs: Any) -> bool:
+def _put(tally: Tally, line: int, what: str, write: Any, *args: Any, probe: bool = False, **kwargs: Any) -> bool | None:
     """One object's write; what refuses it (text DynamoDB cannot store, a value too large, another writer
-    first) is a reason in the summary, not the end of the import."""
+    first) is a reason in the summary, not the end of the import. ``probe``: the write of an object as new,
+    whose failed condition (the id is taken) is None, for the caller to read what holds the id."""
     from botocore.exceptions import ClientError
 
     from threads_api.domain.errors import Invalid, InvalidText
@@ -196,6 +214,8 @@ def _put(tally: Tally, line: int, what: str, write: Any, *args: Any, **kwargs: A
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code not in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
             raise
+        if probe:
+            return None
         tally.refused.append(f"line {line}: {what} was written meanwhile by another writer; run the import again.")
     return False
 

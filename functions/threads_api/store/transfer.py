@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 ABSENT, ELSEWHERE, PENDING, HERE = "absent", "elsewhere", "pending", "here"
 # The most of messages' bodies an export holds at once (beyond a page of items): a few large messages.
 BODIES_IN_MEMORY_BYTES = 2_000_000
+THREADS_PAGE = 100
 
 
 def listing_key(created_at: int, n: int) -> str:
@@ -90,11 +91,13 @@ def thread_messages(thread_id: str) -> Iterator[list[Message]]:
 
 
 def project_threads(project: str) -> Iterator[Thread]:
-    """A project's threads in their listing order, read page by page from ``by_owner``."""
+    """A project's threads in their listing order, read ``THREADS_PAGE`` at a time from ``by_owner`` (a page
+    of 1 MB would hold thousands, in memory while their messages are read)."""
     for page in every_page(
         IndexName="by_owner",
         KeyConditionExpression="gpk = :g",
         ExpressionAttributeValues={":g": {"S": f"threads#{project}"}},
+        Limit=THREADS_PAGE,
     ):
         yield from (thread_from_item(item) for item in page)
 
