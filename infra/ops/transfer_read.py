@@ -5,8 +5,8 @@ address, each message's thread in the file, no id twice with other content. Ever
 with its line number; any problem, and nothing is imported.
 
 The check keeps no object, only where each one is (its line's number and byte offset) and a digest of
-what the import keeps of it: about 200 bytes an object, whatever its content. The writing (``Plan.threads``,
-``Plan.assistants``) reads each object again from its line, so memory holds one thread and its messages
+what the import keeps of it: under 1 KB an object, whatever its content. The writing (``Plan.each_thread``,
+``Plan.each_assistant``) reads each object again from its line, so memory holds one thread and its messages
 (and a few parsed lines) at a time.
 
 A line holds one object (``thread``, ``thread.message``, ``assistant``) or a list envelope as the API

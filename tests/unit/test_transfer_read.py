@@ -83,6 +83,22 @@ def test_memory_holds_a_thread_at_a_time_not_the_file(tmp_path: Path) -> None:
     assert written < 2 * one_thread + transfer_read.PARSED_LINES * TEXT_BYTES < size / 2, (written, size)
 
 
+def test_the_check_keeps_under_a_kilobyte_an_object(tmp_path: Path) -> None:
+    lines: list[Any] = []
+    for t in range(50):
+        lines += [_thread(t), *(_message(t, n, "hi") for n in range(100))]
+    path = _write(tmp_path / "many.jsonl", lines)
+    transfer_read.read(_write(tmp_path / "warm.jsonl", lines[:2]))
+    tracemalloc.start()
+    try:
+        plan = transfer_read.read(path)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert plan.count == len(lines)
+    assert kept / len(lines) < 1024, kept / len(lines)  # docs/import-export.md: "under 1 KB an object"
+
+
 def test_pages_newest_first_give_the_thread_order_even_within_a_second(tmp_path: Path) -> None:
     same = 1_700_000_100
     messages = [_message(0, n, f"m{n}", created_at=same if n >= 2 else None) for n in range(5)]
