@@ -20,7 +20,7 @@ from threads_api.domain.errors import NotFound
 from threads_api.domain.records import Page
 from threads_api.domain.vector_stores import FILE_STATUSES, ExpiresAfter, FileCounts, VectorStore
 from threads_api.store import dynamodb
-from threads_api.store.paging import query_page
+from threads_api.store.paging import order_page
 
 if TYPE_CHECKING:
     from threads_api.store.items import Item
@@ -198,18 +198,7 @@ def delete_store(project: str, store_id: str) -> None:
 def list_stores(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     cursor_id = after or before
     cursor = dynamodb.get_item(store_key(project, cursor_id)) if cursor_id else None
-    items, has_more, backwards = query_page(
-        cursor,
-        after,
-        before,
-        limit,
-        order,
-        sort_attr="ok",
-        key_condition="pk = :p",
-        IndexName="by_order",
-        ExpressionAttributeValues={":p": {"S": f"{PARTITION_PREFIX}{project}"}},
-        ConsistentRead=True,
-    )
+    items, has_more, backwards = order_page(cursor, f"{PARTITION_PREFIX}{project}", limit, order, after, before)
     return Page([store_from_item(item) for item in items], has_more, backwards)
 
 
