@@ -21,6 +21,7 @@ from threads_api.domain import uploads as rules
 from threads_api.domain.uploads import Claim, Upload
 from threads_api.store import dynamodb
 from threads_api.store.files import PARTITION_PREFIX, partition
+from threads_api.store.items import removed_item
 
 if TYPE_CHECKING:
     from threads_api.store.items import Item
@@ -75,7 +76,7 @@ def put_upload(project: str, upload: Upload) -> Upload:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        return upload_from_item(_old(exc, upload.id))
+        return upload_from_item(dynamodb.old_item(exc, errors.NotFound("upload", upload.id)))
     return upload
 
 
@@ -108,7 +109,7 @@ def add_part(project: str, upload_id: str, part_id: str, size: int, now: int) ->
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        upload = upload_from_item(_old(exc, upload_id))
+        upload = upload_from_item(dynamodb.old_item(exc, errors.NotFound("upload", upload_id)))
         if upload.status == rules.PENDING and now < upload.expires_at:
             raise rules.too_many_parts(upload_id) from exc
         raise rules.refusal(upload, "add parts to", now) from exc
@@ -206,7 +207,8 @@ def cancel(project: str, upload_id: str, now: int) -> Upload:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        raise rules.refusal(upload_from_item(_old(exc, upload_id)), "cancel", now) from exc
+        upload = upload_from_item(dynamodb.old_item(exc, errors.NotFound("upload", upload_id)))
+        raise rules.refusal(upload, "cancel", now) from exc
     return upload_from_item(response["Attributes"])
 
 
@@ -232,23 +234,14 @@ def _update_claim(project: str, upload_id: str, **params: Any) -> Upload:
     return upload_from_item(response["Attributes"])
 
 
-def _old(exc: ClientError, upload_id: str) -> Item:
-    """The item a failed condition returned (``ALL_OLD``); none: the upload is not there (404)."""
-    if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-        raise exc
-    item: Item | None = exc.response.get("Item")  # type: ignore[assignment]
-    if item is None:
-        raise errors.NotFound("upload", upload_id) from exc
-    return item
-
-
 def removed_upload(record: dict[str, Any]) -> tuple[str, str, list[str]] | None:
     """The (project, upload id, part ids) of a stream record of an upload's item removed (its TTL expired), or
     None for any other record."""
-    change = record.get("dynamodb") or {}
-    keys, old = change.get("Keys") or {}, change.get("OldImage") or {}
-    pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
-    if record.get("eventName") != "REMOVE" or not sk.startswith(UPLOAD_PREFIX) or "pending" not in old:
+    removed = removed_item(record)
+    if removed is None:
+        return None
+    pk, sk, old = removed
+    if not sk.startswith(UPLOAD_PREFIX) or "pending" not in old:
         return None
     parts = list((old.get("parts") or {}).get("M", {}))
     return pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(UPLOAD_PREFIX), parts

@@ -20,6 +20,7 @@ from threads_api.domain.errors import NotFound
 from threads_api.domain.records import Page
 from threads_api.domain.vector_stores import FILE_STATUSES, ExpiresAfter, FileCounts, VectorStore
 from threads_api.store import dynamodb
+from threads_api.store.items import removed_item
 from threads_api.store.paging import order_page
 
 if TYPE_CHECKING:
@@ -204,9 +205,8 @@ def list_stores(project: str, limit: int, order: str, after: str | None, before:
 
 def removed_store(record: dict[str, Any]) -> tuple[str, str] | None:
     """The (project, store id) of a stream record of a store's item removed, or None for any other record."""
-    change = record.get("dynamodb") or {}
-    old = change.get("OldImage") or {}
-    if record.get("eventName") != "REMOVE" or "vstore" not in old:
+    removed = removed_item(record)
+    if removed is None:
         return None
-    pk, sk = old["pk"]["S"], old["sk"]["S"]
-    return pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(STORE_PREFIX)
+    pk, sk, old = removed
+    return (pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(STORE_PREFIX)) if "vstore" in old else None
