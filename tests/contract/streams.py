@@ -10,7 +10,27 @@ from typing import Any
 from infra.ops.event_stream import REPLY_EVENTS, names, read_events, reply_text
 from tests.contract.schemas import assert_valid
 
-__all__ = ["REPLY_EVENTS", "assert_valid_events", "events", "names", "reply_text"]
+__all__ = ["REPLY_EVENTS", "SEARCHED_REPLY_EVENTS", "assert_valid_events", "events", "names", "reply_text"]
+
+# A run that searches (one file_search step, its call in a delta), then answers with one reply, as OpenAI streams
+# it: the reply's deltas left out (how many there are depends on when the stream looked).
+SEARCHED_REPLY_EVENTS = [
+    "thread.run.created",
+    "thread.run.queued",
+    "thread.run.in_progress",
+    "thread.run.step.created",
+    "thread.run.step.in_progress",
+    "thread.run.step.delta",
+    "thread.run.step.completed",
+    "thread.run.step.created",
+    "thread.run.step.in_progress",
+    "thread.message.created",
+    "thread.message.in_progress",
+    "thread.message.completed",
+    "thread.run.step.completed",
+    "thread.run.completed",
+    "done",
+]
 
 _SCHEMAS = [  # the first match applies
     (r"thread\.created", "ThreadObject"),
