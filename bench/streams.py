@@ -27,23 +27,10 @@ from typing import Any
 import httpx2 as httpx
 
 from bench import served
+from infra.ops import event_stream
 
 PACE = 0.02
-REPLY_ORDER = [
-    "thread.created",
-    "thread.run.created",
-    "thread.run.queued",
-    "thread.run.in_progress",
-    "thread.run.step.created",
-    "thread.run.step.in_progress",
-    "thread.message.created",
-    "thread.message.in_progress",
-    "thread.message.delta",
-    "thread.message.completed",
-    "thread.run.step.completed",
-    "thread.run.completed",
-    "done",
-]
+REPLY_ORDER = ["thread.created", *event_stream.REPLY_EVENTS]  # a create-thread-and-run's: the thread first
 
 
 def _stream(base_url: str, key: str, assistant_id: str, content: str) -> tuple[float, list[tuple[float, str, Any]]]:
@@ -53,17 +40,10 @@ def _stream(base_url: str, key: str, assistant_id: str, content: str) -> tuple[f
         "stream": True,
         "thread": {"messages": [{"role": "user", "content": content}]},
     }
-    got: list[tuple[float, str, Any]] = []
-    name = ""
     with httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {key}"}, timeout=300) as http:
         sent = time.monotonic()
         with http.stream("POST", "/threads/runs", json=body) as response:
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    data = line[6:]
-                    got.append((time.monotonic(), name, data if data == "[DONE]" else json.loads(data)))
+            got = [(time.monotonic(), name, data) for name, data in event_stream.read_events(response.iter_lines())]
     return sent, got
 
 
@@ -118,19 +98,12 @@ def _long_answer(base_url: str, key: str, seconds: float) -> dict[str, Any]:
     """An answer of ``seconds`` (a token every 0.5 s), streamed whole and in order."""
     words = [f"w{n}" for n in range(int(seconds / 0.5))]
     sent, got = _stream(base_url, key, _assistant(base_url, key), f"{' '.join(words)} [[pace:0.5]]")
-    names = [name for _, name, _ in got]
-    collapsed = [n for i, n in enumerate(names) if not (n == "thread.message.delta" and names[i - 1] == n)]
-    text = "".join(
-        part["text"]["value"]
-        for _, name, data in got
-        if name == "thread.message.delta"
-        for part in data["delta"]["content"]
-    )
+    stream = [(name, data) for _, name, data in got]
     return {
         "seconds": round(got[-1][0] - sent, 1),
         "events": len(got),
-        "whole": text == "echo: " + " ".join(words),
-        "in_order": collapsed == REPLY_ORDER,
+        "whole": event_stream.reply_text(stream) == "echo: " + " ".join(words),
+        "in_order": event_stream.names(stream) == REPLY_ORDER,
     }
 
 

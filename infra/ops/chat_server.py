@@ -14,8 +14,9 @@ Every request is recorded (``server.requests``: path, headers, JSON body) and va
 3. otherwise, the echo of the last user message, or of the tool results that end the conversation.
 
 What each marker does, and how an answer is written (streamed or not), is in ``infra/ops/chat_script.py`` and,
-for file_search, ``infra/ops/chat_search.py``; this module is the HTTP server, its record of requests and its
-holds.
+for file_search, ``infra/ops/chat_search.py``; the HTTP server and its record of requests are
+``infra/ops/scripted_http.py``'s (shared with the embeddings server); this module chooses the replies, writes
+them and keeps the holds.
 
 Run it alone: ``python -m infra.ops.chat_server --port 8001`` (from the repository's root), then
 ``make serve MODEL_BASE_URL=http://127.0.0.1:8001/v1``.
@@ -23,15 +24,12 @@ Run it alone: ``python -m infra.ops.chat_server --port 8001`` (from the reposito
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from infra.ops.chat_script import (
@@ -46,16 +44,9 @@ from infra.ops.chat_script import (
     tool_calls,
 )
 from infra.ops.chat_search import offered, search_reply
+from infra.ops.scripted_http import Recorded, ScriptedServer, run_alone, write_body
 
 __all__ = ["ChatServer", "Recorded", "Reply", "error", "slow", "text", "tool_calls"]
-
-
-@dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: Any
-    problems: list[str] = field(default_factory=list)  # why the body is not a valid CreateChatCompletionRequest
 
 
 @cache
@@ -67,7 +58,10 @@ def _validator() -> Any:
     return Draft202012Validator({**runs_document(), "$ref": "#/components/schemas/CreateChatCompletionRequest"})
 
 
-class ChatServer:
+class ChatServer(ScriptedServer[Reply]):
+    route = "/v1/chat/completions"
+    thread_name = "chat-server"
+
     def __init__(
         self,
         *replies: Reply,
@@ -76,8 +70,7 @@ class ChatServer:
         api_key: str | None = None,
         hold_seconds: float = 60.0,
     ) -> None:
-        self.requests: list[Recorded] = []
-        self.api_key = api_key  # when set, a request without "Authorization: Bearer <it>" is answered 401
+        super().__init__(host=host, port=port, api_key=api_key)
         self.hold_seconds = hold_seconds  # the longest a [[hold:NAME]] answer waits for its release
         self.written: list[tuple[float, str]] = []  # each streamed chunk as written: (time.monotonic(), JSON)
         self._gates: dict[str, threading.Event] = {}
@@ -85,9 +78,6 @@ class ChatServer:
         self._arrived = threading.Condition()
         self._script: deque[Reply] = deque(replies)
         self._errors_served: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._address = (host, port)
-        self._httpd: ThreadingHTTPServer | None = None
 
     def script(self, *replies: Reply) -> None:
         with self._lock:
@@ -111,116 +101,51 @@ class ChatServer:
             self._arrived.notify_all()
         gate.wait(self.hold_seconds)
 
-    @property
-    def url(self) -> str:
-        assert self._httpd is not None, "not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    @property
-    def invalid(self) -> list[Recorded]:
-        return [r for r in self.requests if r.problems]
-
-    def start(self) -> ChatServer:
-        _validator()  # loaded now (a second or two), not while a client's deadline runs
-        self._httpd = ThreadingHTTPServer(self._address, _handler(self))
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="chat-server", daemon=True).start()
-        return self
-
     def stop(self) -> None:
         with self._arrived:
             for gate in self._gates.values():
                 gate.set()  # nothing held outlives the server
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        super().stop()
 
-    def __enter__(self) -> ChatServer:
-        return self.start()
+    def validator(self) -> Any:
+        return _validator()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def refuse(self, status: int, message: str) -> Reply:
+        return error(status, message=message)
 
-    def receive(self, path: str, headers: dict[str, str], raw: bytes) -> Reply:
-        """Record a request and choose its reply."""
-        try:
-            body = json.loads(raw)
-            problems = [f"{'/'.join(map(str, e.path))}: {e.message[:200]}" for e in _validator().iter_errors(body)]
-        except ValueError:
-            body, problems = raw.decode("utf-8", "replace"), ["the body is not JSON"]
-        with self._lock:
-            self.requests.append(Recorded(path, headers, body, problems))
-            if path != "/v1/chat/completions":
-                return error(404, message=f"no route {path}")
-            if problems:
-                return error(400, message="invalid request: " + "; ".join(problems))
-            if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
-                return error(401, message="Incorrect API key provided.")
-            if self._script:
-                return self._script.popleft()
-            searched = search_reply(body["messages"], offered(body.get("tools")))  # file_search's markers first
-            return by_content(body["messages"], self._errors_served, searched)
+    def choose(self, body: Any) -> Reply:
+        if self._script:
+            return self._script.popleft()
+        searched = search_reply(body["messages"], offered(body.get("tools")))  # file_search's markers first
+        return by_content(body["messages"], self._errors_served, searched)
 
-
-def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = server.receive(self.path, headers, raw)
-            time.sleep(reply.delay)
-            if reply.hold is not None:
-                server.hold(reply.hold)
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout)
-                self._send(reply, json.loads(raw) if reply.status == 200 and reply.raw is None else {})
-
-        def do_GET(self) -> None:
-            self._send(error(404, message=f"no route {self.path}"), {})
-
-        def _send(self, reply: Reply, body: dict[str, Any]) -> None:
-            if reply.status != 200 or reply.raw is not None:
-                retry_after = {} if reply.retry_after is None else {"Retry-After": reply.retry_after}
-                self._body(reply.status, error_body(reply), retry_after)
-                return
-            if not body.get("stream"):
-                self._body(200, json.dumps(completion(reply, body)).encode(), {})
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            for n, event in enumerate([*map(json.dumps, chunks(reply, body)), "[DONE]"]):
-                if n and reply.pace:
-                    time.sleep(reply.pace)
-                self.wfile.write(f"data: {event}\n\n".encode())
-                self.wfile.flush()
-                server.written.append((time.monotonic(), event))
-
-        def _body(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-            pass  # quiet: tests read server.requests instead
-
-    return Handler
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="A fake OpenAI-compatible Chat Completions server (echo and markers).")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    options = parser.parse_args()
-    server = ChatServer(host=options.host, port=options.port).start()
-    print(f"fake chat server: MODEL_BASE_URL={server.url}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    def send(self, to: BaseHTTPRequestHandler, reply: Reply, raw: bytes) -> None:
+        time.sleep(reply.delay)
+        if reply.hold is not None:
+            self.hold(reply.hold)
+        if reply.status != 200 or reply.raw is not None:
+            retry_after = {} if reply.retry_after is None else {"Retry-After": reply.retry_after}
+            write_body(to, reply.status, error_body(reply), retry_after)
+            return
+        body = json.loads(raw)
+        if not body.get("stream"):
+            write_body(to, 200, json.dumps(completion(reply, body)).encode(), {})
+            return
+        to.send_response(200)
+        to.send_header("Content-Type", "text/event-stream")
+        to.end_headers()
+        for n, event in enumerate([*map(json.dumps, chunks(reply, body)), "[DONE]"]):
+            if n and reply.pace:
+                time.sleep(reply.pace)
+            to.wfile.write(f"data: {event}\n\n".encode())
+            to.wfile.flush()
+            self.written.append((time.monotonic(), event))
 
 
 if __name__ == "__main__":
-    main()
+    run_alone(
+        ChatServer,
+        description="A fake OpenAI-compatible Chat Completions server (echo and markers).",
+        port=8001,
+        announce="fake chat server: MODEL_BASE_URL",
+    )

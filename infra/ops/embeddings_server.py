@@ -18,28 +18,28 @@ text (removed before it is embedded) script failures, for the whole request:
 ``answer_dimensions`` answers vectors of that size whatever was asked (a model misconfigured), ``reverse``
 lists ``data`` last index first (OpenAI lists it in order; a client goes by ``index``). Usage counts words.
 
+The HTTP server, its record of requests and the refusals it shares with the chat server are
+``infra/ops/scripted_http.py``'s; this module chooses and writes the answers.
+
 Run it alone: ``python -m infra.ops.embeddings_server --port 8002`` (from the repository's root), then
 ``make serve EMBEDDINGS_PROVIDER=openai EMBEDDINGS_BASE_URL=http://127.0.0.1:8002/v1``.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import re
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from infra.ops.chat_server import Recorded
+from infra.ops.scripted_http import Recorded, ScriptedServer, run_alone, write_body
 
 __all__ = ["EmbeddingsServer", "Recorded"]
 
@@ -83,7 +83,10 @@ def _lexical() -> Callable[[str, int], list[float]]:
     return vector
 
 
-class EmbeddingsServer:
+class EmbeddingsServer(ScriptedServer[Answer]):
+    route = "/v1/embeddings"
+    thread_name = "embeddings-server"
+
     def __init__(
         self,
         *,
@@ -93,61 +96,30 @@ class EmbeddingsServer:
         answer_dimensions: int | None = None,
         reverse: bool = False,
     ) -> None:
-        self.requests: list[Recorded] = []
-        self.api_key = api_key  # when set, a request without "Authorization: Bearer <it>" is answered 401
+        super().__init__(host=host, port=port, api_key=api_key)
         self.answer_dimensions = answer_dimensions
         self.reverse = reverse
         self._errors_served: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._address = (host, port)
-        self._httpd: ThreadingHTTPServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self._httpd is not None, "not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+    def start(self) -> Self:
+        _lexical()  # loaded now, not while a client's deadline runs
+        return super().start()
 
-    @property
-    def invalid(self) -> list[Recorded]:
-        return [r for r in self.requests if r.problems]
+    def validator(self) -> Any:
+        return _validator()
 
-    def start(self) -> EmbeddingsServer:
-        _validator(), _lexical()  # loaded now, not while a client's deadline runs
-        self._httpd = ThreadingHTTPServer(self._address, _handler(self))
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="embeddings-server", daemon=True).start()
-        return self
+    def problems(self, body: Any) -> list[str]:
+        return super().problems(body) or _refused(body)
 
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+    def refuse(self, status: int, message: str) -> Answer:
+        return _error(status, message)
 
-    def __enter__(self) -> EmbeddingsServer:
-        return self.start()
+    def send(self, to: BaseHTTPRequestHandler, reply: Answer, raw: bytes) -> None:
+        time.sleep(reply.delay)
+        retry_after = {} if reply.retry_after is None else {"Retry-After": reply.retry_after}
+        write_body(to, reply.status, json.dumps(reply.body).encode(), retry_after)
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def receive(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
-        """Record a request and choose its answer."""
-        try:
-            body = json.loads(raw)
-            problems = [f"{'/'.join(map(str, e.path))}: {e.message[:200]}" for e in _validator().iter_errors(body)]
-            problems = problems or _refused(body)
-        except ValueError:
-            body, problems = raw.decode("utf-8", "replace"), ["the body is not JSON"]
-        with self._lock:
-            self.requests.append(Recorded(path, headers, body, problems))
-            if path != "/v1/embeddings":
-                return _error(404, f"no route {path}")
-            if problems:
-                return _error(400, "invalid request: " + "; ".join(problems))
-            if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
-                return _error(401, "Incorrect API key provided.")
-            return self._answer(body)
-
-    def _answer(self, body: dict[str, Any]) -> Answer:
+    def choose(self, body: Any) -> Answer:
         texts = _texts(body["input"])
         delay = 0.0
         for text in texts:
@@ -201,47 +173,10 @@ def _vector(text: str, size: int) -> list[float]:
     return [1.0] if size == 1 else _lexical()(text, size)  # lexical vectors have at least 2 dimensions
 
 
-def _handler(server: EmbeddingsServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = server.receive(self.path, headers, raw)
-            time.sleep(answer.delay)
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout)
-                self._send(answer)
-
-        def do_GET(self) -> None:
-            self._send(_error(404, f"no route {self.path}"))
-
-        def _send(self, answer: Answer) -> None:
-            payload = json.dumps(answer.body).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            if answer.retry_after is not None:
-                self.send_header("Retry-After", answer.retry_after)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-            pass  # quiet: tests read server.requests instead
-
-    return Handler
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="A fake OpenAI-compatible embeddings server (lexical vectors).")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8002)
-    options = parser.parse_args()
-    server = EmbeddingsServer(host=options.host, port=options.port).start()
-    print(f"fake embeddings server: EMBEDDINGS_BASE_URL={server.url}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
-
-
 if __name__ == "__main__":
-    main()
+    run_alone(
+        EmbeddingsServer,
+        description="A fake OpenAI-compatible embeddings server (lexical vectors).",
+        port=8002,
+        announce="fake embeddings server: EMBEDDINGS_BASE_URL",
+    )

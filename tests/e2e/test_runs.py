@@ -97,7 +97,9 @@ class Collector(AssistantEventHandler):
         self.text += delta.value or ""
 
 
-def test_streaming_with_an_event_handler_and_submit_tool_outputs_stream(sdk: Any) -> None:
+def test_streaming_with_an_event_handler(sdk: Any) -> None:
+    """A run streamed to the SDK's event handler (a tool round streamed, submit_tool_outputs_stream, is
+    tests/e2e/test_streaming.py's)."""
     client = sdk()
     assistant = _assistant(client)
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "Stream me"}])
@@ -109,27 +111,6 @@ def test_streaming_with_an_event_handler_and_submit_tool_outputs_stream(sdk: Any
     assert handler.events[-1] == "thread.run.completed"
     assert handler.current_run is not None
     assert handler.current_run.status == "completed"
-
-    client.beta.threads.messages.create(thread.id, role="user", content='[[tool:get_weather {"city": "Oslo"}]]')
-    first = Collector()
-    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id, event_handler=first) as s:
-        s.until_done()
-    run = first.current_run
-    assert run is not None
-    assert run.status == "requires_action"
-    assert first.events[-1] == "thread.run.requires_action"
-    assert run.required_action is not None
-    call = run.required_action.submit_tool_outputs.tool_calls[0]
-    second = Collector()
-    with client.beta.threads.runs.submit_tool_outputs_stream(
-        thread_id=thread.id,
-        run_id=run.id,
-        tool_outputs=[{"tool_call_id": call.id, "output": "-3C"}],
-        event_handler=second,
-    ) as s:
-        s.until_done()
-    assert second.text == "tool said: -3C"
-    assert second.events[-1] == "thread.run.completed"
 
 
 def test_create_thread_and_run_then_poll(sdk: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.streams import assert_valid_events, events, names, reply_text
+from tests.contract.streams import SEARCHED_REPLY_EVENTS, assert_valid_events, events, names, reply_text
 from tests.handlers.conftest import Api
 from tests.handlers.file_search_support import Library, library, reply, search_call, searcher, thread
 from tests.handlers.runs_support import Model, Runs, model, runs
@@ -19,23 +19,6 @@ __all__ = ["ingestion", "library", "model", "runs", "searcher"]  # fixtures
 
 INCLUDE = "include[]=step_details.tool_calls[*].file_search.results[*].content"
 CITED = "It covers the compressor 【0:0†warranty terms.txt】, not the filter 【0:7†nowhere】."
-ORDER = [
-    "thread.run.created",
-    "thread.run.queued",
-    "thread.run.in_progress",
-    "thread.run.step.created",
-    "thread.run.step.in_progress",
-    "thread.run.step.delta",
-    "thread.run.step.completed",
-    "thread.run.step.created",
-    "thread.run.step.in_progress",
-    "thread.message.created",
-    "thread.message.in_progress",
-    "thread.message.completed",
-    "thread.run.step.completed",
-    "thread.run.completed",
-    "done",
-]
 
 
 def _streamed(api: Api, model: Model, assistant: dict[str, Any], query: str = "") -> tuple[str, list[Any]]:
@@ -49,7 +32,7 @@ def _streamed(api: Api, model: Model, assistant: dict[str, Any], query: str = ""
 def _check(api: Api, thread_id: str, stream: list[Any]) -> dict[str, Any]:
     """The stream against the run as stored: its order, its schemas, its text and annotations; the search
     step's end event."""
-    assert [n for n in names(stream) if n != "thread.message.delta"] == ORDER
+    assert [n for n in names(stream) if n != "thread.message.delta"] == SEARCHED_REPLY_EVENTS
     assert_valid_events(stream)
     assert reply_text(stream) == CITED
     search = next(d for n, d in stream if n == "thread.run.step.completed" and d["type"] == "tool_calls")

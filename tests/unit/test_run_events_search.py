@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.streams import assert_valid_events, reply_text
+from tests.contract.streams import SEARCHED_REPLY_EVENTS, assert_valid_events, reply_text
 from tests.unit.test_run_events import _parsed
 from tests.unit.test_run_lifecycle import NOW, _assistant, _body
 from threads_api import store
@@ -72,21 +72,7 @@ def test_a_searched_run_streams_its_search_step_then_its_cited_reply(
 ) -> None:
     stream = _searched_stream(working, monkeypatch, events.Follower("p", working))
     names = [name for name, _ in stream if name != "thread.message.delta"]
-    assert names == [
-        "thread.run.in_progress",
-        "thread.run.step.created",
-        "thread.run.step.in_progress",
-        "thread.run.step.delta",
-        "thread.run.step.completed",
-        "thread.run.step.created",
-        "thread.run.step.in_progress",
-        "thread.message.created",
-        "thread.message.in_progress",
-        "thread.message.completed",
-        "thread.run.step.completed",
-        "thread.run.completed",
-        "done",
-    ]
+    assert names == SEARCHED_REPLY_EVENTS[2:]  # its follower starts at a run in progress: no created, no queued
     assert_valid_events(stream)
     created, delta, completed = stream[1][1], stream[3][1], stream[4][1]
     assert created["step_details"] == {"type": "tool_calls", "tool_calls": []}

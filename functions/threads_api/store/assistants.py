@@ -24,7 +24,7 @@ from threads_api.domain.errors import InProgress, NotFound
 from threads_api.domain.records import Assistant, JsonObject, Page
 from threads_api.store import dynamodb
 from threads_api.store.items import dumps, utf8
-from threads_api.store.paging import query_page
+from threads_api.store.paging import order_page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
@@ -211,15 +211,8 @@ def delete_assistant(project: str, assistant_id: str) -> None:
 def list_assistants(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     """A project's assistants from the ``by_order`` index: cost follows the page, not the project."""
     cursor = after or before
-    items, has_more, backwards = query_page(
-        dynamodb.get_item(assistant_key(project, cursor)) if cursor else None,
-        after,
-        before,
-        limit,
-        order,
-        sort_attr="ok",
-        key_condition="pk = :p",
-        IndexName="by_order",
-        ExpressionAttributeValues={":p": {"S": partition(project)}},
+    cursor_item = dynamodb.get_item(assistant_key(project, cursor)) if cursor else None
+    items, has_more, backwards = order_page(
+        cursor_item, partition(project), limit, order, after, before, consistent=False
     )
     return Page([assistant_from_item(item) for item in items], has_more, backwards)

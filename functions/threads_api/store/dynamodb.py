@@ -100,6 +100,18 @@ def write_existing(operation: str, kind: str, object_id: str, **kwargs: Any) -> 
         raise
 
 
+def old_item(exc: ClientError, missing: Exception) -> Item:
+    """The item a write's failed condition returned (``ReturnValuesOnConditionCheckFailure="ALL_OLD"``): how
+    the caller finds what is there without a read. None there (deleted since, or never written) raises
+    ``missing``; any other error is raised as it is."""
+    if error_code(exc) != "ConditionalCheckFailedException":
+        raise exc
+    item: Item | None = exc.response.get("Item")  # type: ignore[assignment]
+    if item is None:
+        raise missing from exc
+    return item
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 

@@ -23,6 +23,7 @@ from threads_api.domain import clock, ids
 from threads_api.domain.errors import InProgress, NotFound
 from threads_api.domain.records import File, Page
 from threads_api.store import dynamodb
+from threads_api.store.items import removed_item
 from threads_api.store.paging import query_page
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def put_pending(project: str, file: File) -> File | None:
         )
         return None
     except ClientError as exc:
-        existing = _existing(exc, file.id)
+        existing = dynamodb.old_item(exc, InProgress(file.id))  # none there: written and deleted since
         return None if "pending" in existing else file_from_item(existing)
 
 
@@ -111,18 +112,8 @@ def mark_processed(project: str, file_id: str) -> File:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        return file_from_item(_existing(exc, file_id))
+        return file_from_item(dynamodb.old_item(exc, InProgress(file_id)))
     return file_from_item(response["Attributes"])
-
-
-def _existing(exc: ClientError, file_id: str) -> Item:
-    """The item a failed condition returned (``ALL_OLD``); none is ``InProgress`` (written and deleted since)."""
-    if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-        raise exc
-    item: Item | None = exc.response.get("Item")  # type: ignore[assignment]
-    if item is None:
-        raise InProgress(file_id) from exc
-    return item
 
 
 def find_item(project: str, file_id: str) -> Item | None:
@@ -187,11 +178,10 @@ def list_files(project: str, purpose: str | None, limit: int, order: str, after:
 def removed_pending(record: dict[str, Any]) -> tuple[str, str] | None:
     """The (project, file id) of a stream record of a pending file's item removed (its TTL expired, so its
     upload never finished), or None for any other record."""
-    change = record.get("dynamodb") or {}
-    keys, old = change.get("Keys") or {}, change.get("OldImage") or {}
-    pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
-    if record.get("eventName") != "REMOVE" or "pending" not in old:
+    removed = removed_item(record)
+    if removed is None:
         return None
-    if not (pk.startswith(PARTITION_PREFIX) and sk.startswith(FILE_PREFIX)):
+    pk, sk, old = removed
+    if "pending" not in old or not (pk.startswith(PARTITION_PREFIX) and sk.startswith(FILE_PREFIX)):
         return None
     return pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(FILE_PREFIX)

@@ -36,6 +36,16 @@ THREAD_SK = "thread"
 MESSAGE_PREFIX = "msg#"
 
 
+def removed_item(record: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+    """The (pk, sk, old image) of a stream record of an item removed (a delete, or its TTL expired), or None for
+    any other record: what each cleanup reads first to tell whether the item was one of its own."""
+    if record.get("eventName") != "REMOVE":
+        return None
+    change = record.get("dynamodb") or {}
+    keys = change.get("Keys") or {}
+    return keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", ""), change.get("OldImage") or {}
+
+
 def utf8(value: Any) -> bytes:
     """The compact JSON of ``value`` as UTF-8; text with a lone surrogate is refused here, before any write."""
     try:

@@ -94,9 +94,18 @@ def thread_page(  # noqa: PLR0913 - OpenAI's list parameters (limit, order, afte
 
 
 def order_page(
-    cursor: Item | None, partition: str, limit: int, order: str, after: str | None, before: str | None
+    cursor: Item | None,
+    partition: str,
+    limit: int,
+    order: str,
+    after: str | None,
+    before: str | None,
+    *,
+    consistent: bool = True,
 ) -> tuple[list[Item], bool, bool]:
-    """``thread_page``'s Query, past ``cursor`` (the item ``after`` or ``before`` names: its ``ok``)."""
+    """A page of ``partition``'s items in ``by_order`` order (a thread's messages or runs: ``thread_page``; a
+    project's assistants or vector stores), past ``cursor`` (the item ``after`` or ``before`` names: its
+    ``ok``). A strongly consistent Query unless not ``consistent``."""
     return query_page(
         cursor,
         after,
@@ -107,7 +116,7 @@ def order_page(
         key_condition="pk = :t",
         IndexName="by_order",
         ExpressionAttributeValues={":t": {"S": partition}},
-        ConsistentRead=True,  # a local index reads strongly: what was just written is listed
+        ConsistentRead=consistent,  # a local index reads strongly: what was just written is listed
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from threads_api import store
 from threads_api.observability import logger, metrics
-from threads_api.store.items import THREAD_SK, part_key
+from threads_api.store.items import THREAD_SK, part_key, removed_item
 from threads_api.store.paging import every_page
 
 
@@ -39,18 +39,16 @@ def delete_message_parts(thread_id: str, message_id: str, parts: int) -> None:
 def after_removal(record: dict[str, Any]) -> None:
     """What a stream record of a REMOVE leaves to clean: a thread's partition, or a large message's parts
     (anything else is nothing to do). Idempotent: Lambda retries a failed record."""
-    if record.get("eventName") != "REMOVE":
+    removed = removed_item(record)
+    if removed is None:
         return
-    change = record.get("dynamodb") or {}
-    keys = change.get("Keys") or {}
-    thread_id, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
+    thread_id, sk, old = removed
     if sk == THREAD_SK:
-        removed = purge_thread(thread_id)
-        metrics.add_metric(name="ItemsPurged", unit="Count", value=removed)
-        logger.info("thread purged", extra={"thread_id": thread_id, "items": removed})
-    elif sk.startswith("msg#") and "parts" in (change.get("OldImage") or {}):
-        parts = int(change["OldImage"]["parts"]["N"])
-        delete_message_parts(thread_id, sk[4:], parts)
+        purged = purge_thread(thread_id)
+        metrics.add_metric(name="ItemsPurged", unit="Count", value=purged)
+        logger.info("thread purged", extra={"thread_id": thread_id, "items": purged})
+    elif sk.startswith("msg#") and "parts" in old:
+        delete_message_parts(thread_id, sk[4:], int(old["parts"]["N"]))
 
 
 def after_removals(

@@ -21,6 +21,7 @@ from threads_api.domain import uploads as rules
 from threads_api.domain.uploads import Claim, Upload
 from threads_api.store import dynamodb
 from threads_api.store.files import PARTITION_PREFIX, partition
+from threads_api.store.items import removed_item
 
 if TYPE_CHECKING:
     from threads_api.store.items import Item
@@ -75,7 +76,7 @@ def put_upload(project: str, upload: Upload) -> Upload:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        return upload_from_item(_old(exc, upload.id))
+        return upload_from_item(dynamodb.old_item(exc, errors.NotFound("upload", upload.id)))
     return upload
 
 
@@ -108,7 +109,7 @@ def add_part(project: str, upload_id: str, part_id: str, size: int, now: int) ->
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        upload = upload_from_item(_old(exc, upload_id))
+        upload = upload_from_item(dynamodb.old_item(exc, errors.NotFound("upload", upload_id)))
         if upload.status == rules.PENDING and now < upload.expires_at:
             raise rules.too_many_parts(upload_id) from exc
         raise rules.refusal(upload, "add parts to", now) from exc
@@ -116,18 +117,14 @@ def add_part(project: str, upload_id: str, part_id: str, size: int, now: int) ->
 
 def drop_part(project: str, upload_id: str, part_id: str) -> None:
     """Forget a part whose bytes could not be stored (on a pending upload; otherwise nothing changes)."""
-    try:
-        dynamodb.call(
-            "update_item",
-            Key=upload_key(project, upload_id),
-            UpdateExpression="REMOVE #parts.#part",
-            ConditionExpression="#status = :pending",
-            ExpressionAttributeNames={**NAMES, "#part": part_id},
-            ExpressionAttributeValues={":pending": {"S": rules.PENDING}},
-        )
-    except ClientError as exc:
-        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-            raise
+    _update(
+        project,
+        upload_id,
+        UpdateExpression="REMOVE #parts.#part",
+        ConditionExpression="#status = :pending",
+        ExpressionAttributeNames={**NAMES, "#part": part_id},
+        ExpressionAttributeValues={":pending": {"S": rules.PENDING}},
+    )
 
 
 def claim(project: str, upload: Upload, part_ids: list[str], md5: str | None, file_id: str, now_ms: int) -> Upload:
@@ -153,68 +150,43 @@ def claim(project: str, upload: Upload, part_ids: list[str], md5: str | None, fi
         sets.append("claim_md5 = :md5")
         values[":md5"] = {"S": md5}
     update = "SET " + ", ".join(sets) + (" REMOVE claim_md5" if md5 is None else "")
-    try:
-        response = dynamodb.call(
-            "update_item",
-            Key=upload_key(project, upload.id),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as exc:
-        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        raise errors.Busy(f"Upload {upload.id} changed while it was being completed: retry.", 1) from exc
-    return upload_from_item(response["Attributes"])
+    return _update_claim(
+        project, upload.id, UpdateExpression=update, ConditionExpression=condition, ExpressionAttributeValues=values
+    )
 
 
 def release(project: str, upload: Upload) -> None:
     """Give a claim back (a completion that failed where its run could see it: its md5, S3): the upload is
     pending again, with its own expiry as its TTL, and the same request may complete it at once."""
     assert upload.claim is not None
-    try:
-        dynamodb.call(
-            "update_item",
-            Key=upload_key(project, upload.id),
-            UpdateExpression="SET #status = :pending, expires_at = :exp REMOVE file_id, claim_ids, claim_md5, claim_at",
-            ConditionExpression="#status = :completing AND claim_at = :at",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":pending": {"S": rules.PENDING},
-                ":completing": {"S": rules.COMPLETING},
-                ":exp": {"N": str(upload.expires_at)},
-                ":at": {"N": str(upload.claim.at_ms)},
-            },
-        )
-    except ClientError as exc:
-        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-            raise
+    _update(
+        project,
+        upload.id,
+        UpdateExpression="SET #status = :pending, expires_at = :exp REMOVE file_id, claim_ids, claim_md5, claim_at",
+        ConditionExpression="#status = :completing AND claim_at = :at",
+        ExpressionAttributeValues={
+            ":pending": {"S": rules.PENDING},
+            ":completing": {"S": rules.COMPLETING},
+            ":exp": {"N": str(upload.expires_at)},
+            ":at": {"N": str(upload.claim.at_ms)},
+        },
+    )
 
 
 def mark_completed(project: str, upload: Upload) -> Upload:
     """The claimed upload completed (its file stored and shown); a run that took over and finished first is the
     same completion (the same file)."""
-    try:
-        response = dynamodb.call(
-            "update_item",
-            Key=upload_key(project, upload.id),
-            UpdateExpression="SET #status = :completed",
-            ConditionExpression="#status IN (:completing, :completed) AND file_id = :file",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":completing": {"S": rules.COMPLETING},
-                ":completed": {"S": rules.COMPLETED},
-                ":file": {"S": upload.file_id or ""},
-            },
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as exc:
-        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        raise errors.Busy(f"Upload {upload.id} changed while it was being completed: retry.", 1) from exc
-    return upload_from_item(response["Attributes"])
+    return _update_claim(
+        project,
+        upload.id,
+        UpdateExpression="SET #status = :completed",
+        ConditionExpression="#status IN (:completing, :completed) AND file_id = :file",
+        ExpressionAttributeValues={
+            ":completing": {"S": rules.COMPLETING},
+            ":completed": {"S": rules.COMPLETED},
+            ":file": {"S": upload.file_id or ""},
+        },
+    )
 
 
 def cancel(project: str, upload_id: str, now: int) -> Upload:
@@ -235,27 +207,41 @@ def cancel(project: str, upload_id: str, now: int) -> Upload:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        raise rules.refusal(upload_from_item(_old(exc, upload_id)), "cancel", now) from exc
+        upload = upload_from_item(dynamodb.old_item(exc, errors.NotFound("upload", upload_id)))
+        raise rules.refusal(upload, "cancel", now) from exc
     return upload_from_item(response["Attributes"])
 
 
-def _old(exc: ClientError, upload_id: str) -> Item:
-    """The item a failed condition returned (``ALL_OLD``); none: the upload is not there (404)."""
-    if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
-        raise exc
-    item: Item | None = exc.response.get("Item")  # type: ignore[assignment]
-    if item is None:
-        raise errors.NotFound("upload", upload_id) from exc
-    return item
+def _update(project: str, upload_id: str, **params: Any) -> Any:
+    """One conditional update of an upload's item (``#status`` named unless ``params`` name others): DynamoDB's
+    answer, or None when the condition failed (the upload is not as its caller read it). Any other error is
+    raised."""
+    params.setdefault("ExpressionAttributeNames", {"#status": "status"})
+    try:
+        return dynamodb.call("update_item", Key=upload_key(project, upload_id), **params)
+    except ClientError as exc:
+        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return None
+
+
+def _update_claim(project: str, upload_id: str, **params: Any) -> Upload:
+    """A completion's conditional update of its claim: the upload as it left it. A failed condition (another run
+    changed the upload since this one read it) is ``Busy``: the client asks again, and that run reads it anew."""
+    response = _update(project, upload_id, ReturnValues="ALL_NEW", **params)
+    if response is None:
+        raise errors.Busy(f"Upload {upload_id} changed while it was being completed: retry.", 1)
+    return upload_from_item(response["Attributes"])
 
 
 def removed_upload(record: dict[str, Any]) -> tuple[str, str, list[str]] | None:
     """The (project, upload id, part ids) of a stream record of an upload's item removed (its TTL expired), or
     None for any other record."""
-    change = record.get("dynamodb") or {}
-    keys, old = change.get("Keys") or {}, change.get("OldImage") or {}
-    pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
-    if record.get("eventName") != "REMOVE" or not sk.startswith(UPLOAD_PREFIX) or "pending" not in old:
+    removed = removed_item(record)
+    if removed is None:
+        return None
+    pk, sk, old = removed
+    if not sk.startswith(UPLOAD_PREFIX) or "pending" not in old:
         return None
     parts = list((old.get("parts") or {}).get("M", {}))
     return pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(UPLOAD_PREFIX), parts

@@ -20,7 +20,8 @@ from threads_api.domain.errors import NotFound
 from threads_api.domain.records import Page
 from threads_api.domain.vector_stores import FILE_STATUSES, ExpiresAfter, FileCounts, VectorStore
 from threads_api.store import dynamodb
-from threads_api.store.paging import query_page
+from threads_api.store.items import removed_item
+from threads_api.store.paging import order_page
 
 if TYPE_CHECKING:
     from threads_api.store.items import Item
@@ -198,26 +199,14 @@ def delete_store(project: str, store_id: str) -> None:
 def list_stores(project: str, limit: int, order: str, after: str | None, before: str | None) -> Page:
     cursor_id = after or before
     cursor = dynamodb.get_item(store_key(project, cursor_id)) if cursor_id else None
-    items, has_more, backwards = query_page(
-        cursor,
-        after,
-        before,
-        limit,
-        order,
-        sort_attr="ok",
-        key_condition="pk = :p",
-        IndexName="by_order",
-        ExpressionAttributeValues={":p": {"S": f"{PARTITION_PREFIX}{project}"}},
-        ConsistentRead=True,
-    )
+    items, has_more, backwards = order_page(cursor, f"{PARTITION_PREFIX}{project}", limit, order, after, before)
     return Page([store_from_item(item) for item in items], has_more, backwards)
 
 
 def removed_store(record: dict[str, Any]) -> tuple[str, str] | None:
     """The (project, store id) of a stream record of a store's item removed, or None for any other record."""
-    change = record.get("dynamodb") or {}
-    old = change.get("OldImage") or {}
-    if record.get("eventName") != "REMOVE" or "vstore" not in old:
+    removed = removed_item(record)
+    if removed is None:
         return None
-    pk, sk = old["pk"]["S"], old["sk"]["S"]
-    return pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(STORE_PREFIX)
+    pk, sk, old = removed
+    return (pk.removeprefix(PARTITION_PREFIX), sk.removeprefix(STORE_PREFIX)) if "vstore" in old else None
