@@ -212,7 +212,5 @@ def list_assistants(project: str, limit: int, order: str, after: str | None, bef
     """A project's assistants from the ``by_order`` index: cost follows the page, not the project."""
     cursor = after or before
     cursor_item = dynamodb.get_item(assistant_key(project, cursor)) if cursor else None
-    items, has_more, backwards = order_page(
-        cursor_item, partition(project), limit, order, after, before, consistent=False
-    )
+    items, has_more, backwards = order_page(cursor_item, partition(project), limit, order, after, before)
     return Page([assistant_from_item(item) for item in items], has_more, backwards)

@@ -100,12 +100,10 @@ def order_page(
     order: str,
     after: str | None,
     before: str | None,
-    *,
-    consistent: bool = True,
 ) -> tuple[list[Item], bool, bool]:
     """A page of ``partition``'s items in ``by_order`` order (a thread's messages or runs: ``thread_page``; a
     project's assistants or vector stores), past ``cursor`` (the item ``after`` or ``before`` names: its
-    ``ok``). A strongly consistent Query unless not ``consistent``."""
+    ``ok``). A strongly consistent Query: what was just written is listed (an assistant created, then listed)."""
     return query_page(
         cursor,
         after,
@@ -116,7 +114,7 @@ def order_page(
         key_condition="pk = :t",
         IndexName="by_order",
         ExpressionAttributeValues={":t": {"S": partition}},
-        ConsistentRead=consistent,  # a local index reads strongly: what was just written is listed
+        ConsistentRead=True,  # a local index reads strongly: what was just written is listed
     )
 
 
