@@ -52,12 +52,14 @@ def _throughput(t: Any) -> str:
             table(header, rows),
             "The requests are each HTTP request the store's client sent (botocore's `before-send`, so a retry "
             "would count), and the wait is from each request's sending to its answer read: moto's work and the "
-            "loopback, botocore's building and parsing being the command's. The import reads each object by "
-            "its id (`GetItem`) and writes a thread with its messages in one `TransactWriteItems` (one whose "
-            "items pass a transaction's 100 items or 4 MB goes in stages: a hidden thread item, "
-            "`BatchWriteItem`s of 25, an `UpdateItem`), an assistant in a `PutItem`. Run again, it reads each "
-            "thread's messages (a `Query`, a page of up to 1 MB) to compare them. The export reads a page of "
-            "threads, then each thread's messages a page at a time (`Query`).",
+            "loopback, botocore's building and parsing being the command's. The import writes each thread with "
+            "its messages as new, in one `TransactWriteItems` whose condition refuses an id already taken (one "
+            "whose items pass a transaction's 100 items or 4 MB goes in stages: a hidden thread item, "
+            "`BatchWriteItem`s of 25, an `UpdateItem`), and an assistant in a `PutItem` after reading its id "
+            "(`GetItem`). Run again, each thread's write is refused by its condition, and only then is the "
+            "thread read (`GetItem`) with its messages (a `Query`, a page of up to 1 MB) to compare them. The "
+            "export reads the project's threads 100 at a time, then each thread's messages a page at a time "
+            "(`Query`).",
             f"The wait is {_waited(t)}. Moto answers a `Query` of an index (`by_order`, `by_owner`) by reading "
             "every item of the table, so each query costs in proportion to the table (here the file's items "
             "alone), where DynamoDB reads the thread's partition only, single-digit milliseconds a request in "
@@ -100,15 +102,15 @@ def _memory(sizes: list[Any]) -> str:
         grew = {kind: large[f"{kind}_peak_mib"] / max(small[f"{kind}_peak_mib"], 0.1) for kind in ("import", "export")}
         text += (
             f" From {small['messages']:,} to {large['messages']:,} messages ({size:g}× the file), the import's "
-            f"peak grew {grew['import']:.1f}× ({_growth(grew['import'], size)}: "
-            f"{large['import_peak_mib'] / large['file_mb']:.1f} MiB a MB of file), the export's "
-            f"{grew['export']:.1f}× ({_growth(grew['export'], size)})."
+            f"peak grew {grew['import']:.1f}× ({_growth(grew['import'], size)}: the check keeps under 1 KB of "
+            "each object, whatever its size, and the writing one thread at a time; here a message is about "
+            f"1 KB of file), the export's {grew['export']:.1f}× ({_growth(grew['export'], size)})."
         )
     header = ["messages", "threads", "file MB", "import peak MiB", "export peak MiB"]
     export = (
-        "The export holds one page of a query at a time: a thread's messages, and, while it reads each "
-        "thread's, the page of the project's threads (up to 1 MB of items, a few thousand threads): its peak "
-        "follows the number of threads, up to a page, and not the messages."
+        "The export holds one page of a query at a time: a thread's messages (and at most 2 MB of large "
+        "messages' bodies), and, while it reads each thread's, the page of the project's threads (100): its "
+        "peak follows neither the number of messages nor that of threads."
     )
     return "\n\n".join([text, table(header, rows), export])
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from infra.ops import cli_errors
 from infra.ops.cli_errors import CliError, usage
-from infra.ops.key_target import ROOT, Target, named, resolve
+from infra.ops.key_target import Target, functions_importable, named, resolve
 
 PROJECT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -47,7 +47,7 @@ def _key(value: str | None) -> str:
 
 def _store() -> Any:
     """``threads_api`` (auth, store), imported once the environment names the table."""
-    sys.path.insert(0, str(ROOT / "functions"))
+    functions_importable()
     from threads_api import auth, store
 
     return auth, store

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
 
 # As infra.local.serve computes it, without importing serve (and the embedded DynamoDB's dependencies).
 ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = str(ROOT / "functions")
+
+
+def functions_importable() -> None:
+    """``threads_api`` importable: the functions' folder on ``sys.path``, once (a command asks per object)."""
+    if FUNCTIONS not in sys.path:
+        sys.path.insert(0, FUNCTIONS)
+
+
 ELSEWHERE = "or use STACK=<stack> / TABLE_NAME=<table>"
 CONNECT_SECONDS = 0.5
 

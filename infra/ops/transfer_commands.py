@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from infra.ops.cli_errors import CliError, usage
 from infra.ops.key_commands import _dynamodb, _project
-from infra.ops.key_target import ROOT, Target, resolve
+from infra.ops.key_target import Target, functions_importable, resolve
 from infra.ops.transfer_read import Plan, read
 from infra.ops.transfer_records import shape
 
@@ -27,7 +27,7 @@ PROGRESS_SECONDS = 2.0
 
 
 def _transfer() -> Any:
-    sys.path.insert(0, str(ROOT / "functions"))
+    functions_importable()
     from threads_api.store import transfer
 
     return transfer

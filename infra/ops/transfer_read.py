@@ -212,7 +212,7 @@ def _object(plan: Plan, line: int, offset: int, value: Any, position: int) -> No
     if (problem := _invalid(kind, value)) is not None:
         plan.problems.append(f"line {line}: {problem}")
         return
-    key = f"{kind}:{value['id']}"
+    key = value["id"]  # its kind's prefix is checked: one id, one kind
     digest = _digest(value)
     if key in plan.seen:
         earlier, old = plan.seen[key]

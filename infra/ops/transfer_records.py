@@ -6,16 +6,15 @@ export writes (the API's own response shapes, so that an export imports back equ
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from infra.ops.key_target import ROOT
+from infra.ops.key_target import functions_importable
 
 ID_RULE = "1 to 64 letters, digits, '_' or '-'"
 
 
 def _domain() -> Any:
-    sys.path.insert(0, str(ROOT / "functions"))
+    functions_importable()
     from threads_api.domain import ids, records
 
     return ids, records
@@ -71,7 +70,7 @@ def _resources(value: dict[str, Any]) -> Any:
 
 def shape(item: Any) -> dict[str, Any]:
     """The API's response object for a record (a thread, message or assistant)."""
-    sys.path.insert(0, str(ROOT / "functions"))
+    functions_importable()
     from threads_api.domain import records
     from threads_api.wire import response_bodies
 
