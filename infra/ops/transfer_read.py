@@ -87,7 +87,7 @@ class Plan:
 def _objects(path: Path, offset: int) -> dict[str, dict[str, Any]]:
     """The objects of the line at ``offset`` (of the whole file for ``WHOLE``), by ``kind:id``."""
     if offset == WHOLE:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8-sig"))
     else:
         with path.open("rb") as file:
             file.seek(offset)
@@ -164,7 +164,7 @@ def _why(exc: ValueError) -> str:
 def _whole(path: Path) -> Any:
     """The file as one JSON document, or None when it is not one."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))  # an editor's BOM, as JSON Lines' lines allow
     except ValueError:
         return None
 
@@ -183,7 +183,9 @@ def _add(plan: Plan, line: int, offset: int, value: Any) -> None:
     if not isinstance(data, list):
         plan.problems.append(f"line {line}: a list envelope without a 'data' array.")
         return
-    plan.directions[plan.page] = _direction(data)
+    messages = [each for each in data if isinstance(each, dict) and each.get("object") == "thread.message"]
+    if messages:  # a page of assistants, or of threads, tells nothing of how the messages were listed
+        plan.directions[plan.page] = _direction(messages)
     for position, each in enumerate(data):
         _object(plan, line, offset, each, position)
 

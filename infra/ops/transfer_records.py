@@ -47,7 +47,7 @@ def record(value: dict[str, Any]) -> Any:
             response_format=value.get("response_format") or "auto",
         )
     run_id = value.get("run_id")
-    reply = {"assistant_id": value.get("assistant_id"), "run_id": run_id}
+    reply = {"assistant_id": value.get("assistant_id") or None, "run_id": run_id}  # "" is stored as None
     # The store keeps how a message ended only for a run's reply (``items.message_items``): a client's
     # message is complete when it is written.
     if run_id and value.get("status") == "incomplete":

@@ -1,10 +1,12 @@
 """A streamed run searches inside whichever function answers it (template.yaml grants each the embeddings and
-S3 Vectors' QueryVectors): create thread and run with ``stream: true``, and a streamed submit_tool_outputs
-whose model searches again after the function's output. Each under its function's role, so the grants are
+S3 Vectors' QueryVectors): create run and create thread and run with ``stream: true``, and a streamed
+submit_tool_outputs whose model searches again after the function's output; each with and without text beside
+the calls. Each under its function's role, so the grants are
 exercised as the least-privilege check demands."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -49,27 +51,56 @@ def _told(sent: list[str]) -> list[Any]:
     return stream
 
 
-def test_create_thread_and_run_streamed_searches_in_its_own_function(
-    api: Api, runs: Runs, model: Model, searcher: dict[str, Any], library: Library, monkeypatch: pytest.MonkeyPatch
+# The text a model may write beside its calls: with it, the round's records are written before the round
+# (``tool_round``), in a transaction with a ConditionCheckItem that each function's role must allow.
+BESIDE = [None, "Let me look that up."]
+
+
+def _searching(query: str, beside: str | None) -> ChatResult:
+    return dataclasses.replace(search_call(query), text=beside)
+
+
+@pytest.mark.parametrize("case", [(r, b) for r in ("create thread and run", "create run") for b in BESIDE], ids=str)
+def test_a_streamed_run_searches_in_its_own_function(
+    api: Api,
+    runs: Runs,
+    model: Model,
+    searcher: dict[str, Any],
+    library: Library,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str | None],
 ) -> None:
+    route, beside = case
+    messages = [{"role": "user", "content": "?"}]
+    body: dict[str, Any] = {"assistant_id": searcher["id"], "stream": True}
+    if route == "create run":
+        path = f"/threads/{api('POST', '/threads', {'messages': messages}).body['id']}/runs"
+    else:
+        path, body["thread"] = "/threads/runs", {"messages": messages}
     sent = _sunk(model, monkeypatch)
-    model.replies = [search_call("warranty"), reply(CITED)]
-    body = {"assistant_id": searcher["id"], "stream": True, "thread": {"messages": [{"role": "user", "content": "?"}]}}
-    answer = api("POST", "/threads/runs", body)
+    model.replies = [_searching("warranty", beside), reply(CITED)]
+    answer = api("POST", path, body)
     assert answer.status == 200, answer.body
     [call] = _searched_step(_told(sent))["step_details"]["tool_calls"]
     assert call["file_search"]["results"][0]["file_id"] == library.files["warranty terms.txt"]
     assert not runs.queued  # answered here, not handed to the worker
 
 
+@pytest.mark.parametrize("beside", BESIDE, ids=["calls only", "text beside"])
 def test_a_streamed_submit_searches_again_in_its_own_function(
-    api: Api, runs: Runs, model: Model, searcher: dict[str, Any], library: Library, monkeypatch: pytest.MonkeyPatch
+    api: Api,
+    runs: Runs,
+    model: Model,
+    searcher: dict[str, Any],
+    library: Library,
+    monkeypatch: pytest.MonkeyPatch,
+    beside: str | None,
 ) -> None:
     weather = ChatResult(None, [ToolCall("call_w", "get_weather", '{"city": "Paris"}')], "tool_calls", USAGE)
     thread_id, run = searched(api, runs, model, searcher, [weather])
     assert run["status"] == "requires_action"
     sent = _sunk(model, monkeypatch)
-    model.replies = [search_call("fan"), reply(CITED)]
+    model.replies = [_searching("fan", beside), reply(CITED)]
     outputs = {"tool_outputs": [{"tool_call_id": "call_w", "output": "18C"}], "stream": True}
     answer = api("POST", f"/threads/{thread_id}/runs/{run['id']}/submit_tool_outputs", outputs)
     assert answer.status == 200, answer.body

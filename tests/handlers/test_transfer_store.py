@@ -101,3 +101,41 @@ def test_an_export_reads_a_long_thread_of_large_messages_in_bounded_memory(dynam
     assert count == len(texts)
     # A few batches of bodies (and moto's copies of them), not the thread: read whole, it peaks near 40 MB.
     assert peak < transfer.BODIES_IN_MEMORY_BYTES * 5 < 20_000_000, peak
+
+
+def test_a_staged_write_whose_reveal_was_retried_after_it_landed_keeps_the_thread(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore retries the reveal (its answer lost after it committed): the retry's failed condition finds the
+    thread shown with this write's listing key, so the write is done, not undone."""
+    from threads_api.store import dynamodb as store_dynamodb
+    from threads_api.store import transfer
+
+    real = store_dynamodb.call
+
+    def answer_lost(operation: str, **params: Any) -> Any:
+        done = real(operation, **params)
+        if operation == "update_item" and "REMOVE pending" in params.get("UpdateExpression", ""):
+            error = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "retried"}}
+            raise ClientError(error, "UpdateItem")  # type: ignore[arg-type]
+        return done
+
+    monkeypatch.setattr(store_dynamodb, "call", answer_lost)
+    texts = [f"m{n}" for n in range(120)]  # past one transaction: written in stages
+    transfer.import_thread(PROJECT, _thread(), _messages(texts), 0, replace=False)
+    monkeypatch.setattr(store_dynamodb, "call", real)
+    assert transfer.find_thread(PROJECT, THREAD)[0] == transfer.HERE
+    assert _held() == texts
+
+
+def test_a_thread_imported_again_before_the_purge_of_its_delete_keeps_its_messages(dynamodb: Any) -> None:
+    from threads_api.store import purge, transfer
+
+    transfer.import_thread(PROJECT, _thread(), _messages(["a", "b"]), 0, replace=False)
+    dynamodb.delete_item(TableName="threads-api-test", Key={"pk": {"S": THREAD}, "sk": {"S": "thread"}})
+    transfer.import_thread(PROJECT, _thread(), _messages(["a", "b"]), 0, replace=False)  # before the purge
+    assert purge.purge_thread(THREAD) == 0  # the stream's record of the delete, late
+    assert _held() == ["a", "b"]
+    dynamodb.delete_item(TableName="threads-api-test", Key={"pk": {"S": THREAD}, "sk": {"S": "thread"}})
+    assert purge.purge_thread(THREAD) == 2  # no thread under the id: its partition emptied
+    assert _message_items(dynamodb) == []

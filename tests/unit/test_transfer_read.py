@@ -109,6 +109,29 @@ def test_pages_newest_first_give_the_thread_order_even_within_a_second(tmp_path:
     assert [m.content[0]["text"]["value"] for m in read] == ["m0", "m1", "m2", "m3", "m4"]
 
 
+def test_a_page_of_assistants_tells_nothing_of_the_messages_order(tmp_path: Path) -> None:
+    assistants: list[dict[str, Any]] = [
+        {
+            "id": f"asst_{n:024d}",
+            "object": "assistant",
+            "created_at": 100 * (n + 1),
+            "name": None,
+            "description": None,
+            "model": "m",
+            "instructions": None,
+            "tools": [],
+            "metadata": {},
+            "response_format": "auto",
+        }
+        for n in range(2)
+    ]  # listed oldest first
+    messages = [_message(0, n, f"m{n}", created_at=1_700_000_500) for n in range(2)]  # one second: no direction
+    pages = [{"object": "list", "data": assistants}, _thread(0), {"object": "list", "data": messages[::-1]}]
+    plan = transfer_read.read(_write(tmp_path / "mixed.jsonl", pages))
+    [(_, _, _, read)] = list(plan.each_thread())
+    assert [m.content[0]["text"]["value"] for m in read] == ["m0", "m1"]  # the API's default: newest first
+
+
 def test_pages_oldest_first_are_read_as_they_are(tmp_path: Path) -> None:
     messages = [_message(0, n, f"m{n}", created_at=1_700_000_000 + n // 2) for n in range(6)]  # 2 a second
     pages = [{"object": "list", "data": messages[:3]}, {"object": "list", "data": messages[3:]}]
@@ -151,3 +174,12 @@ def test_progress_tells_counts_rate_and_time_left_every_two_seconds(
     clock.now += 1.0
     tally.progress(0)  # 1 s after the last line: not shown
     assert capsys.readouterr().err == ""
+
+
+def test_a_whole_document_with_a_bom_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "whole.json"
+    message = _message(0, 0, "hi")
+    document = {"object": "list", "data": [_thread(0), message]}
+    path.write_text("\ufeff" + json.dumps(document, indent=2), encoding="utf-8")
+    [(_, _, _, read)] = list(transfer_read.read(path).each_thread())
+    assert [m.id for m in read] == [message["id"]]

@@ -12,12 +12,19 @@ from typing import Any
 
 from threads_api import store
 from threads_api.observability import logger, metrics
-from threads_api.store.items import THREAD_SK, part_key, removed_item
+from threads_api.store import dynamodb
+from threads_api.store.items import THREAD_SK, part_key, removed_item, thread_key
 from threads_api.store.paging import every_page
 
 
 def purge_thread(thread_id: str) -> int:
-    """Delete every item left in a deleted thread's partition; safe to run again. Returns the count."""
+    """Delete every item left in a deleted thread's partition; safe to run again. Returns the count.
+
+    Nothing, when a thread is under the id again by then (an import of the same thread, written before the
+    stream's record of the delete came): its messages are in the same partition, under the same keys, and
+    a purge would empty the thread it wrote. What the deleted thread had and the new one does not stays."""
+    if dynamodb.get_item(thread_key(thread_id)) is not None:
+        return 0
     count = 0
     for partition in (thread_id, f"{thread_id}#runs"):
         for page in every_page(

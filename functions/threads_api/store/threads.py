@@ -6,6 +6,7 @@ for the threads one container creates (even within one millisecond), and by mill
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -141,6 +142,17 @@ def _create_in_stages(item: Item, items: list[Item], keyed: bool) -> _Found | No
     try:
         # Through the package: a test's store.batch_write reaches it.
         store.batch_write([{"PutRequest": {"Item": message}} for message in items])
+        _reveal(key, item)
+    except Exception:
+        _forget_hidden(key)
+        raise
+    return None
+
+
+def _reveal(key: Item, item: Item) -> None:
+    """The last stage: the thread shown. A retry of a reveal that landed (botocore's, its answer lost) finds
+    the thread shown already, with this write's listing key: that is this write's, done."""
+    try:
         dynamodb.call(
             "update_item",
             Key=key,
@@ -148,13 +160,19 @@ def _create_in_stages(item: Item, items: list[Item], keyed: bool) -> _Found | No
             ConditionExpression="attribute_exists(pending)",
             ExpressionAttributeValues={":gpk": item["gpk"], ":gsk": item["gsk"]},
         )
-    except Exception:
-        # Best effort: removing the hidden thread now starts the purge at once instead of at TTL.
-        try:
-            dynamodb.call("delete_item", Key=key)
-        finally:
+    except ClientError as exc:
+        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
             raise
-    return None
+        shown = dynamodb.get_item(key)
+        if shown is None or "pending" in shown or shown.get("gsk") != item["gsk"]:
+            raise
+
+
+def _forget_hidden(key: Item) -> None:
+    """Best effort, after a failed stage: the hidden thread item removed now starts the purge of what was
+    written at once instead of at its TTL. Only while it is hidden: a shown thread is never removed here."""
+    with contextlib.suppress(ClientError):  # else the TTL removes it, and the purge follows
+        dynamodb.call("delete_item", Key=key, ConditionExpression="attribute_exists(pending)")
 
 
 def _created_before(project: str, item: Item | None, thread_id: str) -> Thread:
