@@ -75,3 +75,42 @@ def openai_file(path: Path) -> list[dict[str, Any]]:
     lines = [assistant, thread, *pages]
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     return [assistant, thread, *messages]
+
+
+# Numbered threads and their messages, for files of many (the import's memory, order and requests).
+
+
+def thread_object(t: int) -> dict[str, Any]:
+    """Thread number ``t``, as OpenAI returned it."""
+    return {
+        "id": f"thread_{t:024d}",
+        "object": "thread",
+        "created_at": 1_700_000_000,
+        "metadata": {},
+        "tool_resources": None,
+    }
+
+
+def message_object(t: int, n: int, text: str, created_at: int | None = None) -> dict[str, Any]:
+    return {
+        "id": f"msg_{t:012d}{n:012d}",
+        "object": "thread.message",
+        "created_at": 1_700_000_000 + n if created_at is None else created_at,
+        "thread_id": f"thread_{t:024d}",
+        "status": "completed",
+        "incomplete_details": None,
+        "completed_at": None,
+        "incomplete_at": None,
+        "role": "user",
+        "content": [{"type": "text", "text": {"value": text, "annotations": []}}],
+        "assistant_id": None,
+        "run_id": None,
+        "attachments": [],
+        "metadata": {},
+    }
+
+
+def write_lines(path: Path, lines: list[Any]) -> Path:
+    """``lines`` as JSON Lines at ``path``."""
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path

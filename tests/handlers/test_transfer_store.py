@@ -139,3 +139,37 @@ def test_a_thread_imported_again_before_the_purge_of_its_delete_keeps_its_messag
     dynamodb.delete_item(TableName="threads-api-test", Key={"pk": {"S": THREAD}, "sk": {"S": "thread"}})
     assert purge.purge_thread(THREAD) == 2  # no thread under the id: its partition emptied
     assert _message_items(dynamodb) == []
+
+
+def test_an_import_writes_a_new_thread_in_one_request_and_reads_only_what_it_finds_taken(
+    dynamodb: Any, tmp_path: Any
+) -> None:
+    """docs/import-export.md: "a thread not there yet costs one request"; a re-run reads what it skips."""
+    from collections import Counter
+
+    from infra.ops import transfer_commands, transfer_read
+    from tests.openai_export import message_object, thread_object, write_lines
+    from threads_api import store
+
+    lines = [
+        each for t in range(3) for each in (thread_object(t), message_object(t, 0, "a"), message_object(t, 1, "b"))
+    ]
+    plan = transfer_read.read(write_lines(tmp_path / "three.jsonl", lines))
+    made: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        made[model.name] += 1
+
+    store.client.meta.events.register("before-call.dynamodb", count, unique_id="count-import")
+    try:
+        tally = transfer_commands.Tally(total=9)
+        transfer_commands._import(PROJECT, plan, tally, overwrite=False)
+        assert tally.imported == {"assistants": 0, "threads": 3, "messages": 6}
+        assert made == Counter({"TransactWriteItems": 3})
+        made.clear()
+        again = transfer_commands.Tally(total=9)
+        transfer_commands._import(PROJECT, plan, again, overwrite=False)
+        assert again.skipped == 3
+        assert made == Counter({"TransactWriteItems": 3, "GetItem": 3, "Query": 3})
+    finally:
+        store.client.meta.events.unregister("before-call.dynamodb", unique_id="count-import")

@@ -12,42 +12,9 @@ import pytest
 
 from infra.ops import transfer_commands, transfer_read
 from infra.ops.cli_errors import CliError
+from tests.openai_export import message_object, thread_object, write_lines
 
 THREADS, MESSAGES, TEXT_BYTES = 8, 12, 300_000  # a file of about 29 MB
-
-
-def _thread(t: int) -> dict[str, Any]:
-    return {
-        "id": f"thread_{t:024d}",
-        "object": "thread",
-        "created_at": 1_700_000_000,
-        "metadata": {},
-        "tool_resources": None,
-    }
-
-
-def _message(t: int, n: int, text: str, created_at: int | None = None) -> dict[str, Any]:
-    return {
-        "id": f"msg_{t:012d}{n:012d}",
-        "object": "thread.message",
-        "created_at": 1_700_000_000 + n if created_at is None else created_at,
-        "thread_id": f"thread_{t:024d}",
-        "status": "completed",
-        "incomplete_details": None,
-        "completed_at": None,
-        "incomplete_at": None,
-        "role": "user",
-        "content": [{"type": "text", "text": {"value": text, "annotations": []}}],
-        "assistant_id": None,
-        "run_id": None,
-        "attachments": [],
-        "metadata": {},
-    }
-
-
-def _write(path: Path, lines: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
 
 
 def _peak(work: Any) -> int:
@@ -62,11 +29,11 @@ def _peak(work: Any) -> int:
 def test_memory_holds_a_thread_at_a_time_not_the_file(tmp_path: Path) -> None:
     lines: list[Any] = []
     for t in range(THREADS):
-        lines.append(_thread(t))
-        lines += [_message(t, n, chr(97 + n) * TEXT_BYTES) for n in range(MESSAGES)]
-    path = _write(tmp_path / "big.jsonl", lines)
+        lines.append(thread_object(t))
+        lines += [message_object(t, n, chr(97 + n) * TEXT_BYTES) for n in range(MESSAGES)]
+    path = write_lines(tmp_path / "big.jsonl", lines)
     size = path.stat().st_size
-    transfer_read.read(_write(tmp_path / "warm.jsonl", lines[:2]))  # the schemas and imports, once
+    transfer_read.read(write_lines(tmp_path / "warm.jsonl", lines[:2]))  # the schemas and imports, once
 
     plans: list[transfer_read.Plan] = []
     checked = _peak(lambda: plans.append(transfer_read.read(path)))
@@ -86,9 +53,9 @@ def test_memory_holds_a_thread_at_a_time_not_the_file(tmp_path: Path) -> None:
 def test_the_check_keeps_under_a_kilobyte_an_object(tmp_path: Path) -> None:
     lines: list[Any] = []
     for t in range(50):
-        lines += [_thread(t), *(_message(t, n, "hi") for n in range(100))]
-    path = _write(tmp_path / "many.jsonl", lines)
-    transfer_read.read(_write(tmp_path / "warm.jsonl", lines[:2]))
+        lines += [thread_object(t), *(message_object(t, n, "hi") for n in range(100))]
+    path = write_lines(tmp_path / "many.jsonl", lines)
+    transfer_read.read(write_lines(tmp_path / "warm.jsonl", lines[:2]))
     tracemalloc.start()
     try:
         plan = transfer_read.read(path)
@@ -101,10 +68,10 @@ def test_the_check_keeps_under_a_kilobyte_an_object(tmp_path: Path) -> None:
 
 def test_pages_newest_first_give_the_thread_order_even_within_a_second(tmp_path: Path) -> None:
     same = 1_700_000_100
-    messages = [_message(0, n, f"m{n}", created_at=same if n >= 2 else None) for n in range(5)]
+    messages = [message_object(0, n, f"m{n}", created_at=same if n >= 2 else None) for n in range(5)]
     newest = messages[::-1]  # the API's default order; the second page's times are all one second
     pages = [{"object": "list", "data": newest[:2]}, {"object": "list", "data": newest[2:]}]
-    plan = transfer_read.read(_write(tmp_path / "pages.jsonl", [_thread(0), *pages]))
+    plan = transfer_read.read(write_lines(tmp_path / "pages.jsonl", [thread_object(0), *pages]))
     [(_, _, _, read)] = list(plan.each_thread())
     assert [m.content[0]["text"]["value"] for m in read] == ["m0", "m1", "m2", "m3", "m4"]
 
@@ -125,24 +92,24 @@ def test_a_page_of_assistants_tells_nothing_of_the_messages_order(tmp_path: Path
         }
         for n in range(2)
     ]  # listed oldest first
-    messages = [_message(0, n, f"m{n}", created_at=1_700_000_500) for n in range(2)]  # one second: no direction
-    pages = [{"object": "list", "data": assistants}, _thread(0), {"object": "list", "data": messages[::-1]}]
-    plan = transfer_read.read(_write(tmp_path / "mixed.jsonl", pages))
+    messages = [message_object(0, n, f"m{n}", created_at=1_700_000_500) for n in range(2)]  # one second: no direction
+    pages = [{"object": "list", "data": assistants}, thread_object(0), {"object": "list", "data": messages[::-1]}]
+    plan = transfer_read.read(write_lines(tmp_path / "mixed.jsonl", pages))
     [(_, _, _, read)] = list(plan.each_thread())
     assert [m.content[0]["text"]["value"] for m in read] == ["m0", "m1"]  # the API's default: newest first
 
 
 def test_pages_oldest_first_are_read_as_they_are(tmp_path: Path) -> None:
-    messages = [_message(0, n, f"m{n}", created_at=1_700_000_000 + n // 2) for n in range(6)]  # 2 a second
+    messages = [message_object(0, n, f"m{n}", created_at=1_700_000_000 + n // 2) for n in range(6)]  # 2 a second
     pages = [{"object": "list", "data": messages[:3]}, {"object": "list", "data": messages[3:]}]
-    plan = transfer_read.read(_write(tmp_path / "asc.jsonl", [_thread(0), pages[0], pages[1]]))
+    plan = transfer_read.read(write_lines(tmp_path / "asc.jsonl", [thread_object(0), pages[0], pages[1]]))
     [(_, _, _, read)] = list(plan.each_thread())
     assert [m.id for m in read] == [m["id"] for m in messages]
 
 
 def test_a_line_that_is_not_utf8_is_a_sentence(tmp_path: Path) -> None:
     path = tmp_path / "latin.jsonl"
-    path.write_bytes(json.dumps(_thread(0)).encode() + b"\n" + b'{"object": "thread", "id": "caf\xe9"}\n')
+    path.write_bytes(json.dumps(thread_object(0)).encode() + b"\n" + b'{"object": "thread", "id": "caf\xe9"}\n')
     with pytest.raises(CliError, match="line 2: not valid JSON \\(its bytes are not UTF-8\\)"):
         transfer_read.read(path)
 
@@ -178,8 +145,8 @@ def test_progress_tells_counts_rate_and_time_left_every_two_seconds(
 
 def test_a_whole_document_with_a_bom_is_read(tmp_path: Path) -> None:
     path = tmp_path / "whole.json"
-    message = _message(0, 0, "hi")
-    document = {"object": "list", "data": [_thread(0), message]}
+    message = message_object(0, 0, "hi")
+    document = {"object": "list", "data": [thread_object(0), message]}
     path.write_text("\ufeff" + json.dumps(document, indent=2), encoding="utf-8")
     [(_, _, _, read)] = list(transfer_read.read(path).each_thread())
     assert [m.id for m in read] == [message["id"]]
