@@ -103,21 +103,27 @@ def test_an_export_reads_a_long_thread_of_large_messages_in_bounded_memory(dynam
     assert peak < transfer.BODIES_IN_MEMORY_BYTES * 5 < 20_000_000, peak
 
 
-def test_a_staged_write_whose_reveal_was_retried_after_it_landed_keeps_the_thread(
-    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("step", ["the hidden thread's put", "the reveal"])
+def test_a_staged_write_whose_step_was_retried_after_it_landed_completes(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    """botocore retries the reveal (its answer lost after it committed): the retry's failed condition finds the
-    thread shown with this write's listing key, so the write is done, not undone."""
+    """botocore retries a step (its answer lost after it committed): the retry's failed condition finds the
+    step done by this write (its token), so the write goes on, and is neither refused nor undone."""
     from threads_api.store import dynamodb as store_dynamodb
     from threads_api.store import transfer
 
     real = store_dynamodb.call
 
+    def landed_then_lost(operation: str, **params: Any) -> bool:
+        if step == "the reveal":
+            return operation == "update_item" and "REMOVE pending" in params.get("UpdateExpression", "")
+        return operation == "put_item" and "pending" in params.get("Item", {})
+
     def answer_lost(operation: str, **params: Any) -> Any:
         done = real(operation, **params)
-        if operation == "update_item" and "REMOVE pending" in params.get("UpdateExpression", ""):
+        if landed_then_lost(operation, **params):
             error = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "retried"}}
-            raise ClientError(error, "UpdateItem")  # type: ignore[arg-type]
+            raise ClientError(error, operation)  # type: ignore[arg-type]
         return done
 
     monkeypatch.setattr(store_dynamodb, "call", answer_lost)

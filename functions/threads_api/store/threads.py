@@ -31,7 +31,7 @@ from threads_api.store.items import (
 from threads_api.store.paging import query_page
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
     from threads_api.store.items import Item
 
@@ -127,24 +127,31 @@ def _create_in_stages(item: Item, items: list[Item], keyed: bool) -> _Found | No
 
     Until the last step the thread item is ``pending`` (every read treats it as absent) and carries a TTL,
     so a crash at any step leaves nothing forever: the TTL removes the thread item and the stream's REMOVE
-    record purges whatever messages were written. None once it is written.
+    record purges whatever messages were written. ``pending`` holds this write's own token (its listing
+    key, unique): botocore's retry of a step that landed knows it as its own, and no step touches another
+    write's hidden item. None once it is written.
     """
     key = thread_key(item["pk"]["S"])
+    token = item["gsk"]
     hidden = {name: value for name, value in item.items() if name not in ("gpk", "gsk")}
-    hidden["pending"] = {"BOOL": True}
+    hidden["pending"] = token
     hidden["expires_at"] = {"N": str(int(time.time()) + PENDING_TTL_SECONDS)}
     try:
         dynamodb.call("put_item", Item=hidden, ConditionExpression=NEW_ITEM)
     except ClientError as exc:
-        if keyed and dynamodb.error_code(exc) == "ConditionalCheckFailedException":
-            return _Found(dynamodb.get_item(key))
-        raise
+        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        existing = dynamodb.get_item(key)
+        if existing is None or existing.get("pending") != token:  # not this write's own put, retried
+            if keyed:
+                return _Found(existing)
+            raise
     try:
         # Through the package: a test's store.batch_write reaches it.
         store.batch_write([{"PutRequest": {"Item": message}} for message in items])
         _reveal(key, item)
     except Exception:
-        _forget_hidden(key)
+        _forget_hidden(key, token)
         raise
     return None
 
@@ -157,7 +164,7 @@ def _reveal(key: Item, item: Item) -> None:
             "update_item",
             Key=key,
             UpdateExpression="SET gpk = :gpk, gsk = :gsk REMOVE pending, expires_at",
-            ConditionExpression="attribute_exists(pending)",
+            ConditionExpression="pending = :gsk",
             ExpressionAttributeValues={":gpk": item["gpk"], ":gsk": item["gsk"]},
         )
     except ClientError as exc:
@@ -168,11 +175,13 @@ def _reveal(key: Item, item: Item) -> None:
             raise
 
 
-def _forget_hidden(key: Item) -> None:
+def _forget_hidden(key: Item, token: AttributeValueTypeDef) -> None:
     """Best effort, after a failed stage: the hidden thread item removed now starts the purge of what was
-    written at once instead of at its TTL. Only while it is hidden: a shown thread is never removed here."""
+    written at once instead of at its TTL. Only this write's, while hidden: a shown thread is never removed."""
     with contextlib.suppress(ClientError):  # else the TTL removes it, and the purge follows
-        dynamodb.call("delete_item", Key=key, ConditionExpression="attribute_exists(pending)")
+        dynamodb.call(
+            "delete_item", Key=key, ConditionExpression="pending = :w", ExpressionAttributeValues={":w": token}
+        )
 
 
 def _created_before(project: str, item: Item | None, thread_id: str) -> Thread:
