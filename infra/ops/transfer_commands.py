@@ -158,11 +158,10 @@ def _import_thread(
             f"line {line}: {what}: this id is taken in this table, by another project; it was not imported."
         )
         return False
-    if state == transfer.PENDING:
-        tally.refused.append(
-            f"line {line}: {what} is being written by another request, or a write of it stopped midway (what it "
-            "left is removed an hour after it began, by DynamoDB's TTL); run the import again later."
-        )
+    if state == transfer.STALE and transfer.clear_stale(thread.id):  # a write that stopped midway, expired
+        return bool(_put(tally, line, what, write, project, thread, messages, n, replace=False))
+    if state in (transfer.PENDING, transfer.STALE):
+        tally.refused.append(f"line {line}: {what} is being written by another request; run the import again later.")
         return False
     if state == transfer.ABSENT:  # the write met another (a transaction's conflict), and left nothing: once more
         return bool(_put(tally, line, what, write, project, thread, messages, n, replace=False))

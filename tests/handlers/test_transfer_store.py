@@ -179,3 +179,31 @@ def test_an_import_writes_a_new_thread_in_one_request_and_reads_only_what_it_fin
         assert made == Counter({"TransactWriteItems": 3, "GetItem": 3, "Query": 3})
     finally:
         store.client.meta.events.unregister("before-call.dynamodb", unique_id="count-import")
+
+
+@pytest.mark.parametrize(("expired", "imported"), [(True, 1), (False, 0)], ids=["stopped and expired", "in progress"])
+def test_a_hidden_thread_left_by_a_stopped_write_gives_way_once_expired(
+    dynamodb: Any, tmp_path: Any, expired: bool, imported: int
+) -> None:
+    """A staged write that stopped midway leaves a hidden item until DynamoDB's TTL removes it (days, at worst):
+    past its expiry an import takes the id over; before it, the import is refused (another write may be on)."""
+    from infra.ops import transfer_commands, transfer_read
+    from tests.openai_export import message_object, thread_object, write_lines
+    from threads_api.domain import clock
+
+    expires = clock.now() + (-60 if expired else 3600)
+    hidden = {"pk": {"S": THREAD}, "sk": {"S": "thread"}, "prj": {"S": PROJECT}, "pending": {"S": "someone's"}}
+    dynamodb.put_item(TableName="threads-api-test", Item=hidden | {"expires_at": {"N": str(expires)}})
+    given = thread_object(0) | {"id": THREAD}
+    plan = transfer_read.read(
+        write_lines(tmp_path / "one.jsonl", [given, message_object(0, 0, "a") | {"thread_id": THREAD}])
+    )
+    tally = transfer_commands.Tally(total=2)
+    transfer_commands._import(PROJECT, plan, tally, overwrite=False)
+    assert tally.imported["threads"] == imported
+    if expired:
+        assert _held() == ["a"]
+    else:
+        assert tally.refused == [
+            f"line 1: thread {THREAD} is being written by another request; run the import again later."
+        ]

@@ -15,8 +15,10 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from threads_api import store
-from threads_api.domain import ids, limits
+from threads_api.domain import clock, ids, limits
 from threads_api.domain.errors import NotFound
 from threads_api.domain.records import Assistant, Message, Thread
 from threads_api.store import dynamodb
@@ -40,8 +42,9 @@ if TYPE_CHECKING:
     from threads_api.store.items import Item
 
 # What ``find_thread`` finds under an id: nothing, a thread of another project (never said which), one still
-# being written in stages, or the project's own.
-ABSENT, ELSEWHERE, PENDING, HERE = "absent", "elsewhere", "pending", "here"
+# being written in stages, the hidden item of a staged write that stopped midway (past its expiry, waiting for
+# DynamoDB's TTL, which may take days), or the project's own.
+ABSENT, ELSEWHERE, PENDING, STALE, HERE = "absent", "elsewhere", "pending", "stale", "here"
 # The most of messages' bodies an export holds at once (beyond a page of items): a few large messages.
 BODIES_IN_MEMORY_BYTES = 2_000_000
 THREADS_PAGE = 100
@@ -63,8 +66,25 @@ def find_thread(project: str, thread_id: str) -> tuple[str, Thread | None]:
     if item.get("prj", {}).get("S") != project:
         return ELSEWHERE, None
     if "pending" in item:
-        return PENDING, None
+        return (STALE if int(item.get("expires_at", {}).get("N", "0")) <= clock.now() else PENDING), None
     return HERE, thread_from_item(item)
+
+
+def clear_stale(thread_id: str) -> bool:
+    """Remove the hidden item of a staged write that stopped midway, past its expiry (what its TTL would do,
+    now; the stream's purge follows, and spares a thread written again meanwhile). Whether it was removed."""
+    try:
+        dynamodb.call(
+            "delete_item",
+            Key=thread_key(thread_id),
+            ConditionExpression="attribute_exists(pending) AND expires_at <= :now",
+            ExpressionAttributeValues={":now": {"N": str(clock.now())}},
+        )
+        return True
+    except ClientError as exc:
+        if dynamodb.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
 
 
 def thread_messages(thread_id: str) -> Iterator[list[Message]]:
