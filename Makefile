@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: sam-local serve test unit lock lint typecheck template key keys revoke sync-keys import export fuzz bench report bench-resolver bench-runs bench-vector-stores bench-transfer build clean
+.PHONY: sam-local serve model test unit lock lint typecheck template key keys revoke sync-keys import export fuzz bench report bench-resolver bench-runs bench-vector-stores bench-transfer build clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "No Python 3.13 was found (Lambda's runtime, the project's one Python): install it (pyenv install 3.13), or name it with PYTHON=/path/to/python3.13." >&2; exit 1; }
@@ -29,6 +29,12 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 # No project is throttled locally unless PROJECT_RATE_LIMIT asks: <rate> (bursts of as many) or <rate>/<burst>.
 serve: $(VENV)/.installed  ## the API on http://127.0.0.1:$(PORT)/v1 (DEPLOYED=1: as sam deploy ships it; TRACING=Active; PROJECT_RATE_LIMIT=25 or 25/50: throttle each project, off by default)
 	@PORT=$(PORT) DEPLOYED=$(DEPLOYED) TRACING=$(or $(TRACING),Disabled) PROJECT_RATE_LIMIT=$(PROJECT_RATE_LIMIT) $(PY) -m infra.local.serve
+
+# The test model (infra/ops/chat_server.py) for runs without a real one, with .venv's Python (3.13 and the
+# project's packages: another python on PATH may have neither).
+MODEL_PORT ?= 8001
+model: $(VENV)/.installed  ## the test model on http://127.0.0.1:$(MODEL_PORT)/v1, for make serve MODEL_BASE_URL=<that>
+	@$(PY) -m infra.ops.chat_server --port $(MODEL_PORT)
 
 sam-local: $(VENV)/.installed  ## sam local start-api (Docker) on the embedded DynamoDB: http://127.0.0.1:$(PORT), no /v1
 	@PORT=$(PORT) $(PY) -m infra.local.sam_local

@@ -4,6 +4,7 @@ werkzeug: a malformed or huge ``Content-Length`` gets API Gateway's answer, neve
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -150,3 +151,30 @@ def test_a_handler_that_crashes_is_api_gateways_502() -> None:
     assert invoke(route, event).error == "Unhandled"
     event = {"queryStringParameters": {"action": "echo"}, "requestContext": {"requestId": "r-2"}}
     assert invoke(route, event).response()["statusCode"] == 200
+
+
+def test_make_model_serves_the_test_model_that_readme_points_make_serve_at(env: dict[str, str]) -> None:
+    """README: `make model`, then `make serve MODEL_BASE_URL=http://127.0.0.1:8001/v1`; with .venv's Python,
+    whatever python is first on PATH."""
+    import httpx2 as httpx
+
+    port = free_port()
+    model = subprocess.Popen(
+        ["make", "-s", "model", f"MODEL_PORT={port}"],
+        cwd=ROOT,
+        env=env | {"PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # make and its python stop together
+    )
+    try:
+        assert model.stdout is not None
+        assert model.stdout.readline().strip().endswith(f"MODEL_BASE_URL=http://127.0.0.1:{port}/v1")
+        body = {"model": "any", "messages": [{"role": "user", "content": "Hello"}]}
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=body, timeout=10)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["choices"][0]["message"]["role"] == "assistant"
+    finally:
+        os.killpg(model.pid, signal.SIGTERM)
+        model.wait(timeout=10)
