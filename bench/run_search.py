@@ -21,7 +21,6 @@ worker runs in process: the model calls, the search, the second model call, the 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import time
@@ -29,9 +28,9 @@ from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
-from bench.vector_support import PROJECT, ROOT, Stages, vocabulary, world
+from bench import section
+from bench.vector_support import PROJECT, Stages, vocabulary, world
 
-RESULTS = ROOT / "bench" / "results.json"
 GOAL_MS = 50  # our overhead for a run with one search, warm, at p95
 WARMUP = 5  # runs of each kind before the measured ones
 
@@ -161,13 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     env.lambda_like()
     figures = measure(args.runs)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.setdefault("runs", {})["file_search"] = figures
-    results.setdefault("goals", {})["search_run_overhead_ms"] = GOAL_MS
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    for figure, value in rows(figures):
-        print(f"{figure:<50} {value}")
-    print(f"written to {RESULTS.relative_to(ROOT)} (runs.file_search; the other figures as they were)")
+    section.save("runs.file_search", figures, rows(figures), goals={"search_run_overhead_ms": GOAL_MS})
 
 
 if __name__ == "__main__":

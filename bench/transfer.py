@@ -23,7 +23,6 @@ item of the table, so a table that held another measure's items would slow this 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import tempfile
 import time
@@ -31,10 +30,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.env import ROOT
+from bench import section
 from bench.transfer_runs import check, command, counts, embedded, exported, imported, on_table
 
-RESULTS = ROOT / "bench" / "results.json"
 TABLE, PROJECT = "threads-api-bench", "bench"
 MIB = 1024 * 1024
 
@@ -157,12 +155,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=50, help="messages in each thread")
     args = parser.parse_args()
     figures = measure(args.threads, args.messages)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["transfer"] = figures
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    for figure, value in rows(figures):
-        print(f"{figure:<44} {value}")
-    print(f"written to {RESULTS.relative_to(ROOT)} (transfer; the other figures as they were)")
+    section.save("transfer", figures, rows(figures))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ with its local ``QueryVectors``, ``infra/local/moto_s3vectors.py``), through the
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
 import statistics
@@ -27,9 +26,9 @@ import time
 from collections import Counter
 from typing import Any
 
+from bench import section
 from bench.vector_support import (
     PROJECT,
-    ROOT,
     STAGES,
     Instant,
     Queue,
@@ -43,7 +42,6 @@ from bench.vector_support import (
     world,
 )
 
-RESULTS = ROOT / "bench" / "results.json"
 SEARCH_GOAL_MS = 30  # our overhead per search, warm, at p95
 WARMUP = 20  # searches before the measured ones
 SEARCH_FILES, SEARCH_FILE_CHARS = 12, 60_000  # about 300 chunks of 800 tokens
@@ -226,13 +224,7 @@ def main() -> None:
     args = parser.parse_args()
     env.lambda_like()
     figures = measure(args.searches, args.megabytes)
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["vector_stores"] = figures
-    results.setdefault("goals", {})["search_overhead_ms"] = SEARCH_GOAL_MS
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    for figure, value in rows(figures):
-        print(f"{figure:<50} {value}")
-    print(f"written to {RESULTS.relative_to(ROOT)} (vector_stores; the other figures as they were)")
+    section.save("vector_stores", figures, rows(figures), goals={"search_overhead_ms": SEARCH_GOAL_MS})
 
 
 if __name__ == "__main__":
