@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 from threads_api.http import errors as http_errors
-from threads_api.http.form import parse_form
 from threads_api.http.request import Request, lower_keys, parse_body, project_of, query_of
 from threads_api.http.responses import Body, LambdaResponse, error_response, response
 from threads_api.observability import logger, metrics, tracer, with_lambda_context
@@ -61,6 +60,8 @@ def endpoint(
                     context=context,
                 )
                 if parses_form is not None:
+                    from threads_api.http.form import parse_form  # only the file-taking functions load it
+
                     request.form = parse_form(event, headers.get("content-type", ""), parses_form)
                     request.body = request.form.summary()
                 idempotency_key = headers.get("idempotency-key") if idempotent else None
