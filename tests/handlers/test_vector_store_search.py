@@ -70,6 +70,18 @@ def test_the_file_sharing_the_querys_words_ranks_first(api: Api, manual: tuple[s
     assert (wall["filename"], "facing wall" in wall["content"][0]["text"]) == ("install.html", True)
 
 
+def test_a_stores_search_sees_only_its_own_files(
+    api: Api, ingestion: Ingestion, manual: tuple[str, dict[str, str]]
+) -> None:
+    """README: one index per store, so a store's search sees only its own vectors, however near another's are."""
+    store_id, ids = manual
+    other = new_store(api, {"name": "other"})["id"]
+    ingested(api, ingestion, other, {"twin.md": MANUAL["warranty.md"]})
+    found = search(api, store_id, {"query": "warranty compressor fan", "max_num_results": 50})["data"]
+    assert {hit["file_id"] for hit in found} <= set(ids.values())
+    assert _names(search(api, other, {"query": "warranty compressor fan"})) == ["twin.md"]
+
+
 def test_several_queries_and_max_num_results(api: Api, manual: tuple[str, dict[str, str]]) -> None:
     store_id, _ = manual
     both = search(api, store_id, {"query": ["compressor warranty", "bleach filter"], "max_num_results": 5})
